@@ -1,0 +1,1 @@
+"""Behaviour catalogue, emission factors, carbon estimation and activity logging."""
