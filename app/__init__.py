@@ -1,0 +1,67 @@
+"""The application factory: `gunicorn "app:create_app()"`, `flask --app app ...`."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+from app.config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_config(app.instance_path))
+    if overrides:
+        app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.db import configure_sqlite
+    from app.extensions import db, migrate
+    from app.redis_store import init_redis
+
+    db.init_app(app)
+    with app.app_context():
+        configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
+                                                     "migrations"))
+    init_redis(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app import ops, routes
+    from app.openapi import Api, document_error_responses
+
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "info": {"description": "低碳行为积分 backend. Errors: "
+                                "{error: {code, message, details}}; zh by default, "
+                                "Accept-Language: en for English."},
+    })
+    api = Api(app)
+    api.register_blueprint(routes.blp)
+    document_error_responses(api)
+    app.register_blueprint(ops.bp)
+
+
+def register_errors(app: Flask) -> None:
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register_commands
+
+    register_commands(app)

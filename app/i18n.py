@@ -1,0 +1,110 @@
+"""User-facing messages: Chinese first, English on `Accept-Language: en`."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+
+# code -> (zh, en). Messages may carry str.format placeholders filled from error params.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "bad_request": ("请求格式错误", "The request is malformed"),
+    "invalid_json": ("请求体不是有效的 JSON", "The request body is not valid JSON"),
+    "validation_error": ("提交的数据不符合要求", "Some values are invalid"),
+    "unauthorized": ("请先登录", "Authentication is required"),
+    "token_invalid": ("登录凭证无效或已过期，请重新登录", "The token is invalid or expired"),
+    "invalid_credentials": ("用户名或密码错误", "Wrong username or password"),
+    "refresh_token_invalid": ("刷新凭证无效，请重新登录", "The refresh token is invalid"),
+    "forbidden": ("没有权限执行此操作", "You are not allowed to do this"),
+    "not_found": ("找不到请求的资源", "Not found"),
+    "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
+    "payload_too_large": ("请求体过大（上限 64 KiB）", "The request body is too large (64 KiB max)"),
+    "rate_limited": ("操作过于频繁，请稍后再试", "Too many requests, try again later"),
+    "internal_error": ("服务器内部错误，请稍后再试", "Internal server error"),
+    "service_unavailable": ("服务暂时不可用，请稍后再试", "The service is temporarily unavailable"),
+    "conflict": ("数据冲突，请重试", "Conflicting change, please retry"),
+    "not_enrolled": ("请先加入所在单位", "Join your organisation first"),
+    "wechat_code_invalid": ("微信登录码无效或已使用", "The WeChat login code is invalid or used"),
+    "wechat_rate_limited": ("微信登录过于频繁，请稍后再试", "WeChat login is rate limited"),
+    "wechat_unavailable": ("微信服务暂时不可用", "WeChat is unreachable right now"),
+    "wechat_not_configured": ("未配置微信登录", "WeChat login is not configured"),
+    "invite_invalid": ("邀请码无效、已过期或已用完", "The invite code is unknown, expired or used up"),
+    "already_enrolled": ("你已加入单位", "You are already enrolled"),
+    "username_taken": ("用户名已被使用", "The username is taken"),
+    "team_not_in_org": ("该团队不属于此单位", "The team is not in this organisation"),
+    "role_not_allowed": ("不能授予高于自己的角色", "You cannot grant a role above your own"),
+    "idempotency_key_missing": ("缺少 Idempotency-Key 请求头", "The Idempotency-Key header is required"),
+    "idempotency_key_reused": (
+        "该幂等键已用于不同的请求",
+        "The idempotency key was used with a different request",
+    ),
+    "request_in_progress": ("相同的请求正在处理中", "The same request is still being processed"),
+    "insufficient_points": ("积分不足", "Not enough points"),
+    "out_of_stock": ("库存不足", "Out of stock"),
+    "limit_reached": ("已达到每人兑换上限", "You have reached the per-person limit"),
+    "reward_unavailable": ("该奖品当前不可兑换", "This reward is not available"),
+    "pickup_code_mismatch": ("取货码不正确", "The pickup code does not match"),
+    "redemption_not_pending": ("该兑换已处理，不能再操作", "The redemption is no longer pending"),
+    "stock_negative": ("库存不能小于零", "Stock cannot go below zero"),
+    "balance_negative": ("积分余额不能小于零", "The balance cannot go below zero"),
+    "unknown_activity_type": ("未知的行为类型", "Unknown activity type"),
+    "quantity_out_of_range": ("数量超出允许范围", "The quantity is out of range"),
+    "occurred_in_future": ("发生时间不能晚于现在", "The time is in the future"),
+    "occurred_too_long_ago": ("超出可补录的时间范围", "Older than the back-fill window"),
+    "activity_not_voidable": ("只能撤销当天记录的行为", "Only activities logged today can be voided"),
+    "activity_already_voided": ("该记录已撤销", "The activity is already voided"),
+    "event_closed": ("活动不在签到时间内", "The event is not open for check-in"),
+    "event_full": ("活动签到人数已满", "The event is full"),
+    "already_checked_in": ("你已签到过", "You have already checked in"),
+    "campaign_started": ("活动已开始，规则不能修改", "The campaign has started; its rules are fixed"),
+}
+
+
+def preferred_language() -> str:
+    """'en' when the client asks for English first, else 'zh'."""
+    if not has_request_context():
+        return "zh"
+    best = request.accept_languages.best_match(["zh", "en"], default="zh")
+    return "en" if best == "en" else "zh"
+
+
+def message_for(code: str, params: dict | None = None, language: str | None = None) -> str:
+    zh, en = MESSAGES.get(code, MESSAGES["bad_request"])
+    text = en if (language or preferred_language()) == "en" else zh
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError):
+            return text
+    return text
+
+
+# marshmallow's field messages, so validation details read in Chinese too.
+FIELD_MESSAGES_ZH: dict[str, str] = {
+    "Missing data for required field.": "必填字段",
+    "Unknown field.": "不允许的字段",
+    "Not a valid integer.": "不是有效的整数",
+    "Not a valid number.": "不是有效的数字",
+    "Not a valid string.": "不是有效的字符串",
+    "Not a valid boolean.": "不是有效的布尔值",
+    "Not a valid datetime.": "不是有效的时间（ISO 8601）",
+    "Not a valid date.": "不是有效的日期",
+    "Not a valid email address.": "不是有效的邮箱",
+    "Not a valid URL.": "不是有效的网址",
+    "Field may not be null.": "不能为空",
+    "Invalid input type.": "输入类型错误",
+    "Invalid value.": "无效的值",
+    "Not a valid mapping type.": "应为对象",
+    "Not a valid list.": "应为列表",
+}
+
+
+def translate_field_messages(details):
+    """Translate marshmallow messages (nested dicts/lists) when answering in Chinese."""
+    if preferred_language() == "en":
+        return details
+    if isinstance(details, dict):
+        return {k: translate_field_messages(v) for k, v in details.items()}
+    if isinstance(details, list):
+        return [translate_field_messages(v) for v in details]
+    if isinstance(details, str):
+        return FIELD_MESSAGES_ZH.get(details, details)
+    return details

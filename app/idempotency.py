@@ -1,0 +1,92 @@
+"""Replayable writes keyed by a client's Idempotency-Key (API.md conventions).
+
+The key is claimed in its own short transaction before the work starts, so a
+concurrent duplicate sees it at once (409 request_in_progress) and a later retry
+gets the stored first outcome, error or success, with its status. The outcome is
+stored in the same transaction as the work, so there is never an effect without
+its record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from flask import Response, jsonify
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import ApiError, Conflict, Unprocessable, error_body
+from app.models import IdempotencyKey
+
+# A claim older than this was left by a crashed worker; a retry may take it over.
+STALE_CLAIM = timedelta(seconds=60)
+
+
+def request_fingerprint(payload: object) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _replay(row: IdempotencyKey) -> Response:
+    response = jsonify(row.response_body)
+    response.status_code = row.response_status or 200
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _claim(session: Session, user_id: int, scope: str, key: str, fingerprint: str,
+           now: datetime) -> IdempotencyKey | Response:
+    row = IdempotencyKey(user_id=user_id, scope=scope, key=key, request_hash=fingerprint,
+                         created_at=now)
+    session.add(row)
+    try:
+        session.commit()
+        return row
+    except IntegrityError:
+        session.rollback()
+    existing = session.scalar(select(IdempotencyKey).where(
+        IdempotencyKey.user_id == user_id, IdempotencyKey.scope == scope,
+        IdempotencyKey.key == key))
+    if existing is None:  # deleted by a failed first attempt in between: try once more
+        return _claim(session, user_id, scope, key, fingerprint, now)
+    if existing.request_hash != fingerprint:
+        raise Unprocessable("idempotency_key_reused")
+    if existing.state == "done":
+        return _replay(existing)
+    taken_over = session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == existing.id, IdempotencyKey.state == "in_progress",
+               IdempotencyKey.created_at < now - STALE_CLAIM)
+        .values(created_at=now)).rowcount
+    session.commit()
+    if taken_over == 1:
+        return session.get(IdempotencyKey, existing.id)
+    raise Conflict("request_in_progress")
+
+
+def run_idempotent(session: Session, *, user_id: int, scope: str, key: str, payload: object,
+                   now: datetime, work: Callable[[], tuple[dict, int]]) -> Response:
+    """Run `work` at most once per (user, scope, key) and answer its first outcome."""
+    claimed = _claim(session, user_id, scope, key, request_fingerprint(payload), now)
+    if isinstance(claimed, Response):
+        return claimed
+    claim_id = claimed.id
+    try:
+        body, status = work()
+    except ApiError as error:
+        session.rollback()
+        body, status = error_body(error.code, error.details, error.params), error.status
+    except BaseException:
+        session.rollback()
+        session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim_id))
+        session.commit()
+        raise
+    session.execute(update(IdempotencyKey).where(IdempotencyKey.id == claim_id)
+                    .values(state="done", response_status=status, response_body=body))
+    session.commit()
+    response = jsonify(body)
+    response.status_code = status
+    return response

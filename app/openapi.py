@@ -1,0 +1,46 @@
+"""The smorest Api with our error shape, and the error responses every route can give."""
+
+from __future__ import annotations
+
+import flask_smorest
+
+from app.errors import ErrorSchema
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+COMMON_ERRORS = {
+    "400": "请求格式错误 (malformed request)",
+    "401": "未登录或凭证无效 (missing or invalid token)",
+    "403": "没有权限 (not allowed)",
+    "404": "不存在或属于其他单位 (not found)",
+    "413": "请求体超过 64 KiB (body too large)",
+    "422": "数据不符合要求 (invalid values)",
+    "429": "请求过于频繁 (rate limited)",
+    "500": "服务器错误 (internal error)",
+    "503": "依赖不可用 (database unavailable)",
+}
+
+
+class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        """Our own handlers (app.errors) answer every error in the API.md shape."""
+
+
+def document_error_responses(api: Api) -> None:
+    """Add the shared error responses to every operation of the generated document."""
+    for path, operations in api.spec._paths.items():  # noqa: SLF001 - apispec has no public hook
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or method == "parameters":
+                continue
+            responses = operation.setdefault("responses", {})
+            public = operation.get("security") == [{}]
+            for status, description in COMMON_ERRORS.items():
+                if public and status in ("401", "403"):
+                    continue
+                if status == "404" and "{" not in path and method != "get":
+                    continue
+                responses.setdefault(status, {
+                    "description": description,
+                    "content": {"application/json": {"schema": ERROR_REF}},
+                })

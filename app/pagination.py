@@ -1,0 +1,79 @@
+"""Keyset pagination: `?limit=&cursor=` -> `{items, next_cursor}` (API.md conventions)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+import marshmallow as ma
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import Session
+
+from app.errors import Unprocessable
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class PageQuery(ma.Schema):
+    """`limit` (default 20, capped at 100) and an opaque `cursor`."""
+
+    limit = ma.fields.Integer(load_default=DEFAULT_LIMIT,
+                              validate=ma.validate.Range(min=1, error="至少为 1 (must be >= 1)"))
+    cursor = ma.fields.String(load_default=None)
+
+    @ma.post_load
+    def cap_limit(self, data, **_kwargs):
+        data["limit"] = min(data["limit"], MAX_LIMIT)
+        return data
+
+
+def encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]}) from exc
+    if not isinstance(values, list) or not values:
+        raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
+    return values
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: str | None
+
+
+def paginate_newest_first(session: Session, stmt: Select, id_column, limit: int,
+                          cursor: str | None) -> Page:
+    """Page over rows in descending id order (newest first)."""
+    if cursor:
+        (last_id,) = decode_cursor(cursor)[:1]
+        if not isinstance(last_id, int):
+            raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
+        stmt = stmt.where(id_column < last_id)
+    rows = list(session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor([rows[-1].id]) if more and rows else None)
+
+
+def paginate_by_keys(session: Session, stmt: Select, key_columns: list, limit: int,
+                     cursor: str | None, key_of) -> Page:
+    """Page in descending order of a composite key (e.g. occurred_at, id)."""
+    if cursor:
+        values = decode_cursor(cursor)
+        if len(values) != len(key_columns):
+            raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
+        stmt = stmt.where(tuple_(*key_columns) < tuple_(*values))
+    rows = list(session.scalars(stmt.order_by(*[c.desc() for c in key_columns]).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(key_of(rows[-1])) if more and rows else None)

@@ -1,0 +1,211 @@
+"""Request and response schemas of identity and organisations (`ThingIn`, `ThingOut`)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.models import REGIONS, ROLES, SECTORS
+from app.pagination import PageQuery
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Schema(ma.Schema):
+    """Unknown fields are rejected: a client can never set what it was not offered."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+def aware_datetime(**kwargs) -> fields.AwareDateTime:
+    # A phone that sends no offset means its local (Beijing) time.
+    return fields.AwareDateTime(format="iso", default_timezone=SHANGHAI, **kwargs)
+
+
+def name_field(required: bool = True, max_length: int = 100) -> fields.String:
+    return fields.String(required=required,
+                         validate=validate.Length(min=1, max=max_length))
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ma.ValidationError("未知时区 (unknown time zone)") from exc
+
+
+# --- users and tokens -------------------------------------------------------------
+
+class UserOut(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    org_id = fields.Integer(allow_none=True)
+    team_id = fields.Integer(allow_none=True)
+    role = fields.String()
+    employee_no = fields.String(allow_none=True)
+    show_on_leaderboard = fields.Boolean()
+    enrolled = fields.Boolean()
+
+
+class AdminUserOut(UserOut):
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class TokenOut(Schema):
+    access_token = fields.String()
+    refresh_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer(metadata={"description": "access token lifetime, seconds"})
+    user = fields.Nested(UserOut)
+    enrolled = fields.Boolean()
+
+
+class LoginIn(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class WeChatLoginIn(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class RefreshIn(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class LogoutIn(Schema):
+    refresh_token = fields.String(load_default=None, validate=validate.Length(max=256))
+
+
+class EnrolIn(Schema):
+    invite_code = fields.String(required=True, validate=validate.Length(min=4, max=32))
+    display_name = name_field()
+    employee_no = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=64))
+
+
+class ProfilePatch(Schema):
+    display_name = name_field(required=False)
+    team_id = fields.Integer(allow_none=True)
+    show_on_leaderboard = fields.Boolean()
+
+
+# --- organisations ----------------------------------------------------------------
+
+class OrganisationIn(Schema):
+    name = name_field(max_length=200)
+    region = fields.String(required=True, validate=validate.OneOf(REGIONS))
+    sector = fields.String(required=True, validate=validate.OneOf(SECTORS))
+    headcount = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
+    floor_area_m2 = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
+    timezone = fields.String(load_default="Asia/Shanghai", validate=validate_timezone)
+
+
+class OrganisationPatch(Schema):
+    name = name_field(required=False, max_length=200)
+    region = fields.String(validate=validate.OneOf(REGIONS))
+    sector = fields.String(validate=validate.OneOf(SECTORS))
+    headcount = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+    floor_area_m2 = fields.Integer(validate=validate.Range(min=0, max=10**9))
+    timezone = fields.String(validate=validate_timezone)
+
+
+class OrganisationOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    region = fields.String()
+    sector = fields.String()
+    headcount = fields.Integer()
+    floor_area_m2 = fields.Integer()
+    timezone = fields.String()
+    created_at = fields.DateTime()
+
+
+class TeamIn(Schema):
+    name = name_field()
+
+
+class TeamOut(Schema):
+    id = fields.Integer()
+    org_id = fields.Integer()
+    name = fields.String()
+    members = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class UserIn(Schema):
+    username = fields.String(required=True, validate=[
+        validate.Length(min=3, max=64),
+        validate.Regexp(r"^[A-Za-z0-9_.\-]+$",
+                        error="只能包含字母、数字和 _ . - (letters, digits, _ . -)"),
+    ])
+    password = fields.String(load_default=None, validate=validate.Length(min=8, max=256))
+    display_name = name_field()
+    team_id = fields.Integer(load_default=None, allow_none=True)
+    role = fields.String(load_default="staff", validate=validate.OneOf(ROLES))
+    employee_no = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=64))
+
+
+class UserPatch(Schema):
+    display_name = name_field(required=False)
+    team_id = fields.Integer(allow_none=True)
+    role = fields.String(validate=validate.OneOf(ROLES))
+    employee_no = fields.String(allow_none=True, validate=validate.Length(max=64))
+    show_on_leaderboard = fields.Boolean()
+    is_active = fields.Boolean()
+    password = fields.String(validate=validate.Length(min=8, max=256))
+
+
+class InviteIn(Schema):
+    team_id = fields.Integer(load_default=None, allow_none=True)
+    role = fields.String(load_default="staff", validate=validate.OneOf(ROLES))
+    max_uses = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    expires_at = aware_datetime(required=True)
+
+
+class InviteOut(Schema):
+    id = fields.Integer()
+    org_id = fields.Integer()
+    team_id = fields.Integer(allow_none=True)
+    role = fields.String()
+    code = fields.String()
+    max_uses = fields.Integer()
+    uses = fields.Integer()
+    expires_at = fields.DateTime()
+    created_at = fields.DateTime()
+
+
+class AuditOut(Schema):
+    id = fields.Integer()
+    org_id = fields.Integer(allow_none=True)
+    actor_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    target_type = fields.String()
+    target_id = fields.String(allow_none=True)
+    changes = fields.Dict()
+    ip = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """`{items, next_cursor}` around an item schema."""
+    return type(f"{item_schema.__name__.removesuffix('Out')}Page", (Schema,), {
+        "items": fields.List(fields.Nested(item_schema)),
+        "next_cursor": fields.String(allow_none=True),
+    })
+
+
+class UserListQuery(PageQuery):
+    team_id = fields.Integer()
+    role = fields.String(validate=validate.OneOf(ROLES))
+
+
+class TeamListQuery(Schema):
+    pass

@@ -1,0 +1,232 @@
+"""Identity and organisations: plain functions over a session, no request state."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import record_audit
+from app.auth import TokenSettings, hash_password, password_matches, token_pair
+from app.errors import ApiError, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.models import Invite, Organisation, Team, User, role_at_least
+
+# No 0/O, 1/I/L: codes are read off posters and phones.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def random_code(length: int = 8) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+# --- access ---------------------------------------------------------------------
+
+def organisation_for(session: Session, actor: User, org_id: int, min_role: str) -> Organisation:
+    """The organisation if `actor` may act in it with `min_role`; another org's is 404."""
+    org = session.get(Organisation, org_id)
+    if actor.role == "superadmin":
+        if org is None:
+            raise NotFound()
+        return org
+    if org is None or actor.org_id != org_id:
+        raise NotFound()
+    if not role_at_least(actor.role, min_role):
+        raise Forbidden()
+    return org
+
+
+def team_in_org(session: Session, org_id: int, team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    team = session.get(Team, team_id)
+    if team is None or team.org_id != org_id:
+        raise Unprocessable("team_not_in_org", details={"team_id": ["该团队不属于此单位"]})
+    return team
+
+
+# --- login ----------------------------------------------------------------------
+
+def login_with_password(session: Session, username: str, password: str,
+                        settings: TokenSettings, now: datetime) -> dict:
+    """Check a password and issue a token pair."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active or not password_matches(user.password_hash, password):
+        raise Unauthorized("invalid_credentials")
+    return token_pair(session, user, settings, now)
+
+
+def login_with_wechat(session: Session, openid: str, settings: TokenSettings,
+                      now: datetime) -> dict:
+    """One openid is one user: find it, or create an unenrolled user for it."""
+    user = session.scalar(select(User).where(User.wechat_openid == openid))
+    if user is None:
+        user = User(username=f"wx_{secrets.token_hex(6)}", display_name="微信用户",
+                    wechat_openid=openid, role="staff")
+        try:
+            with session.begin_nested():
+                session.add(user)
+        except IntegrityError:  # the same openid logged in concurrently
+            user = session.scalar(select(User).where(User.wechat_openid == openid))
+    if user is None or not user.is_active:
+        raise Unauthorized("invalid_credentials")
+    return token_pair(session, user, settings, now)
+
+
+def enrol_user(session: Session, user: User, invite_code: str, display_name: str,
+               employee_no: str | None, now: datetime) -> User:
+    """Bind a user to the invite's organisation, team and role, using one invite slot."""
+    if user.enrolled:
+        raise Conflict("already_enrolled")
+    invite = session.scalar(select(Invite).where(Invite.code == invite_code.strip().upper()))
+    if invite is None or invite.expires_at <= now:
+        raise Unprocessable("invite_invalid")
+    # Conditional increment: the last slot goes to exactly one of concurrent enrolments.
+    taken = session.execute(update(Invite)
+                            .where(Invite.id == invite.id, Invite.uses < Invite.max_uses)
+                            .values(uses=Invite.uses + 1)).rowcount
+    if taken != 1:
+        raise Unprocessable("invite_invalid")
+    user.org_id, user.team_id, user.role = invite.org_id, invite.team_id, invite.role
+    user.display_name = display_name
+    user.employee_no = employee_no
+    session.flush()
+    return user
+
+
+def update_profile(session: Session, user: User, changes: dict) -> User:
+    """A user edits their own display name, team and leaderboard visibility."""
+    if "team_id" in changes:
+        if user.org_id is None:
+            raise Forbidden("not_enrolled")
+        team_in_org(session, user.org_id, changes["team_id"])
+    for field in ("display_name", "team_id", "show_on_leaderboard"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    session.flush()
+    return user
+
+
+# --- organisations and teams ------------------------------------------------------
+
+def create_organisation(session: Session, actor: User, data: dict, ip: str | None) -> Organisation:
+    """Superadmin: register an institution."""
+    org = Organisation(**data)
+    session.add(org)
+    session.flush()
+    record_audit(session, actor, "org.create", "organisation", org.id, data, org_id=org.id, ip=ip)
+    return org
+
+
+def update_organisation(session: Session, actor: User, org: Organisation, changes: dict,
+                        ip: str | None) -> Organisation:
+    before = {k: getattr(org, k) for k in changes}
+    for field, value in changes.items():
+        setattr(org, field, value)
+    session.flush()
+    record_audit(session, actor, "org.update", "organisation", org.id,
+                 {"before": before, "after": changes}, org_id=org.id, ip=ip)
+    return org
+
+
+def list_organisations(session: Session):
+    return select(Organisation)
+
+
+def create_team(session: Session, actor: User, org: Organisation, name: str,
+                ip: str | None) -> Team:
+    team = Team(org_id=org.id, name=name)
+    try:
+        with session.begin_nested():
+            session.add(team)
+    except IntegrityError as exc:
+        raise Conflict("conflict", details={"name": ["同名团队已存在 (team name exists)"]}) from exc
+    record_audit(session, actor, "team.create", "team", team.id, {"name": name},
+                 org_id=org.id, ip=ip)
+    return team
+
+
+def teams_with_member_counts(session: Session, org: Organisation) -> list[dict]:
+    counts = dict(session.execute(
+        select(User.team_id, func.count(User.id))
+        .where(User.org_id == org.id, User.is_active.is_(True)).group_by(User.team_id)).all())
+    teams = session.scalars(select(Team).where(Team.org_id == org.id).order_by(Team.id))
+    return [{"id": t.id, "org_id": t.org_id, "name": t.name, "members": counts.get(t.id, 0),
+             "created_at": t.created_at} for t in teams]
+
+
+# --- users and invites --------------------------------------------------------------
+
+def _check_grant(actor: User, role: str) -> None:
+    if not role_at_least(actor.role, role):
+        raise Forbidden("role_not_allowed")
+
+
+def create_user(session: Session, actor: User, org: Organisation, data: dict, ip: str | None,
+                password_method: str) -> User:
+    """Admin: add a person to the organisation (password optional: WeChat users have none)."""
+    _check_grant(actor, data["role"])
+    team_in_org(session, org.id, data.get("team_id"))
+    password = data.pop("password", None)
+    user = User(org_id=org.id, **data,
+                password_hash=hash_password(password, password_method) if password else None)
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError as exc:
+        raise Conflict("username_taken", details={"username": ["用户名已被使用"]}) from exc
+    record_audit(session, actor, "user.create", "user", user.id, data, org_id=org.id, ip=ip)
+    return user
+
+
+def user_in_org(session: Session, org: Organisation, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.org_id != org.id:
+        raise NotFound()
+    return user
+
+
+def update_user(session: Session, actor: User, org: Organisation, user: User, changes: dict,
+                ip: str | None, password_method: str) -> User:
+    """Admin: change a person's team, role, name or status."""
+    if "role" in changes:
+        _check_grant(actor, changes["role"])
+    if not role_at_least(actor.role, user.role):
+        raise Forbidden("role_not_allowed")
+    if "team_id" in changes:
+        team_in_org(session, org.id, changes["team_id"])
+    password = changes.pop("password", None)
+    before = {k: getattr(user, k) for k in changes}
+    for field, value in changes.items():
+        setattr(user, field, value)
+    if password:
+        user.password_hash = hash_password(password, password_method)
+    session.flush()
+    record_audit(session, actor, "user.update", "user", user.id,
+                 {"before": before, "after": changes, "password_changed": bool(password)},
+                 org_id=org.id, ip=ip)
+    return user
+
+
+def create_invite(session: Session, actor: User, org: Organisation, data: dict,
+                  ip: str | None, now: datetime) -> Invite:
+    """Admin: an invite code that enrols people into a team with a role."""
+    _check_grant(actor, data["role"])
+    team_in_org(session, org.id, data.get("team_id"))
+    if data["expires_at"] <= now:
+        raise Unprocessable(details={"expires_at": ["必须晚于现在 (must be in the future)"]})
+    for _attempt in range(5):
+        invite = Invite(org_id=org.id, code=random_code(), created_by=actor.id, **data)
+        try:
+            with session.begin_nested():
+                session.add(invite)
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - 31^8 codes
+        raise ApiError("conflict", status=409)
+    record_audit(session, actor, "invite.create", "invite", invite.id,
+                 {**data, "code": invite.code}, org_id=org.id, ip=ip)
+    return invite
