@@ -21,6 +21,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errors(app)
     register_cli(app)
+    register_domains(app)
     return app
 
 
@@ -38,8 +39,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from activities import routes as activities_routes
     from app import ops, routes
     from app.openapi import Api, document_error_responses
+    from points import routes as points_routes
 
     app.config.setdefault("API_SPEC_OPTIONS", {
         "security": [{"bearerAuth": []}],
@@ -51,6 +54,8 @@ def register_blueprints(app: Flask) -> None:
     })
     api = Api(app)
     api.register_blueprint(routes.blp)
+    api.register_blueprint(points_routes.blp)
+    api.register_blueprint(activities_routes.blp)
     document_error_responses(api)
     app.register_blueprint(ops.bp)
 
@@ -65,3 +70,14 @@ def register_cli(app: Flask) -> None:
     from app.cli import register_commands
 
     register_commands(app)
+
+
+def register_domains(app: Flask) -> None:
+    from activities.cli import register_commands as register_activity_commands
+    from activities.setup import init_activities
+    from points.cli import register_commands as register_points_commands
+
+    init_activities(app)
+    # Order matters for `flask seed-demo`: rewards first, then activities earning points.
+    register_points_commands(app)
+    register_activity_commands(app)

@@ -1,0 +1,1 @@
+"""Points: the append-only ledger, rewards and redemptions."""

@@ -1,0 +1,112 @@
+"""The one way points move: `credit_points`. Nothing else writes the ledger.
+
+Each call appends one entry and moves the account in the caller's transaction. The
+account update is a single conditional statement (`balance + delta >= 0`), so two
+concurrent spends can never both pass, on PostgreSQL (row lock) or on SQLite
+(BEGIN IMMEDIATE). The unique `(source_type, source_id)` makes a repeated credit a
+no-op that returns the first entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict
+from points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, PointsAccount
+
+
+class InsufficientPoints(Conflict):
+    code = "insufficient_points"
+
+
+class LedgerResult:
+    """The entry written (or found, for a repeated source) and whether it is new."""
+
+    __slots__ = ("entry", "created")
+
+    def __init__(self, entry: LedgerEntry, created: bool):
+        self.entry = entry
+        self.created = created
+
+
+def ensure_account(session: Session, user_id: int, now: datetime) -> None:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(PointsAccount)
+                    .values(user_id=user_id, balance=0, earned_total=0, updated_at=now)
+                    .on_conflict_do_nothing(index_elements=["user_id"]))
+
+
+def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,
+                  delta: int, kind: str, source_type: str, source_id: object, now: datetime,
+                  reason: str | None = None, actor_id: int | None = None) -> LedgerResult:
+    """Append one ledger entry and move the balance (and earnings for earning kinds).
+
+    Raises InsufficientPoints when the balance would go below zero. A second call with
+    the same source changes nothing and returns the first entry.
+    """
+    if kind not in LEDGER_KINDS:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    if not isinstance(delta, int) or isinstance(delta, bool):
+        raise TypeError("points are integers")
+    source_id = str(source_id)
+    existing = _entry_for_source(session, source_type, source_id)
+    if existing is not None:
+        return LedgerResult(existing, created=False)
+    ensure_account(session, user_id, now)
+    earned_delta = delta if kind in EARNING_KINDS else 0
+    try:
+        with session.begin_nested():
+            balance_after = session.execute(
+                update(PointsAccount)
+                .where(PointsAccount.user_id == user_id,
+                       PointsAccount.balance + delta >= 0,
+                       PointsAccount.earned_total + earned_delta >= 0)
+                .values(balance=PointsAccount.balance + delta,
+                        earned_total=PointsAccount.earned_total + earned_delta,
+                        updated_at=now)
+                .returning(PointsAccount.balance)).scalar_one_or_none()
+            if balance_after is None:
+                raise InsufficientPoints(details={"needed": -delta,
+                                                  "balance": balance_of(session, user_id)})
+            entry = LedgerEntry(user_id=user_id, org_id=org_id, team_id=team_id, delta=delta,
+                                kind=kind, source_type=source_type, source_id=source_id,
+                                reason=reason, balance_after=balance_after, actor_id=actor_id,
+                                created_at=now)
+            session.add(entry)
+            session.flush()
+    except IntegrityError:
+        # The same source was credited concurrently and committed first.
+        existing = _entry_for_source(session, source_type, source_id)
+        if existing is None:
+            raise
+        return LedgerResult(existing, created=False)
+    return LedgerResult(entry, created=True)
+
+
+def _entry_for_source(session: Session, source_type: str, source_id: str) -> LedgerEntry | None:
+    return session.scalar(select(LedgerEntry).where(LedgerEntry.source_type == source_type,
+                                                    LedgerEntry.source_id == source_id))
+
+
+def balance_of(session: Session, user_id: int) -> int:
+    return session.scalar(select(PointsAccount.balance)
+                          .where(PointsAccount.user_id == user_id)) or 0
+
+
+def account_of(session: Session, user_id: int) -> tuple[int, int]:
+    """(balance, earned_total); (0, 0) for someone who never earned."""
+    row = session.execute(select(PointsAccount.balance, PointsAccount.earned_total)
+                          .where(PointsAccount.user_id == user_id)).first()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+def ledger_sum(session: Session, user_id: int) -> int:
+    """The balance recomputed from the ledger (invariant: equals the account's balance)."""
+    return session.scalar(select(func.coalesce(func.sum(LedgerEntry.delta), 0))
+                          .where(LedgerEntry.user_id == user_id)) or 0
