@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -67,3 +68,30 @@ class LedgerEntry(db.Model):
     @property
     def ref(self) -> str:
         return f"{self.source_type}:{self.source_id}"
+
+
+class DailyContribution(db.Model):
+    """What one person contributed on one local day, for the team they were in then.
+
+    Maintained in the same transaction as every activity, void, adjustment and
+    check-in; boards, summaries and streaks read these few rows instead of raw
+    activities. Moving teams starts a new row, so history stays with the old team.
+    """
+
+    __tablename__ = "daily_contributions"
+    __table_args__ = (
+        UniqueConstraint("user_id", "team_key", "day"),
+        Index("ix_daily_contributions_org_id_day", "org_id", "day"),
+        Index("ix_daily_contributions_team_id_day", "team_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    # team_id or 0: a unique key cannot rely on NULLs being equal.
+    team_key: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    co2e_g: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    entries: Mapped[int] = mapped_column(Integer, default=0)

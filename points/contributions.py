@@ -1,0 +1,57 @@
+"""Daily contributions: the rollup every board, summary and streak reads.
+
+`record_contribution` adds to the (user, team, day) row with one upsert in the
+caller's transaction and queues the same increment for the Redis boards, which
+are updated only after the transaction commits (see `pending_board_updates`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from points.models import DailyContribution
+
+PENDING_KEY = "pending_board_updates"
+
+
+@dataclass(frozen=True)
+class ContributionChange:
+    user_id: int
+    org_id: int
+    team_id: int | None
+    day: date
+    co2e_g: int
+    points: int
+    entries: int
+
+
+def record_contribution(session: Session, *, user_id: int, org_id: int, team_id: int | None,
+                        day: date, co2e_g: int = 0, points: int = 0, entries: int = 0) -> None:
+    """Add grams, earned points and entry count to a person's day (negative to reverse)."""
+    if not (co2e_g or points or entries):
+        return
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(DailyContribution).values(
+        user_id=user_id, org_id=org_id, team_id=team_id, team_key=team_id or 0, day=day,
+        co2e_g=co2e_g, points=points, entries=entries)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["user_id", "team_key", "day"],
+        set_={"co2e_g": DailyContribution.co2e_g + stmt.excluded.co2e_g,
+              "points": DailyContribution.points + stmt.excluded.points,
+              "entries": DailyContribution.entries + stmt.excluded.entries}))
+    session.info.setdefault(PENDING_KEY, []).append(
+        ContributionChange(user_id, org_id, team_id, day, co2e_g, points, entries))
+
+
+def take_pending_changes(session: Session) -> list[ContributionChange]:
+    """The changes of the transaction that just committed (emptied as they are taken)."""
+    return session.info.pop(PENDING_KEY, [])
+
+
+def discard_pending_changes(session: Session) -> None:
+    session.info.pop(PENDING_KEY, None)
