@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -95,3 +96,108 @@ class DailyContribution(db.Model):
     co2e_g: Mapped[int] = mapped_column(Integer, default=0)
     points: Mapped[int] = mapped_column(Integer, default=0)
     entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- rewards and redemptions ----------------------------------------------------------
+
+REDEMPTION_STATUSES = ("pending", "fulfilled", "cancelled")
+# Redemptions that hold a unit of stock and count towards a person's limit.
+LIVE_STATUSES = ("pending", "fulfilled")
+
+
+class Reward(db.Model):
+    """An item of an organisation's catalogue. `stock` is what is left to redeem.
+
+    Stock moves only by single conditional statements (redeem: `stock > 0`; admin
+    changes: `stock + delta >= 0`; cancellation: `+1`), and the CHECK stands behind them.
+    """
+
+    __tablename__ = "rewards"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_non_negative"),
+        CheckConstraint("cost_points > 0", name="cost_positive"),
+        CheckConstraint("per_user_limit IS NULL OR per_user_limit >= 1",
+                        name="per_user_limit_positive"),
+        CheckConstraint("available_from IS NULL OR available_until IS NULL "
+                        "OR available_from < available_until", name="window_ordered"),
+        Index("ix_rewards_org_id_id", "org_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(1000), default="")
+    cost_points: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    per_user_limit: Mapped[int | None] = mapped_column(Integer)
+    available_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    available_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    image_url: Mapped[str | None] = mapped_column(String(500))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    @property
+    def stock_remaining(self) -> int:
+        return self.stock
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class RewardStockMovement(db.Model):
+    """Stock put in or taken out by an admin, with a reason (the initial stock is one).
+
+    Invariant: a reward's movements sum to its stock plus its live redemptions.
+    """
+
+    __tablename__ = "reward_stock_movements"
+    __table_args__ = (
+        CheckConstraint("stock_after >= 0", name="stock_after_non_negative"),
+        Index("ix_reward_stock_movements_reward_id_id", "reward_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    delta: Mapped[int] = mapped_column(Integer)
+    stock_after: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class Redemption(db.Model):
+    """A person's claim on one unit of a reward, paid with points, collected with a code.
+
+    The pickup code is unique among the organisation's pending redemptions (a partial
+    unique index on both engines), so a code read out at the counter names one claim.
+    """
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','fulfilled','cancelled')", name="status_known"),
+        CheckConstraint("cost_points > 0", name="cost_positive"),
+        Index("uq_redemptions_org_id_pickup_code_pending", "org_id", "pickup_code",
+              unique=True, postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+        Index("ix_redemptions_user_id_reward_id", "user_id", "reward_id"),
+        Index("ix_redemptions_org_id_status_id", "org_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    reward_id: Mapped[int] = mapped_column(ForeignKey("rewards.id"))
+    reward_name: Mapped[str] = mapped_column(String(100))
+    cost_points: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    pickup_code: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fulfilled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
