@@ -15,6 +15,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if overrides:
         app.config.update(overrides)
+    app.json.ensure_ascii = False  # Chinese as UTF-8 text, not \u escapes
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
     register_extensions(app)
@@ -57,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(points_routes.blp)
     api.register_blueprint(activities_routes.blp)
     document_error_responses(api)
+    app.extensions["smorest_api"] = api  # /docs renders its spec
     app.register_blueprint(ops.bp)
 
 

@@ -59,7 +59,6 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
         "FACTORS_PATH": env.get("FACTORS_PATH") or None,
         "MAX_CONTENT_LENGTH": 64 * 1024,
-        "JSON_AS_ASCII": False,
         # flask-smorest / OpenAPI
         "API_TITLE": "低碳行为积分 API",
         "API_VERSION": "v1",

@@ -85,12 +85,12 @@ def error_response(status: int, code: str, details=None, params=None, headers=No
 class ErrorSchema(ma.Schema):
     """The error envelope, for the OpenAPI document."""
 
-    class Inner(ma.Schema):
+    class ErrorBody(ma.Schema):
         code = ma.fields.String(metadata={"description": "stable machine code"})
         message = ma.fields.String(metadata={"description": "human message (zh, or en)"})
         details = ma.fields.Dict(metadata={"description": "field -> messages, or context"})
 
-    error = ma.fields.Nested(Inner)
+    error = ma.fields.Nested(ErrorBody)
 
 
 _HTTP_CODES = {
@@ -120,7 +120,10 @@ def handle_http_exception(error: HTTPException):
         if status == 400:
             return error_response(400, "invalid_json", details)
         return error_response(422, "validation_error", details)
-    headers = dict(data.get("headers") or {})
+    # Keep werkzeug's meaningful headers (Allow on 405, Retry-After), not its HTML content type.
+    headers = {name: value for name, value in error.get_headers()
+               if name.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     return error_response(status, _HTTP_CODES.get(status, "bad_request"), headers=headers)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import has_request_context, request
 
 # code -> (zh, en). Messages may carry str.format placeholders filled from error params.
@@ -94,7 +96,32 @@ FIELD_MESSAGES_ZH: dict[str, str] = {
     "Invalid value.": "无效的值",
     "Not a valid mapping type.": "应为对象",
     "Not a valid list.": "应为列表",
+    "Invalid JSON body.": "请求体不是有效的 JSON",
+    "String does not match expected pattern.": "格式不正确",
 }
+
+# marshmallow's parametrised validator messages (Length, Range, OneOf) -> Chinese templates.
+FIELD_PATTERNS_ZH: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"Length must be between (\S+) and (\S+)\."), "长度必须在 {0} 到 {1} 之间"),
+    (re.compile(r"Length must be (\S+)\."), "长度必须为 {0}"),
+    (re.compile(r"Shorter than minimum length (\S+)\."), "长度不能少于 {0}"),
+    (re.compile(r"Longer than maximum length (\S+)\."), "长度不能超过 {0}"),
+    (re.compile(r"Must be one of: (.*)\."), "必须是以下之一：{0}"),
+    (re.compile(r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\."),
+     "必须大于或等于 {0} 且小于或等于 {1}"),
+    (re.compile(r"Must be greater than or equal to (\S+)\."), "必须大于或等于 {0}"),
+    (re.compile(r"Must be less than or equal to (\S+)\."), "必须小于或等于 {0}"),
+]
+
+
+def _field_message_zh(message: str) -> str:
+    if message in FIELD_MESSAGES_ZH:
+        return FIELD_MESSAGES_ZH[message]
+    for pattern, template in FIELD_PATTERNS_ZH:
+        match = pattern.fullmatch(message)
+        if match:
+            return template.format(*match.groups())
+    return message
 
 
 def translate_field_messages(details):
@@ -106,5 +133,5 @@ def translate_field_messages(details):
     if isinstance(details, list):
         return [translate_field_messages(v) for v in details]
     if isinstance(details, str):
-        return FIELD_MESSAGES_ZH.get(details, details)
+        return _field_message_zh(details)
     return details
