@@ -43,6 +43,7 @@ def register_blueprints(app: Flask) -> None:
     from activities import routes as activities_routes
     from app import ops, routes
     from app.openapi import Api, document_error_responses
+    from leaderboards import routes as leaderboard_routes
     from points import routes as points_routes
 
     app.config.setdefault("API_SPEC_OPTIONS", {
@@ -57,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(routes.blp)
     api.register_blueprint(points_routes.blp)
     api.register_blueprint(activities_routes.blp)
+    api.register_blueprint(leaderboard_routes.blp)
     document_error_responses(api)
     app.extensions["smorest_api"] = api  # /docs renders its spec
     app.register_blueprint(ops.bp)
@@ -77,9 +79,13 @@ def register_cli(app: Flask) -> None:
 def register_domains(app: Flask) -> None:
     from activities.cli import register_commands as register_activity_commands
     from activities.setup import init_activities
+    from leaderboards.cli import register_commands as register_board_commands
+    from leaderboards.hooks import init_leaderboards
     from points.cli import register_commands as register_points_commands
 
     init_activities(app)
+    init_leaderboards(app)
+    register_board_commands(app)
     # Order matters for `flask seed-demo`: rewards first, then activities earning points.
     register_points_commands(app)
     register_activity_commands(app)

@@ -58,6 +58,8 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "REFRESH_TOKEN_TTL": _int_env(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600),
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
         "FACTORS_PATH": env.get("FACTORS_PATH") or None,
+        # Background board reconcile period per process; 0 turns it off.
+        "LEADERBOARD_RECONCILE_SECONDS": float(env.get("LEADERBOARD_RECONCILE_SECONDS", "15")),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # flask-smorest / OpenAPI
         "API_TITLE": "低碳行为积分 API",

@@ -44,12 +44,13 @@ def database_url(tmp_path_factory):
 def app(database_url):
     os.environ.update({
         "APP_ENV": "testing",
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
         "DATABASE_URL": database_url,
         "REDIS_PREFIX": f"lct:{RUN_ID}:",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast in tests; scrypt in production
         "WECHAT_APPID": "wx-test-appid",
         "WECHAT_SECRET": "wx-test-secret",
+        "LEADERBOARD_RECONCILE_SECONDS": "0",  # tests drive rebuilds themselves
     })
     if TEST_REDIS:
         os.environ["REDIS_URL"] = TEST_REDIS

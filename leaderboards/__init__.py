@@ -1,0 +1,1 @@
+"""Leaderboards: ranked from the daily contributions rollup, cached in Redis, truth in SQL."""

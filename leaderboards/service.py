@@ -1,0 +1,224 @@
+"""Reading boards: from Redis when it is ready, else from SQL; the same answer either way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound, Unprocessable
+from app.models import Organisation, Team, User
+from app.redis_store import RedisGateway
+from leaderboards import queries
+from leaderboards.periods import PERIOD_KINDS, Period, local_today, period_containing
+from leaderboards.store import READY, board_key
+
+METRICS = ("co2e", "points", "per_capita_co2e", "participation_rate")
+SCOPES = ("users", "teams", "orgs")
+
+
+@dataclass
+class BoardRequest:
+    scope: str
+    period: str = "week"
+    metric: str = "co2e"
+    org_id: int | None = None
+    team_id: int | None = None
+    region: str | None = None
+    limit: int = 20
+
+
+@dataclass
+class Board:
+    period: Period
+    metric: str
+    entries: list[dict] = field(default_factory=list)
+    me: dict | None = None
+    source: str = "sql"
+
+
+def _value(metric: str, totals: queries.Totals, members: int):
+    if metric == "co2e":
+        return round(totals.co2e_g / 1000, 3)
+    if metric == "points":
+        return totals.points
+    if metric == "per_capita_co2e":
+        return round(totals.co2e_g / members / 1000, 3) if members else 0.0
+    return round(min(1.0, totals.participants / members), 4) if members else 0.0
+
+
+def _ranked(rows: list[tuple[int, str, object, int | None]], limit: int,
+            me_id: int | None) -> tuple[list[dict], dict | None]:
+    """rows of (id, name, value, members) -> top entries and the caller's place (1, 2, 2, 4)."""
+    rows.sort(key=lambda r: (-r[2], r[0]))
+    entries, me, rank = [], None, 0
+    for position, (row_id, name, value, members) in enumerate(rows):
+        if position == 0 or value != rows[position - 1][2]:
+            rank = position + 1
+        if position < limit:
+            entry = {"rank": rank, "id": row_id, "name": name, "value": value}
+            if members is not None:
+                entry["members"] = members
+            entries.append(entry)
+        if row_id == me_id:
+            me = {"rank": rank, "value": value}
+    return entries, me
+
+
+def resolve_period(request: BoardRequest, timezone: str, now: datetime) -> Period:
+    if request.period not in PERIOD_KINDS:
+        raise Unprocessable(details={"period": [f"可选 {', '.join(PERIOD_KINDS)}"]})
+    return period_containing(request.period, local_today(now, timezone), timezone)
+
+
+def _org_in_view(session: Session, viewer: User, org_id: int | None) -> Organisation:
+    org_id = org_id or viewer.org_id
+    org = session.get(Organisation, org_id) if org_id else None
+    if org is None or (viewer.role != "superadmin" and org.id != viewer.org_id):
+        raise NotFound()
+    return org
+
+
+def read_board(session: Session, gateway: RedisGateway | None, viewer: User,
+               request: BoardRequest, now: datetime) -> Board:
+    """One board: users (of an org or team), teams (of an org) or orgs (of a region)."""
+    if request.metric not in METRICS:
+        raise Unprocessable(details={"metric": [f"可选 {', '.join(METRICS)}"]})
+    ready = gateway is not None and gateway.run(
+        lambda client: client.exists(gateway.key(READY))) == 1
+    if request.scope == "users":
+        return _users_board(session, gateway if ready else None, viewer, request, now)
+    if request.scope == "teams":
+        return _teams_board(session, gateway if ready else None, viewer, request, now)
+    return _orgs_board(session, gateway if ready else None, viewer, request, now)
+
+
+def _users_board(session, gateway, viewer, request, now) -> Board:
+    if request.metric not in ("co2e", "points"):
+        raise Unprocessable(details={"metric": ["个人榜只支持 co2e 或 points"]})
+    org = _org_in_view(session, viewer, request.org_id)
+    period = resolve_period(request, org.timezone, now)
+    team_id = request.team_id
+    if team_id is not None:
+        team = session.get(Team, team_id)
+        if team is None or team.org_id != org.id:
+            raise NotFound()
+    hidden = set(session.scalars(select(User.id).where(
+        User.org_id == org.id, User.show_on_leaderboard.is_(False))))
+    me_id = viewer.id if viewer.id not in hidden else None
+    scored = None
+    if gateway is not None:
+        scored = _users_from_redis(gateway, period, org.id, team_id, request, hidden, me_id)
+    source = "redis"
+    if scored is None:
+        source = "sql"
+        totals = queries.user_totals(session, period, org_id=org.id, team_id=team_id)
+        scored = ([(uid, _value(request.metric, t, 0)) for uid, t in totals.items()
+                   if uid not in hidden], None)
+    rows, me = scored
+    rows.sort(key=lambda r: (-r[1], r[0]))
+    shown = [r[0] for r in rows[:request.limit]]
+    names = dict(session.execute(select(User.id, User.display_name)
+                                 .where(User.id.in_(shown))).all())
+    entries, me_from_rows = _ranked([(uid, names.get(uid, ""), v, None) for uid, v in rows],
+                                    request.limit, me_id)
+    return Board(period, request.metric, entries, me if me is not None else me_from_rows,
+                 source)
+
+
+def _score(metric: str, raw: float):
+    return round(raw / 1000, 3) if metric == "co2e" else int(raw)
+
+
+def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
+    """Top `limit` visible people and the caller's place in O(log N + limit + hidden)."""
+    key = board_key(gateway, period, "ut" if team_id else "uo", team_id or org_id,
+                    request.metric)
+    hidden_ids = sorted(hidden)
+
+    def first(client):
+        pipe = client.pipeline(transaction=False)
+        pipe.zrevrange(key, 0, request.limit + len(hidden_ids), withscores=True)
+        pipe.zscore(key, me_id or 0)
+        if hidden_ids:
+            pipe.zmscore(key, hidden_ids)
+        return pipe.execute()
+
+    answer = gateway.run(first)
+    if answer is None:
+        return None
+    top, my_score = answer[0], answer[1]
+    hidden_scores = [s for s in (answer[2] if hidden_ids else []) if s is not None]
+    rows = [(int(m), _score(request.metric, s)) for m, s in top if int(m) not in hidden]
+    me = None
+    if me_id is not None and my_score is not None:
+        above = gateway.run(lambda c: c.zcount(key, f"({my_score}", "+inf"))
+        if above is None:
+            return None
+        above -= sum(1 for s in hidden_scores if s > my_score)
+        me = {"rank": above + 1, "value": _score(request.metric, my_score)}
+    return rows, me
+
+
+def _team_members(session: Session, org_id: int) -> dict[int, int]:
+    return dict(session.execute(
+        select(User.team_id, func.count(User.id))
+        .where(User.org_id == org_id, User.is_active.is_(True), User.team_id.is_not(None))
+        .group_by(User.team_id)).all())
+
+
+def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
+    if not ids:
+        return {}
+
+    def run(client):
+        pipe = client.pipeline(transaction=False)
+        for metric in ("co2e", "points", "part"):
+            pipe.zmscore(board_key(gateway, period, scope, scope_id, metric), ids)
+        return pipe.execute()
+
+    answer = gateway.run(run)
+    if answer is None:
+        return None
+    grams, points, part = answer
+    return {i: queries.Totals(int(g or 0), int(p or 0), int(n or 0))
+            for i, g, p, n in zip(ids, grams, points, part, strict=True)}
+
+
+def _teams_board(session, gateway, viewer, request, now) -> Board:
+    org = _org_in_view(session, viewer, request.org_id)
+    period = resolve_period(request, org.timezone, now)
+    teams = session.execute(select(Team.id, Team.name).where(Team.org_id == org.id)).all()
+    members = _team_members(session, org.id)
+    ids = [t.id for t in teams]
+    totals = _totals_from_redis(gateway, period, "to", org.id, ids) if gateway else None
+    source = "redis" if totals is not None else "sql"
+    if totals is None:
+        totals = queries.team_totals(session, period, org_id=org.id)
+    rows = [(t.id, t.name, _value(request.metric, totals.get(t.id, queries.Totals()),
+                                  members.get(t.id, 0)), members.get(t.id, 0)) for t in teams]
+    entries, me = _ranked(rows, request.limit, viewer.team_id)
+    return Board(period, request.metric, entries, me, source)
+
+
+def _orgs_board(session, gateway, viewer, request, now) -> Board:
+    viewer_org = session.get(Organisation, viewer.org_id) if viewer.org_id else None
+    region = request.region or (viewer_org.region if viewer_org else None)
+    stmt = select(Organisation.id, Organisation.name, Organisation.headcount,
+                  Organisation.timezone)
+    if region:
+        stmt = stmt.where(Organisation.region == region)
+    orgs = session.execute(stmt).all()
+    timezone = viewer_org.timezone if viewer_org else "Asia/Shanghai"
+    period = resolve_period(request, timezone, now)
+    ids = [o.id for o in orgs]
+    totals = _totals_from_redis(gateway, period, "o", None, ids) if gateway else None
+    source = "redis" if totals is not None else "sql"
+    if totals is None:
+        totals = queries.org_totals(session, period, org_ids=ids)
+    rows = [(o.id, o.name, _value(request.metric, totals.get(o.id, queries.Totals()),
+                                  o.headcount), o.headcount) for o in orgs]
+    entries, me = _ranked(rows, request.limit, viewer.org_id)
+    return Board(period, request.metric, entries, me, source)
