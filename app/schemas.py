@@ -194,12 +194,17 @@ class AuditOut(Schema):
     created_at = fields.DateTime()
 
 
+_pages: dict[type, type] = {}
+
+
 def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
-    """`{items, next_cursor}` around an item schema."""
-    return type(f"{item_schema.__name__.removesuffix('Out')}Page", (Schema,), {
-        "items": fields.List(fields.Nested(item_schema)),
-        "next_cursor": fields.String(allow_none=True),
-    })
+    """`{items, next_cursor}` around an item schema (one class per item schema)."""
+    if item_schema not in _pages:
+        _pages[item_schema] = type(f"{item_schema.__name__.removesuffix('Out')}Page", (Schema,), {
+            "items": fields.List(fields.Nested(item_schema)),
+            "next_cursor": fields.String(allow_none=True),
+        })
+    return _pages[item_schema]
 
 
 class UserListQuery(PageQuery):
