@@ -35,7 +35,8 @@ def test_rebuilding_twice_changes_nothing(session, make, contribute, redis_gatew
     sync_boards(redis_gateway, session, now_utc(), force=True)
     first = redis_dump(redis_gateway)
     report = sync_boards(redis_gateway, session, now_utc(), force=False)
-    assert report.written == 0 and report.removed == 0
+    assert report.written == 0
+    assert report.removed == 0
     sync_boards(redis_gateway, session, now_utc(), force=True)
     assert redis_dump(redis_gateway) == first
     assert first  # the boards exist
@@ -144,4 +145,5 @@ def test_reading_a_board_costs_the_same_with_200000_activities_as_with_1000(
         small = _count_board_read(app, client, make, small_people[5], redis_gateway, scope)
         big = _count_board_read(app, client, make, big_people[5], redis_gateway, scope)
         assert small == big, scope
-        assert small[0] <= 6 and small[1] <= 3
+        assert small[0] <= 6
+        assert small[1] <= 3
