@@ -2,8 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import now_utc
+from app.models import Organisation
+from points.models import Reward, RewardStockMovement
+
+# (name, description, cost_points, stock, per_user_limit). At 1 point per 10 g saved
+# (FACTORS.md) a cycling commuter earns a few hundred points a week.
+DEMO_CATALOGUE = [
+    ("公交一卡通充值 20 元", "京津冀互通卡充值，凭取货码到综合办公室领取充值凭证", 2000, 30, 2),
+    ("环保随行水杯", "304 不锈钢保温杯 400 ml，告别一次性纸杯", 1200, 40, 1),
+    ("桌面绿植（绿萝）", "小盆绿萝，净化办公室空气", 800, 25, 2),
+    ("环保主题图书", "《寂静的春天》《零碳中国》等书目任选一本", 1500, 20, 1),
+    ("食堂代金券 10 元", "本单位职工食堂通用，当月有效", 1000, 100, 5),
+    ("帆布环保购物袋", "可折叠帆布袋，减少塑料袋使用", 500, 80, 2),
+    ("共享单车月卡", "主流共享单车平台 30 天骑行卡兑换码", 1800, 15, 1),
+]
+DEMO_STOCK_REASON = "演示数据初始库存 (demo initial stock)"
+
+
+def seed_rewards(session: Session, echo: Callable[[str], None]) -> None:
+    """Give every organisation without a catalogue the demo one (a second run adds nothing)."""
+    now = now_utc()
+    has_catalogue = select(Reward.id).where(Reward.org_id == Organisation.id).exists()
+    orgs = session.scalars(select(Organisation).where(~has_catalogue)
+                           .order_by(Organisation.id)).all()
+    for org in orgs:
+        for name, description, cost, stock, limit in DEMO_CATALOGUE:
+            reward = Reward(org_id=org.id, name=name, description=description, cost_points=cost,
+                            stock=stock, per_user_limit=limit, created_at=now, updated_at=now)
+            session.add(reward)
+            session.flush()
+            session.add(RewardStockMovement(reward_id=reward.id, org_id=org.id, delta=stock,
+                                            stock_after=stock, reason=DEMO_STOCK_REASON,
+                                            created_at=now))
+        echo(f"  奖品目录 (rewards): {org.name}: {len(DEMO_CATALOGUE)} 件")
+    session.flush()
 
 
 def register_commands(app: Flask) -> None:
     """Add this domain's commands and its demo seeder (run by `flask seed-demo`)."""
+    seeders = app.extensions.setdefault("demo_seeders", [])
+    if seed_rewards not in seeders:
+        seeders.append(seed_rewards)

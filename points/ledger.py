@@ -42,6 +42,21 @@ def ensure_account(session: Session, user_id: int, now: datetime) -> None:
                     .on_conflict_do_nothing(index_elements=["user_id"]))
 
 
+def lock_account(session: Session, user_id: int, now: datetime) -> int:
+    """Hold the person's account row until the transaction ends; return the balance.
+
+    A no-op conditional UPDATE: on PostgreSQL it takes the row lock, so every spend,
+    credit and limit count of this person queues behind it (under READ COMMITTED each
+    later statement sees what the previous holder committed). SQLite's BEGIN IMMEDIATE
+    already serialises writers, and the statement is harmless there.
+    """
+    ensure_account(session, user_id, now)
+    return session.execute(update(PointsAccount)
+                           .where(PointsAccount.user_id == user_id)
+                           .values(balance=PointsAccount.balance)
+                           .returning(PointsAccount.balance)).scalar_one()
+
+
 def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,
                   delta: int, kind: str, source_type: str, source_id: object, now: datetime,
                   reason: str | None = None, actor_id: int | None = None) -> LedgerResult:

@@ -1,10 +1,203 @@
-"""HTTP routes of points, rewards and redemptions."""
+"""HTTP routes of points, rewards and redemptions: auth, parse, one service call, dump."""
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint
 
 import points.models  # noqa: F401 - registers the tables
+from app.auth import authenticated, client_ip, current_user
+from app.db import now_utc
+from app.extensions import db
+from app.idempotency import run_idempotent
+from app.pagination import PageQuery
+from app.service import organisation_for
+from points import redemptions, rewards, service
+from points.schemas import (
+    AdjustmentIn,
+    AdjustmentOut,
+    FulfilIn,
+    IdempotencyHeaders,
+    OrgRedemptionQuery,
+    OrgRewardQuery,
+    PointsOut,
+    RedeemOut,
+    RedemptionAdminOut,
+    RedemptionAdminPage,
+    RedemptionOut,
+    RedemptionPage,
+    RedemptionQuery,
+    RewardIn,
+    RewardOut,
+    RewardPage,
+    RewardPatch,
+    RewardQuery,
+    StockIn,
+)
 
 blp = Blueprint("points", __name__, url_prefix="/api/v1",
                 description="积分、奖品与兑换 (points, rewards and redemptions)")
+
+
+# --- points -----------------------------------------------------------------------------
+
+@blp.route("/me/points", methods=["GET"])
+@authenticated("staff")
+@blp.arguments(PageQuery, location="query")
+@blp.response(200, PointsOut)
+def my_points(query):
+    """Balance, lifetime earnings and the ledger, newest first."""
+    return service.points_statement(db.session, current_user(), query["limit"], query["cursor"])
+
+
+@blp.route("/orgs/<int:org_id>/points-adjustments", methods=["POST"])
+@authenticated("admin")
+@blp.arguments(AdjustmentIn)
+@blp.response(201, AdjustmentOut)
+def adjust_points(data, org_id):
+    """Admin: add or remove a person's points with a reason (audited; 409 balance_negative)."""
+    org = organisation_for(db.session, current_user(), org_id, "admin")
+    entry = service.adjust_points(db.session, current_user(), org, data, now_utc(), client_ip())
+    db.session.commit()
+    return entry
+
+
+# --- rewards ------------------------------------------------------------------------------
+
+@blp.route("/rewards", methods=["GET"])
+@authenticated("staff")
+@blp.arguments(RewardQuery, location="query")
+@blp.response(200, RewardPage)
+def list_rewards(query):
+    """Rewards on offer in the caller's organisation (a superadmin passes `org_id`)."""
+    org = service.home_organisation(db.session, current_user(), query.get("org_id"), "staff")
+    return rewards.list_rewards_on_offer(db.session, org, now_utc(), query["limit"],
+                                         query["cursor"])
+
+
+@blp.route("/rewards", methods=["POST"])
+@authenticated("admin")
+@blp.arguments(RewardIn)
+@blp.response(201, RewardOut)
+def create_reward(data):
+    """Admin: add a reward to the own organisation (a superadmin passes `org_id`)."""
+    org = service.home_organisation(db.session, current_user(), data["org_id"], "admin")
+    reward = rewards.create_reward(db.session, current_user(), org, data, now_utc(), client_ip())
+    db.session.commit()
+    return reward
+
+
+@blp.route("/rewards/<int:reward_id>", methods=["GET"])
+@authenticated("staff")
+@blp.response(200, RewardOut)
+def get_reward(reward_id):
+    """One reward of the caller's organisation."""
+    return rewards.reward_in_scope(db.session, current_user(), reward_id)
+
+
+@blp.route("/rewards/<int:reward_id>", methods=["PATCH"])
+@authenticated("admin")
+@blp.arguments(RewardPatch)
+@blp.response(200, RewardOut)
+def patch_reward(data, reward_id):
+    """Admin: edit name, description, cost, limit, window or image."""
+    reward = rewards.reward_in_scope(db.session, current_user(), reward_id)
+    reward = rewards.update_reward(db.session, current_user(), reward, data, now_utc(),
+                                   client_ip())
+    db.session.commit()
+    return reward
+
+
+@blp.route("/rewards/<int:reward_id>", methods=["DELETE"])
+@authenticated("admin")
+@blp.response(200, RewardOut)
+def archive_reward(reward_id):
+    """Admin: archive a reward (it leaves the catalogue; pending claims stay valid)."""
+    reward = rewards.reward_in_scope(db.session, current_user(), reward_id)
+    reward = rewards.archive_reward(db.session, current_user(), reward, now_utc(), client_ip())
+    db.session.commit()
+    return reward
+
+
+@blp.route("/rewards/<int:reward_id>/stock", methods=["POST"])
+@authenticated("admin")
+@blp.arguments(StockIn)
+@blp.response(200, RewardOut)
+def change_stock(data, reward_id):
+    """Admin: add or remove stock with a reason (409 stock_negative below zero)."""
+    reward = rewards.reward_in_scope(db.session, current_user(), reward_id)
+    reward = rewards.change_stock(db.session, current_user(), reward, data["delta"],
+                                  data["reason"], now_utc(), client_ip())
+    db.session.commit()
+    return reward
+
+
+@blp.route("/orgs/<int:org_id>/rewards", methods=["GET"])
+@authenticated("admin")
+@blp.arguments(OrgRewardQuery, location="query")
+@blp.response(200, RewardPage)
+def list_org_rewards(query, org_id):
+    """Admin: the whole catalogue, archived and out-of-window rewards included."""
+    org = organisation_for(db.session, current_user(), org_id, "admin")
+    return rewards.list_org_rewards(db.session, org, query.get("archived"), query["limit"],
+                                    query["cursor"])
+
+
+# --- redemptions ---------------------------------------------------------------------------
+
+@blp.route("/rewards/<int:reward_id>/redeem", methods=["POST"])
+@authenticated("staff")
+@blp.arguments(IdempotencyHeaders, location="headers")
+@blp.response(201, RedeemOut)
+def redeem_reward(headers, reward_id):
+    """Redeem one unit; `Idempotency-Key` required, its first outcome replayed."""
+    user, now = current_user(), now_utc()
+    key = redemptions.idempotency_key_required(headers.get("idempotency_key"))
+
+    def work():
+        return RedeemOut().dump(redemptions.redeem_reward(db.session, user, reward_id, now)), 201
+
+    return run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
+                          payload={"reward_id": reward_id}, now=now, work=work)
+
+
+@blp.route("/me/redemptions", methods=["GET"])
+@authenticated("staff")
+@blp.arguments(RedemptionQuery, location="query")
+@blp.response(200, RedemptionPage)
+def my_redemptions(query):
+    """The caller's redemptions, newest first, `?status=`."""
+    return redemptions.list_my_redemptions(db.session, current_user(), query.get("status"),
+                                           query["limit"], query["cursor"])
+
+
+@blp.route("/redemptions/<int:redemption_id>/cancel", methods=["POST"])
+@authenticated("staff")
+@blp.response(200, RedemptionOut)
+def cancel_redemption(redemption_id):
+    """Owner or admin: cancel a pending redemption; points and stock come back once."""
+    redemption = redemptions.cancel_redemption(db.session, current_user(), redemption_id,
+                                               now_utc(), client_ip())
+    db.session.commit()
+    return redemption
+
+
+@blp.route("/redemptions/<int:redemption_id>/fulfil", methods=["POST"])
+@authenticated("admin")
+@blp.arguments(FulfilIn)
+@blp.response(200, RedemptionAdminOut)
+def fulfil_redemption(data, redemption_id):
+    """Admin: hand the reward over against its pickup code (422 pickup_code_mismatch)."""
+    redemption = redemptions.fulfil_redemption(db.session, current_user(), redemption_id,
+                                               data["pickup_code"], now_utc(), client_ip())
+    db.session.commit()
+    return redemption
+
+
+@blp.route("/orgs/<int:org_id>/redemptions", methods=["GET"])
+@authenticated("admin")
+@blp.arguments(OrgRedemptionQuery, location="query")
+@blp.response(200, RedemptionAdminPage)
+def org_redemptions(query, org_id):
+    """Admin: the organisation's redemptions, newest first, `?status=&user_id=&pickup_code=`."""
+    org = organisation_for(db.session, current_user(), org_id, "admin")
+    return redemptions.list_org_redemptions(db.session, org, query)

@@ -1,0 +1,202 @@
+"""Redeeming rewards, and the counter work that follows: fulfil or cancel.
+
+Locks are always taken in one order, the person's points account before a reward's
+row (redeem: account -> reward; cancel: redemption -> account -> reward), so two
+requests never wait on each other in a circle.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import record_audit
+from app.errors import ApiError, Conflict, NotFound, Unprocessable
+from app.models import Organisation, User
+from app.pagination import Page, paginate_newest_first
+from app.service import random_code
+from points.ledger import InsufficientPoints, credit_points, lock_account
+from points.models import LIVE_STATUSES, Redemption, Reward
+from points.rewards import (
+    OutOfStock,
+    RewardUnavailable,
+    is_on_offer,
+    return_one_unit,
+    take_one_unit,
+)
+from points.service import in_actor_scope, require_admin_of
+
+PICKUP_CODE_LENGTH = 6  # 31^6 codes; unique among an organisation's pending claims
+PICKUP_CODE_ATTEMPTS = 8
+
+
+class LimitReached(Conflict):
+    code = "limit_reached"
+
+
+class RedemptionNotPending(Conflict):
+    code = "redemption_not_pending"
+
+
+class PickupCodeMismatch(Unprocessable):
+    code = "pickup_code_mismatch"
+
+
+def idempotency_key_required(key: str | None) -> str:
+    """The header's value, or 400 `idempotency_key_missing`."""
+    if key is None or not key.strip():
+        raise ApiError("idempotency_key_missing", status=400)
+    return key.strip()
+
+
+# --- redeem -------------------------------------------------------------------------
+
+def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -> dict:
+    """Spend points on one unit of a reward: `{redemption, balance}`.
+
+    In one transaction: lock the person's account, check the offer, the person's limit
+    and balance, take a unit with a conditional UPDATE, record the claim with a fresh
+    pickup code and debit the points through `credit_points`. Any refusal rolls back
+    all of it.
+    """
+    reward = session.get(Reward, reward_id)
+    if reward is None or reward.org_id != user.org_id:
+        raise NotFound()
+    balance = lock_account(session, user.id, now)
+    _check_redeemable(session, user, reward, balance, now)
+    cost = take_one_unit(session, reward, now)
+    redemption = _record_claim(session, user, reward, cost, now)
+    result = credit_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
+                           delta=-cost, kind="redeem", source_type="redemption",
+                           source_id=redemption.id, now=now, reason=f"兑换：{reward.name}")
+    return {"redemption": redemption, "balance": result.entry.balance_after}
+
+
+def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:
+    return session.scalar(select(func.count(Redemption.id)).where(
+        Redemption.user_id == user_id, Redemption.reward_id == reward_id,
+        Redemption.status.in_(LIVE_STATUSES))) or 0
+
+
+def _check_redeemable(session: Session, user: User, reward: Reward, balance: int,
+                      now: datetime) -> None:
+    """Refusals in the order a person can act on them. Runs under the account lock, so the
+    limit count cannot race with the same person's other redemptions."""
+    if not is_on_offer(reward, now):
+        raise RewardUnavailable()
+    if reward.stock <= 0:
+        raise OutOfStock()
+    if (reward.per_user_limit is not None
+            and live_redemptions(session, user.id, reward.id) >= reward.per_user_limit):
+        raise LimitReached(details={"per_user_limit": reward.per_user_limit})
+    if balance < reward.cost_points:
+        raise InsufficientPoints(details={"needed": reward.cost_points, "balance": balance})
+
+
+def _record_claim(session: Session, user: User, reward: Reward, cost: int,
+                  now: datetime) -> Redemption:
+    """Insert the claim; a pickup code already pending in the organisation is drawn again."""
+    for _attempt in range(PICKUP_CODE_ATTEMPTS):
+        redemption = Redemption(org_id=reward.org_id, user_id=user.id, team_id=user.team_id,
+                                reward_id=reward.id, reward_name=reward.name, cost_points=cost,
+                                status="pending", pickup_code=random_code(PICKUP_CODE_LENGTH),
+                                created_at=now)
+        try:
+            with session.begin_nested():
+                session.add(redemption)
+            return redemption
+        except IntegrityError:
+            continue
+    raise Conflict("conflict")  # pragma: no cover - 8 collisions in 887 million codes
+
+
+# --- counter work ------------------------------------------------------------------------
+
+def redemption_in_scope(session: Session, actor: User, redemption_id: int) -> Redemption:
+    redemption = session.get(Redemption, redemption_id)
+    if redemption is None:
+        raise NotFound()
+    in_actor_scope(actor, redemption.org_id)
+    return redemption
+
+
+def cancel_redemption(session: Session, actor: User, redemption_id: int, now: datetime,
+                      ip: str | None) -> Redemption:
+    """The owner or an admin cancels a pending claim: points and stock come back once.
+
+    The status moves pending -> cancelled in one conditional UPDATE, so of concurrent
+    cancellations (or a cancel racing a fulfil) exactly one proceeds to the refund.
+    """
+    redemption = session.get(Redemption, redemption_id)
+    if redemption is None:
+        raise NotFound()
+    for_someone_else = redemption.user_id != actor.id
+    if for_someone_else:
+        require_admin_of(actor, redemption.org_id)
+    _leave_pending(session, redemption, "cancelled", now, actor,
+                   Redemption.status == "pending")
+    credit_points(session, user_id=redemption.user_id, org_id=redemption.org_id,
+                  team_id=redemption.team_id, delta=redemption.cost_points, kind="refund",
+                  source_type="redemption_refund", source_id=redemption.id, now=now,
+                  reason=f"取消兑换退还：{redemption.reward_name}")
+    return_one_unit(session, redemption.reward_id)
+    if for_someone_else:
+        record_audit(session, actor, "redemption.cancel", "redemption", redemption.id,
+                     {"user_id": redemption.user_id, "refund": redemption.cost_points},
+                     org_id=redemption.org_id, ip=ip)
+    return redemption
+
+
+def fulfil_redemption(session: Session, actor: User, redemption_id: int, pickup_code: str,
+                      now: datetime, ip: str | None) -> Redemption:
+    """Admin: hand over the reward against the person's pickup code (422 if it differs)."""
+    redemption = redemption_in_scope(session, actor, redemption_id)
+    require_admin_of(actor, redemption.org_id)
+    code = pickup_code.strip().upper()
+    _leave_pending(session, redemption, "fulfilled", now, actor,
+                   Redemption.status == "pending", Redemption.pickup_code == code)
+    record_audit(session, actor, "redemption.fulfil", "redemption", redemption.id,
+                 {"user_id": redemption.user_id, "reward_id": redemption.reward_id},
+                 org_id=redemption.org_id, ip=ip)
+    return redemption
+
+
+def _leave_pending(session: Session, redemption: Redemption, status: str, now: datetime,
+                   actor: User, *conditions) -> None:
+    stamp = ({"fulfilled_at": now, "fulfilled_by": actor.id} if status == "fulfilled"
+             else {"cancelled_at": now, "cancelled_by": actor.id})
+    moved = session.execute(
+        update(Redemption).where(Redemption.id == redemption.id, *conditions)
+        .values(status=status, **stamp)
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(redemption)
+    if moved != 1:
+        if redemption.status != "pending":
+            raise RedemptionNotPending(details={"status": redemption.status})
+        raise PickupCodeMismatch()
+
+
+# --- lists --------------------------------------------------------------------------------
+
+def list_my_redemptions(session: Session, user: User, status: str | None, limit: int,
+                        cursor: str | None) -> Page:
+    stmt = select(Redemption).where(Redemption.user_id == user.id)
+    if status:
+        stmt = stmt.where(Redemption.status == status)
+    return paginate_newest_first(session, stmt, Redemption.id, limit, cursor)
+
+
+def list_org_redemptions(session: Session, org: Organisation, query: dict) -> Page:
+    """Admin: the organisation's claims, newest first, `?status=&user_id=&pickup_code=`."""
+    stmt = select(Redemption).where(Redemption.org_id == org.id)
+    if query.get("status"):
+        stmt = stmt.where(Redemption.status == query["status"])
+    if query.get("user_id") is not None:
+        stmt = stmt.where(Redemption.user_id == query["user_id"])
+    if query.get("pickup_code"):
+        stmt = stmt.where(Redemption.pickup_code == query["pickup_code"].strip().upper())
+    return paginate_newest_first(session, stmt, Redemption.id, query["limit"], query["cursor"])
+

@@ -1,0 +1,188 @@
+"""Request and response schemas of points, rewards and redemptions."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.pagination import PageQuery
+from app.schemas import Schema, aware_datetime, name_field, page_of
+from points.models import LEDGER_KINDS, REDEMPTION_STATUSES
+
+MAX_POINTS = 1_000_000
+MAX_STOCK = 1_000_000
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+
+
+def reason_field() -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+def nonzero_points(max_abs: int) -> list:
+    return [validate.Range(min=-max_abs, max=max_abs),
+            validate.NoneOf([0], error="不能为 0 (must not be zero)")]
+
+
+# --- ledger -----------------------------------------------------------------------
+
+class LedgerEntryOut(Schema):
+    id = fields.Integer()
+    delta = fields.Integer()
+    kind = fields.String(metadata={"enum": list(LEDGER_KINDS)})
+    ref = fields.String(metadata={"description": "what caused it, e.g. `activity:123`"})
+    reason = fields.String(allow_none=True)
+    balance_after = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class PointsOut(Schema):
+    balance = fields.Integer()
+    earned_total = fields.Integer(metadata={"description": "lifetime earnings; never lowered "
+                                                           "by spending"})
+    items = fields.List(fields.Nested(LedgerEntryOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AdjustmentIn(Schema):
+    user_id = fields.Integer(required=True)
+    delta = fields.Integer(required=True, strict=True, validate=nonzero_points(MAX_POINTS))
+    reason = reason_field()
+
+
+class AdjustmentOut(LedgerEntryOut):
+    user_id = fields.Integer()
+    actor_id = fields.Integer(allow_none=True)
+
+
+# --- rewards ------------------------------------------------------------------------
+
+class _RewardFields(Schema):
+    name = name_field(required=False)
+    description = fields.String(validate=validate.Length(max=1000))
+    cost_points = fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_POINTS))
+    per_user_limit = fields.Integer(allow_none=True, strict=True,
+                                    validate=validate.Range(min=1, max=10_000))
+    available_from = aware_datetime(allow_none=True)
+    available_until = aware_datetime(allow_none=True)
+    image_url = fields.Url(allow_none=True, schemes={"http", "https"},
+                           validate=validate.Length(max=500))
+
+    @ma.validates_schema
+    def window_is_ordered(self, data, **_kwargs):
+        start, end = data.get("available_from"), data.get("available_until")
+        if start and end and start >= end:
+            raise ma.ValidationError("必须晚于 available_from (must be after available_from)",
+                                     "available_until")
+
+
+class RewardIn(_RewardFields):
+    org_id = fields.Integer(load_default=None, metadata={
+        "description": "the admin's own organisation by default; required for a superadmin"})
+    name = name_field()
+    description = fields.String(load_default="", validate=validate.Length(max=1000))
+    cost_points = fields.Integer(required=True, strict=True,
+                                 validate=validate.Range(min=1, max=MAX_POINTS))
+    stock = fields.Integer(load_default=0, strict=True,
+                           validate=validate.Range(min=0, max=MAX_STOCK))
+
+
+class RewardPatch(_RewardFields):
+    """Stock is not edited here: it moves through `POST /rewards/{id}/stock` with a reason."""
+
+
+class RewardOut(Schema):
+    id = fields.Integer()
+    org_id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    cost_points = fields.Integer()
+    stock_remaining = fields.Integer()
+    per_user_limit = fields.Integer(allow_none=True)
+    available_from = fields.DateTime(allow_none=True)
+    available_until = fields.DateTime(allow_none=True)
+    image_url = fields.String(allow_none=True)
+    archived = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+RewardPage = page_of(RewardOut)
+
+
+class RewardQuery(PageQuery):
+    org_id = fields.Integer(metadata={"description": "superadmin: whose catalogue"})
+
+
+class OrgRewardQuery(PageQuery):
+    archived = fields.Boolean(metadata={"description": "only archived (true) or only "
+                                                       "current (false) rewards"})
+
+
+class StockIn(Schema):
+    delta = fields.Integer(required=True, strict=True, validate=nonzero_points(MAX_STOCK))
+    reason = reason_field()
+
+
+# --- redemptions ------------------------------------------------------------------------
+
+class RedemptionOut(Schema):
+    id = fields.Integer()
+    reward_id = fields.Integer()
+    reward_name = fields.String()
+    cost_points = fields.Integer()
+    status = fields.String(metadata={"enum": list(REDEMPTION_STATUSES)})
+    pickup_code = fields.String()
+    created_at = fields.DateTime()
+    fulfilled_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+
+
+class RedemptionAdminOut(Schema):
+    """The counter's view: who and what, but not the pickup code (the person brings it)."""
+
+    id = fields.Integer()
+    user_id = fields.Integer()
+    team_id = fields.Integer(allow_none=True)
+    reward_id = fields.Integer()
+    reward_name = fields.String()
+    cost_points = fields.Integer()
+    status = fields.String(metadata={"enum": list(REDEMPTION_STATUSES)})
+    created_at = fields.DateTime()
+    fulfilled_at = fields.DateTime(allow_none=True)
+    fulfilled_by = fields.Integer(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancelled_by = fields.Integer(allow_none=True)
+
+
+RedemptionPage = page_of(RedemptionOut)
+RedemptionAdminPage = page_of(RedemptionAdminOut)
+
+
+class RedeemOut(Schema):
+    redemption = fields.Nested(RedemptionOut)
+    balance = fields.Integer(metadata={"description": "points left after paying"})
+
+
+class RedemptionQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(REDEMPTION_STATUSES))
+
+
+class OrgRedemptionQuery(RedemptionQuery):
+    user_id = fields.Integer()
+    pickup_code = fields.String(validate=validate.Length(min=1, max=16),
+                                metadata={"description": "find the claim a person shows"})
+
+
+class FulfilIn(Schema):
+    pickup_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+
+
+class IdempotencyHeaders(Schema):
+    """The `Idempotency-Key` header (checked by the service: 400 when it is missing)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = fields.String(data_key=IDEMPOTENCY_KEY_HEADER, load_default=None,
+                                    validate=validate.Length(max=128), metadata={
+                                        "description": "required: the phone's retry key"})
