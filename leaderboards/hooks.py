@@ -73,6 +73,7 @@ class Reconciler:
         self.app = app
         self.interval_s = interval_s
         self.wake = threading.Event()
+        self.stopped = threading.Event()
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.runs = 0
@@ -92,10 +93,18 @@ class Reconciler:
     def request_sync(self) -> None:
         self.wake.set()
 
+    def stop(self) -> None:
+        self.stopped.set()
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+
     def _loop(self) -> None:
         force_check = True
-        while True:
+        while not self.stopped.is_set():
             self.wake.wait(self.interval_s)
+            if self.stopped.is_set():
+                return
             woken = self.wake.is_set()
             self.wake.clear()
             try:
