@@ -18,6 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese as UTF-8 text, not \u escapes
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
