@@ -125,7 +125,8 @@ def wechat(app, monkeypatch):
     WeChatStub.calls = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), WeChatStub)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     monkeypatch.setitem(app.config, "WECHAT_API_BASE",
                         f"http://127.0.0.1:{server.server_address[1]}")
