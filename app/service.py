@@ -89,10 +89,16 @@ def enrol_user(session: Session, user: User, invite_code: str, display_name: str
                             .values(uses=Invite.uses + 1)).rowcount
     if taken != 1:
         raise Unprocessable("invite_invalid")
-    user.org_id, user.team_id, user.role = invite.org_id, invite.team_id, invite.role
-    user.display_name = display_name
-    user.employee_no = employee_no
-    session.flush()
+    # Conditional too: of a double-tapped enrolment one wins, the other is already enrolled
+    # (and its rollback gives the invite slot back).
+    bound = session.execute(update(User)
+                            .where(User.id == user.id, User.org_id.is_(None))
+                            .values(org_id=invite.org_id, team_id=invite.team_id,
+                                    role=invite.role, display_name=display_name,
+                                    employee_no=employee_no)).rowcount
+    if bound != 1:
+        raise Conflict("already_enrolled")
+    session.refresh(user)
     return user
 
 
