@@ -75,3 +75,96 @@ def test_concurrent_credits_of_one_source_credit_once(session, make, engine):
         t.join()
     assert errors == []
     assert account_of(session, user.id) == (5, 5)
+
+
+# --- rule 1: an append-only ledger that the owner can read ------------------------------
+
+def test_me_points_shows_balance_earnings_and_entries_newest_first(client, make, session):
+    user = make.user(make.org())
+    _credit(session, user, 50, source=("activity", 1))
+    _credit(session, user, -20, kind="redeem", source=("redemption", 9))
+    body = client.get("/api/v1/me/points", headers=make.headers(user)).get_json()
+    assert (body["balance"], body["earned_total"], body["next_cursor"]) == (30, 50, None)
+    assert [(i["delta"], i["kind"], i["ref"], i["balance_after"]) for i in body["items"]] == [
+        (-20, "redeem", "redemption:9", 30), (50, "earn", "activity:1", 50)]
+    assert set(body["items"][0]) == {"id", "delta", "kind", "ref", "reason", "balance_after",
+                                     "created_at"}
+
+
+def test_me_points_pages_with_a_cursor(client, make, session):
+    user = make.user(make.org())
+    for n in range(5):
+        _credit(session, user, 1, source=("activity", n))
+    headers = make.headers(user)
+    first = client.get("/api/v1/me/points?limit=2", headers=headers).get_json()
+    rest = client.get(f"/api/v1/me/points?limit=10&cursor={first['next_cursor']}",
+                      headers=headers).get_json()
+    assert [i["ref"] for i in first["items"] + rest["items"]] == [
+        f"activity:{n}" for n in range(4, -1, -1)]
+    assert rest["next_cursor"] is None
+
+
+def test_someone_who_never_earned_has_an_empty_statement(client, make):
+    user = make.user(make.org())
+    body = client.get("/api/v1/me/points", headers=make.headers(user)).get_json()
+    assert body == {"balance": 0, "earned_total": 0, "items": [], "next_cursor": None}
+
+
+def test_cancellation_is_a_compensating_entry_and_the_payment_stays(client, make, session):
+    from tests.points.helpers import add_reward, ledger_entries, new_key, redeem
+
+    org = make.org()
+    user = make.user(org)
+    _credit(session, user, 100, source=("activity", 1))
+    reward = add_reward(session, org, cost=40)
+    redemption = redeem(client, make, user, reward.id, new_key()).get_json()["redemption"]
+    paid_before = [(e.id, e.delta, e.balance_after) for e in ledger_entries(session, user.id)]
+    client.post(f"/api/v1/redemptions/{redemption['id']}/cancel", headers=make.headers(user))
+    after = [(e.id, e.delta, e.balance_after) for e in ledger_entries(session, user.id)]
+    assert after[:2] == paid_before
+    assert after[2][1:] == (40, 100)
+
+
+# --- rule 2: one crediting function ---------------------------------------------------------
+
+def test_every_path_leaves_a_chained_ledger(client, make, session):
+    """earn, redeem, refund and adjust all go through credit_points: each entry's
+    balance_after is the previous one plus its delta, and the account agrees."""
+    from tests.points.helpers import add_reward, ledger_entries, new_key, redeem
+
+    org = make.org()
+    admin, user = make.user(org, role="admin"), make.user(org)
+    _credit(session, user, 100, source=("activity", 1))
+    reward = add_reward(session, org, cost=30)
+    first = redeem(client, make, user, reward.id, new_key()).get_json()["redemption"]
+    redeem(client, make, user, reward.id, new_key())
+    client.post(f"/api/v1/redemptions/{first['id']}/cancel", headers=make.headers(user))
+    client.post(f"/api/v1/orgs/{org.id}/points-adjustments", headers=make.headers(admin),
+                json={"user_id": user.id, "delta": -5, "reason": "更正"})
+    entries = ledger_entries(session, user.id)
+    running = 0
+    for entry in entries:
+        running += entry.delta
+        assert entry.balance_after == running
+    assert [e.kind for e in entries] == ["earn", "redeem", "redeem", "refund", "adjust"]
+    assert account_of(session, user.id) == (running, 95)
+
+
+def test_only_credit_points_writes_the_ledger_and_the_accounts():
+    """No module but points/ledger.py builds, updates or deletes ledger or account rows."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    writes = re.compile(r"(insert|update|delete)\(\s*(LedgerEntry|PointsAccount)\b"
+                        r"|\b(LedgerEntry|PointsAccount)\(\s*\w+\s*="
+                        r"|(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(ledger_entries|points_accounts)",
+                        re.IGNORECASE)
+    offenders = []
+    for path in root.rglob("*.py"):
+        relative = path.relative_to(root).as_posix()
+        if relative.split("/")[0] in (".venv", "tests", "migrations", "build") \
+                or relative == "points/ledger.py":
+            continue
+        offenders += [f"{relative}: {m.group(0)}" for m in writes.finditer(path.read_text())]
+    assert offenders == []
