@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.auth import hash_password
@@ -21,6 +22,7 @@ def register_commands(app: Flask) -> None:
 @click.argument("username")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--display-name", default="区域协调员")
+@with_appcontext
 def create_superadmin(username: str, password: str, display_name: str) -> None:
     """Create a regional coordinator (superadmin), or promote an existing user."""
     if len(password) < 8:
