@@ -57,7 +57,7 @@ def idempotency_key_required(key: str | None) -> str:
 def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -> dict:
     """Spend points on one unit of a reward: `{redemption, balance}`.
 
-    In one transaction: lock the person's account, check the offer, the person's limit
+    In one transaction: check the offer, lock the person's account, check their limit
     and balance, take a unit with a conditional UPDATE, record the claim with a fresh
     pickup code and debit the points through `credit_points`. Any refusal rolls back
     all of it.
@@ -65,9 +65,10 @@ def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -
     reward = session.get(Reward, reward_id)
     if reward is None or reward.org_id != user.org_id:
         raise NotFound()
+    _check_offer(reward, now)
     balance = lock_account(session, user.id, now)
-    _check_redeemable(session, user, reward, balance, now)
-    cost = take_one_unit(session, reward, now)
+    _check_person(session, user, reward, balance)
+    cost = take_one_unit(session, reward)
     redemption = _record_claim(session, user, reward, cost, now)
     result = credit_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
                            delta=-cost, kind="redeem", source_type="redemption",
@@ -81,14 +82,17 @@ def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:
         Redemption.status.in_(LIVE_STATUSES))) or 0
 
 
-def _check_redeemable(session: Session, user: User, reward: Reward, balance: int,
-                      now: datetime) -> None:
-    """Refusals in the order a person can act on them. Runs under the account lock, so the
-    limit count cannot race with the same person's other redemptions."""
+def _check_offer(reward: Reward, now: datetime) -> None:
+    """What anyone would be told: not on offer, or (as last read) none left."""
     if not is_on_offer(reward, now):
         raise RewardUnavailable()
     if reward.stock <= 0:
         raise OutOfStock()
+
+
+def _check_person(session: Session, user: User, reward: Reward, balance: int) -> None:
+    """The person's limit and balance, read under their account lock: the limit count
+    cannot race with the same person's other redemptions."""
     if (reward.per_user_limit is not None
             and live_redemptions(session, user.id, reward.id) >= reward.per_user_limit):
         raise LimitReached(details={"per_user_limit": reward.per_user_limit})

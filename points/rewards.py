@@ -137,7 +137,7 @@ def change_stock(session: Session, actor: User, reward: Reward, delta: int, reas
     return reward
 
 
-def take_one_unit(session: Session, reward: Reward, now: datetime) -> int:
+def take_one_unit(session: Session, reward: Reward) -> int:
     """Take one unit of stock in a single conditional statement; return the price to charge.
 
     Of any number of concurrent redemptions of the last unit exactly one matches
