@@ -1,0 +1,48 @@
+"""Who may call what: the route matrix is exact, staff and organizers get 403 on every
+admin route, and every route wants a token."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.points.helpers import add_reward
+from tests.points.matrix import ROUTE_MATRIX
+
+ADMIN_ROUTES = [(m, rule) for m, rule, role in ROUTE_MATRIX if role == "admin"]
+
+
+def _points_routes(app) -> set[tuple[str, str]]:
+    return {(method, rule.rule) for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith("points.")
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def _url(rule: str, ids: dict) -> str:
+    for name, value in ids.items():
+        rule = rule.replace(f"<int:{name}>", str(value))
+    return rule
+
+
+@pytest.fixture
+def ids(world, session):
+    reward = add_reward(session, world.org)
+    return {"org_id": world.org.id, "reward_id": reward.id, "redemption_id": 1}
+
+
+def test_route_matrix_lists_exactly_the_routes_of_the_blueprint(app):
+    assert {(m, rule) for m, rule, _ in ROUTE_MATRIX} == _points_routes(app)
+    assert len(ROUTE_MATRIX) == len(set(ROUTE_MATRIX))
+
+
+@pytest.mark.parametrize(("method", "rule"), ADMIN_ROUTES)
+@pytest.mark.parametrize("role", ["staff", "organizer"])
+def test_non_admins_get_403_on_every_admin_route(client, make, world, ids, method, rule, role):
+    member = make.user(world.org, world.team, role=role)
+    r = client.open(_url(rule, ids), method=method, json={}, headers=make.headers(member))
+    assert (r.status_code, r.get_json()["error"]["code"]) == (403, "forbidden")
+
+
+@pytest.mark.parametrize(("method", "rule", "role"), ROUTE_MATRIX)
+def test_every_route_needs_a_token(client, ids, method, rule, role):
+    r = client.open(_url(rule, ids), method=method, json={})
+    assert r.status_code == 401
