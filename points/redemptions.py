@@ -27,6 +27,7 @@ from points.rewards import (
     return_one_unit,
     take_one_unit,
 )
+from points.schemas import IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY
 from points.service import in_actor_scope, require_admin_of
 
 PICKUP_CODE_LENGTH = 6  # 31^6 codes; unique among an organisation's pending claims
@@ -46,9 +47,12 @@ class PickupCodeMismatch(Unprocessable):
 
 
 def idempotency_key_required(key: str | None) -> str:
-    """The header's value, or 400 `idempotency_key_missing`."""
+    """The header's value, or 400 `idempotency_key_missing` (422 when it is too long)."""
     if key is None or not key.strip():
         raise ApiError("idempotency_key_missing", status=400)
+    if len(key.strip()) > MAX_IDEMPOTENCY_KEY:
+        raise Unprocessable(details={IDEMPOTENCY_KEY_HEADER: [
+            f"最长 {MAX_IDEMPOTENCY_KEY} 个字符 (at most {MAX_IDEMPOTENCY_KEY} characters)"]})
     return key.strip()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import request
 from flask_smorest import Blueprint
 
 import points.models  # noqa: F401 - registers the tables
@@ -13,10 +14,11 @@ from app.pagination import PageQuery
 from app.service import organisation_for
 from points import redemptions, rewards, service
 from points.schemas import (
+    IDEMPOTENCY_KEY_HEADER,
+    REDEEM_DOC,
     AdjustmentIn,
     AdjustmentOut,
     FulfilIn,
-    IdempotencyHeaders,
     OrgRedemptionQuery,
     OrgRewardQuery,
     PointsOut,
@@ -32,6 +34,7 @@ from points.schemas import (
     RewardPatch,
     RewardQuery,
     StockIn,
+    error_responses,
 )
 
 blp = Blueprint("points", __name__, url_prefix="/api/v1",
@@ -52,6 +55,7 @@ def my_points(query):
 @blp.route("/orgs/<int:org_id>/points-adjustments", methods=["POST"])
 @authenticated("admin")
 @blp.arguments(AdjustmentIn)
+@blp.doc(**error_responses(s409="balance_negative: the removal exceeds the balance"))
 @blp.response(201, AdjustmentOut)
 def adjust_points(data, org_id):
     """Admin: add or remove a person's points with a reason (audited; 409 balance_negative)."""
@@ -121,6 +125,7 @@ def archive_reward(reward_id):
 @blp.route("/rewards/<int:reward_id>/stock", methods=["POST"])
 @authenticated("admin")
 @blp.arguments(StockIn)
+@blp.doc(**error_responses(s409="stock_negative: the removal exceeds the stock"))
 @blp.response(200, RewardOut)
 def change_stock(data, reward_id):
     """Admin: add or remove stock with a reason (409 stock_negative below zero)."""
@@ -146,12 +151,12 @@ def list_org_rewards(query, org_id):
 
 @blp.route("/rewards/<int:reward_id>/redeem", methods=["POST"])
 @authenticated("staff")
-@blp.arguments(IdempotencyHeaders, location="headers")
+@blp.doc(**REDEEM_DOC)
 @blp.response(201, RedeemOut)
-def redeem_reward(headers, reward_id):
+def redeem_reward(reward_id):
     """Redeem one unit; `Idempotency-Key` required, its first outcome replayed."""
     user, now = current_user(), now_utc()
-    key = redemptions.idempotency_key_required(headers.get("idempotency_key"))
+    key = redemptions.idempotency_key_required(request.headers.get(IDEMPOTENCY_KEY_HEADER))
 
     def work():
         return RedeemOut().dump(redemptions.redeem_reward(db.session, user, reward_id, now)), 201
@@ -172,6 +177,7 @@ def my_redemptions(query):
 
 @blp.route("/redemptions/<int:redemption_id>/cancel", methods=["POST"])
 @authenticated("staff")
+@blp.doc(**error_responses(s409="redemption_not_pending"))
 @blp.response(200, RedemptionOut)
 def cancel_redemption(redemption_id):
     """Owner or admin: cancel a pending redemption; points and stock come back once."""
@@ -184,6 +190,8 @@ def cancel_redemption(redemption_id):
 @blp.route("/redemptions/<int:redemption_id>/fulfil", methods=["POST"])
 @authenticated("admin")
 @blp.arguments(FulfilIn)
+@blp.doc(**error_responses(s409="redemption_not_pending",
+                           s422="pickup_code_mismatch (or invalid values)"))
 @blp.response(200, RedemptionAdminOut)
 def fulfil_redemption(data, redemption_id):
     """Admin: hand the reward over against its pickup code (422 pickup_code_mismatch)."""

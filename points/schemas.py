@@ -11,7 +11,6 @@ from points.models import LEDGER_KINDS, REDEMPTION_STATUSES
 
 MAX_POINTS = 1_000_000
 MAX_STOCK = 1_000_000
-IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
 
 def reason_field() -> fields.String:
@@ -177,12 +176,29 @@ class FulfilIn(Schema):
     pickup_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
 
 
-class IdempotencyHeaders(Schema):
-    """The `Idempotency-Key` header (checked by the service: 400 when it is missing)."""
+# --- OpenAPI notes for what no schema expresses ---------------------------------------------
 
-    class Meta:
-        unknown = ma.EXCLUDE
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+MAX_IDEMPOTENCY_KEY = 128
 
-    idempotency_key = fields.String(data_key=IDEMPOTENCY_KEY_HEADER, load_default=None,
-                                    validate=validate.Length(max=128), metadata={
-                                        "description": "required: the phone's retry key"})
+
+def error_responses(**described: str) -> dict:
+    """`@blp.doc` fragment: extra error statuses with the shared error schema."""
+    return {"responses": {status.removeprefix("s"): {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    } for status, text in described.items()}}
+
+
+REDEEM_DOC = {
+    "parameters": [{
+        "in": "header", "name": IDEMPOTENCY_KEY_HEADER, "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY},
+        "description": "the phone's retry key: the same key answers the first outcome again "
+                       "(400 idempotency_key_missing without it)",
+    }],
+    **error_responses(
+        s409="insufficient_points, out_of_stock, limit_reached, reward_unavailable; "
+             "request_in_progress (the same key is still running)",
+        s422="idempotency_key_reused (the key was used for another reward)"),
+}

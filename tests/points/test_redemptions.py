@@ -66,6 +66,14 @@ def test_redeem_without_idempotency_key_is_400(client, make, world, session):
     assert stock_of(session, reward.id) == 10
 
 
+def test_an_overlong_idempotency_key_is_422(client, make, world, session):
+    give_points(session, world.staff, 100)
+    reward = add_reward(session, world.org)
+    r = redeem(client, make, world.staff, reward.id, "k" * 129)
+    assert _error(r) == (422, "validation_error")
+    assert "Idempotency-Key" in r.get_json()["error"]["details"]
+
+
 def test_same_key_replays_the_first_outcome_without_a_second_effect(client, make, world, session):
     give_points(session, world.staff, 100)
     reward = add_reward(session, world.org, cost=30)
