@@ -8,6 +8,7 @@ import os
 from flask import Flask
 
 from app.config import load_config
+from app.db import IdConverter
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -16,6 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     app.json.ensure_ascii = False  # Chinese as UTF-8 text, not \u escapes
+    app.url_map.converters["int"] = IdConverter  # before any route is registered
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin
@@ -44,6 +46,7 @@ def register_blueprints(app: Flask) -> None:
     from activities import routes as activities_routes
     from app import ops, routes
     from app.openapi import Api, document_error_responses
+    from campaigns import routes as campaign_routes
     from leaderboards import routes as leaderboard_routes
     from points import routes as points_routes
 
@@ -60,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(points_routes.blp)
     api.register_blueprint(activities_routes.blp)
     api.register_blueprint(leaderboard_routes.blp)
+    api.register_blueprint(campaign_routes.blp)
     document_error_responses(api)
     app.extensions["smorest_api"] = api  # /docs renders its spec
     app.register_blueprint(ops.bp)
@@ -80,12 +84,14 @@ def register_cli(app: Flask) -> None:
 def register_domains(app: Flask) -> None:
     from activities.cli import register_commands as register_activity_commands
     from activities.setup import init_activities
+    from campaigns.setup import init_campaigns
     from leaderboards.cli import register_commands as register_board_commands
     from leaderboards.hooks import init_leaderboards
     from points.cli import register_commands as register_points_commands
 
     init_activities(app)
     init_leaderboards(app)
+    init_campaigns(app)
     register_board_commands(app)
     # Order matters for `flask seed-demo`: rewards first, then activities earning points.
     register_points_commands(app)

@@ -21,6 +21,7 @@ MATRIX_MODULES = (
     "tests.points.matrix",
     "tests.activities.matrix",
     "tests.leaderboards.matrix",
+    "tests.campaigns.matrix",
 )
 AUTH_CODES = {"unauthorized", "token_invalid", "forbidden", "not_enrolled"}
 MADE_UP_ID = 987654

@@ -1,0 +1,1 @@
+"""Campaigns (publicity weeks) and open-day events with check-ins."""

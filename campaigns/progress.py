@@ -1,0 +1,85 @@
+"""A campaign's progress, read from the activities that carry its id and its check-ins."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Organisation, Team
+from campaigns.models import Campaign, CampaignEvent, Checkin
+
+RATE_PLACES = Decimal("0.0001")
+
+
+def headcount_of(session: Session, campaign: Campaign) -> int:
+    """Declared headcount of the organisation, or of every organisation in the region."""
+    where = (Organisation.id == campaign.org_id if campaign.org_id is not None
+             else Organisation.region == campaign.region)
+    return int(session.scalar(select(func.coalesce(func.sum(Organisation.headcount), 0))
+                              .where(where)) or 0)
+
+
+def _fraction(part: int, whole: int) -> Decimal:
+    return (Decimal(part) / Decimal(whole)).quantize(RATE_PLACES) if whole else Decimal(0)
+
+
+def _kg(grams: int) -> Decimal:
+    return Decimal(int(grams)) / 1000
+
+
+def _team_rows(session: Session, campaign_id: int) -> list[dict]:
+    from activities.models import Activity
+
+    stmt = (select(Activity.org_id, Activity.team_id, Team.name,
+                   func.sum(Activity.co2e_saved_g), func.sum(Activity.points),
+                   func.count(distinct(Activity.user_id)))
+            .outerjoin(Team, Team.id == Activity.team_id)
+            .where(Activity.campaign_id == campaign_id, Activity.status == "accepted")
+            .group_by(Activity.org_id, Activity.team_id, Team.name))
+    rows = sorted(session.execute(stmt).all(), key=lambda r: (-int(r[3] or 0), r[1] or 0))
+    teams, rank = [], 0
+    for position, (org_id, team_id, name, grams, points, people) in enumerate(rows, start=1):
+        if position == 1 or int(grams or 0) != int(rows[position - 2][3] or 0):
+            rank = position  # equal values share a rank, the next skips (1, 2, 2, 4)
+        teams.append({"rank": rank, "org_id": org_id, "team_id": team_id,
+                      "name": name or "未分组", "co2e_saved_kg": _kg(grams or 0),
+                      "points": int(points or 0), "participants": int(people)})
+    return teams
+
+
+def _daily_rows(session: Session, campaign_id: int) -> list[dict]:
+    from activities.models import Activity
+
+    stmt = (select(Activity.local_date, func.sum(Activity.co2e_saved_g),
+                   func.sum(Activity.points), func.count(distinct(Activity.user_id)))
+            .where(Activity.campaign_id == campaign_id, Activity.status == "accepted")
+            .group_by(Activity.local_date).order_by(Activity.local_date))
+    return [{"date": day, "co2e_saved_kg": _kg(grams or 0), "points": int(points or 0),
+             "participants": int(people)} for day, grams, points, people in session.execute(stmt)]
+
+
+def campaign_progress(session: Session, campaign: Campaign) -> dict:
+    """Carbon saved, participants (logged or checked in), rates, teams and a daily series."""
+    from activities.models import Activity
+
+    in_campaign = (Activity.campaign_id == campaign.id, Activity.status == "accepted")
+    grams, activity_points = session.execute(
+        select(func.coalesce(func.sum(Activity.co2e_saved_g), 0),
+               func.coalesce(func.sum(Activity.points), 0)).where(*in_campaign)).one()
+    people = set(session.scalars(select(distinct(Activity.user_id)).where(*in_campaign)))
+    checkin_rows = session.execute(
+        select(Checkin.user_id, Checkin.points).join(CampaignEvent,
+                                                     CampaignEvent.id == Checkin.event_id)
+        .where(CampaignEvent.campaign_id == campaign.id)).all()
+    people.update(user_id for user_id, _ in checkin_rows)
+    headcount = headcount_of(session, campaign)
+    goal = campaign.goal_co2e_g
+    return {"co2e_saved_kg": _kg(grams), "participants": len(people), "headcount": headcount,
+            "participation_rate": min(Decimal(1), _fraction(len(people), headcount)),
+            "goal_progress": _fraction(int(grams), goal) if goal else None,
+            "activity_points": int(activity_points),
+            "checkin_points": sum(points for _, points in checkin_rows),
+            "teams": _team_rows(session, campaign.id),
+            "daily": _daily_rows(session, campaign.id)}

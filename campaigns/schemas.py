@@ -1,0 +1,192 @@
+"""Request and response schemas of campaigns, events and check-ins."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+
+import marshmallow as ma
+from marshmallow import fields, validate, validates, validates_schema
+
+from app.models import REGIONS
+from app.pagination import PageQuery
+from app.schemas import Schema, aware_datetime, name_field
+
+MIN_MULTIPLIER, MAX_MULTIPLIER = Decimal("1"), Decimal("5")
+STATUSES = ("active", "upcoming", "past")
+
+
+@lru_cache(maxsize=1)
+def known_activity_types() -> frozenset[str]:
+    """Every behaviour key of every factor set version (read once, on first use)."""
+    from activities.factors import default_factors_path, load_factor_registry
+
+    registry = load_factor_registry(default_factors_path())
+    return frozenset(b.key for s in registry.sets for b in s.behaviours)
+
+
+def check_multiplier(value: Decimal) -> None:
+    if not MIN_MULTIPLIER <= value <= MAX_MULTIPLIER:
+        raise ma.ValidationError("倍数须在 1 到 5 之间 (multiplier must be between 1 and 5)")
+    if value != value.quantize(Decimal("0.01")):
+        raise ma.ValidationError("倍数最多两位小数 (at most 2 decimals)")
+
+
+def check_activity_multipliers(value: dict) -> None:
+    unknown = sorted(set(value) - known_activity_types())
+    if unknown:
+        raise ma.ValidationError(f"未知的行为类型 (unknown activity types): {', '.join(unknown)}")
+
+
+def check_goal(value: Decimal | None) -> None:
+    if value is not None and (value < 0 or value != value.quantize(Decimal("0.001"))):
+        raise ma.ValidationError("目标须为非负数，最多三位小数 (>= 0, at most 3 decimals)")
+
+
+def multiplier_field(**kwargs) -> fields.Decimal:
+    return fields.Decimal(validate=check_multiplier, allow_nan=False, **kwargs)
+
+
+def _check_window(data: dict) -> None:
+    if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+        raise ma.ValidationError({"ends_at": ["结束时间须晚于开始时间 (must be after starts_at)"]})
+
+
+class CampaignRulesIn(Schema):
+    """Fields shared by creation and edits."""
+
+    name = name_field(required=False, max_length=200)
+    description = fields.String(validate=validate.Length(max=4000))
+    starts_at = aware_datetime()
+    ends_at = aware_datetime()
+    multiplier = multiplier_field()
+    activity_multipliers = fields.Dict(keys=fields.String(), values=multiplier_field(),
+                                       validate=check_activity_multipliers)
+    goal_co2e_kg = fields.Decimal(allow_none=True, allow_nan=False, validate=check_goal)
+
+    @validates_schema
+    def window(self, data, **_kwargs):
+        _check_window(data)
+
+
+class CampaignIn(CampaignRulesIn):
+    name = name_field(max_length=200)
+    description = fields.String(load_default="", validate=validate.Length(max=4000))
+    org_id = fields.Integer(load_default=None, allow_none=True, metadata={
+        "description": "the organisation (default: the caller's); leave out with region"})
+    region = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(REGIONS),
+                           metadata={"description": "region-wide campaign (superadmin only)"})
+    starts_at = aware_datetime(required=True)
+    ends_at = aware_datetime(required=True)
+    multiplier = multiplier_field(load_default=Decimal("1"))
+    activity_multipliers = fields.Dict(keys=fields.String(), values=multiplier_field(),
+                                       load_default=dict, validate=check_activity_multipliers)
+    goal_co2e_kg = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,
+                                  validate=check_goal)
+
+    @validates_schema
+    def one_scope(self, data, **_kwargs):
+        if data.get("org_id") is not None and data.get("region") is not None:
+            raise ma.ValidationError({"region": ["org_id 与 region 只能选一个 (not both)"]})
+
+
+class CampaignPatch(CampaignRulesIn):
+    pass
+
+
+class CampaignQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class CampaignEventIn(Schema):
+    name = name_field(max_length=200)
+    starts_at = aware_datetime(required=True)
+    ends_at = aware_datetime(required=True)
+    points = fields.Integer(required=True, validate=validate.Range(min=0, max=10_000))
+    max_checkins = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
+
+    @validates_schema
+    def window(self, data, **_kwargs):
+        _check_window(data)
+
+
+class CheckinIn(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=4, max=32))
+
+    @validates("code")
+    def printable(self, value, **_kwargs):
+        if not value.strip():
+            raise ma.ValidationError("签到码不能为空 (empty code)")
+
+
+class CampaignEventOut(Schema):
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    name = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    points = fields.Integer()
+    max_checkins = fields.Integer()
+    checkins = fields.Integer()
+
+
+class CampaignEventWithCodeOut(CampaignEventOut):
+    checkin_code = fields.String()
+
+
+class TeamProgressOut(Schema):
+    rank = fields.Integer()
+    team_id = fields.Integer(allow_none=True)
+    org_id = fields.Integer()
+    name = fields.String()
+    co2e_saved_kg = fields.Float()
+    points = fields.Integer()
+    participants = fields.Integer()
+
+
+class DayProgressOut(Schema):
+    date = fields.Date()
+    co2e_saved_kg = fields.Float()
+    points = fields.Integer()
+    participants = fields.Integer()
+
+
+class ProgressOut(Schema):
+    co2e_saved_kg = fields.Float()
+    participants = fields.Integer()
+    headcount = fields.Integer()
+    participation_rate = fields.Float(metadata={"description": "fraction 0..1 of headcount"})
+    goal_progress = fields.Float(allow_none=True, metadata={"description": "fraction of goal"})
+    activity_points = fields.Integer()
+    checkin_points = fields.Integer()
+    teams = fields.List(fields.Nested(TeamProgressOut))
+    daily = fields.List(fields.Nested(DayProgressOut))
+
+
+class CampaignOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    org_id = fields.Integer(allow_none=True)
+    region = fields.String(allow_none=True)
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    status = fields.String(metadata={"description": "upcoming | active | past"})
+    multiplier = fields.Float()
+    activity_multipliers = fields.Dict(keys=fields.String(), values=fields.Float())
+    goal_co2e_kg = fields.Float(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class CampaignDetailOut(CampaignOut):
+    progress = fields.Nested(ProgressOut)
+    events = fields.List(fields.Nested(CampaignEventOut))
+
+
+class CheckinOut(Schema):
+    id = fields.Integer()
+    event_id = fields.Integer()
+    campaign_id = fields.Integer()
+    points = fields.Integer()
+    balance = fields.Integer()
+    created_at = fields.DateTime()

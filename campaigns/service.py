@@ -1,0 +1,213 @@
+"""Campaigns and events: plain functions over a session; they flush, the route commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.audit import record_audit
+from app.errors import ApiError, Conflict, Forbidden, NotFound, Unprocessable
+from app.models import Organisation, User
+from app.service import organisation_for, random_code
+from campaigns.models import Campaign, CampaignEvent
+
+RULE_FIELDS = ("name", "starts_at", "multiplier", "activity_multipliers", "goal_co2e_kg")
+
+
+class CampaignStarted(Conflict):
+    code = "campaign_started"
+
+
+# --- views ------------------------------------------------------------------------
+
+def status_of(campaign: Campaign, now: datetime) -> str:
+    if now < campaign.starts_at:
+        return "upcoming"
+    return "active" if now < campaign.ends_at else "past"
+
+
+def campaign_view(campaign: Campaign, now: datetime) -> dict:
+    """The campaign as the API shows it (kg, plain numbers, a status)."""
+    goal = campaign.goal_co2e_g
+    return {"id": campaign.id, "name": campaign.name, "description": campaign.description,
+            "org_id": campaign.org_id, "region": campaign.region,
+            "starts_at": campaign.starts_at, "ends_at": campaign.ends_at,
+            "status": status_of(campaign, now), "multiplier": campaign.multiplier,
+            "activity_multipliers": {k: Decimal(v) for k, v in
+                                     (campaign.activity_multipliers or {}).items()},
+            "goal_co2e_kg": None if goal is None else Decimal(goal) / 1000,
+            "created_at": campaign.created_at}
+
+
+# --- access -------------------------------------------------------------------------
+
+def _viewer_scope(session: Session, viewer: User):
+    """A filter on campaigns the viewer may see: their organisation's and their region's."""
+    if viewer.role == "superadmin":
+        return None
+    org = session.get(Organisation, viewer.org_id)
+    if org is None:
+        return Campaign.id.is_(None)
+    return or_(Campaign.org_id == org.id, Campaign.region == org.region)
+
+
+def visible_campaign(session: Session, viewer: User, campaign_id: int) -> Campaign:
+    """A campaign covering the viewer's organisation; anything else is 404."""
+    stmt = select(Campaign).where(Campaign.id == campaign_id)
+    scope = _viewer_scope(session, viewer)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    campaign = session.scalar(stmt)
+    if campaign is None:
+        raise NotFound()
+    return campaign
+
+
+def writable_campaign(session: Session, actor: User, campaign_id: int) -> Campaign:
+    """A campaign the actor may run: their organisation's (organizer+); a region's: superadmin."""
+    campaign = visible_campaign(session, actor, campaign_id)
+    if campaign.region is not None and actor.role != "superadmin":
+        raise Forbidden()
+    if campaign.org_id is not None:
+        organisation_for(session, actor, campaign.org_id, "organizer")
+    return campaign
+
+
+def list_campaigns(session: Session, viewer: User, status: str | None, now: datetime) -> Select:
+    """Campaigns covering the viewer's organisation or region, by status."""
+    stmt = select(Campaign)
+    scope = _viewer_scope(session, viewer)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    if status == "active":
+        stmt = stmt.where(Campaign.starts_at <= now, Campaign.ends_at > now)
+    elif status == "upcoming":
+        stmt = stmt.where(Campaign.starts_at > now)
+    elif status == "past":
+        stmt = stmt.where(Campaign.ends_at <= now)
+    return stmt
+
+
+# --- writes ---------------------------------------------------------------------------
+
+def _kg_to_g(kg: Decimal | None) -> int | None:
+    return None if kg is None else int(kg * 1000)
+
+
+def _apply(campaign: Campaign, changes: dict) -> None:
+    for field, value in changes.items():
+        if field == "goal_co2e_kg":
+            campaign.goal_co2e_g = _kg_to_g(value)
+        elif field == "activity_multipliers":
+            campaign.activity_multipliers = {k: str(v.quantize(Decimal("0.01")))
+                                             for k, v in value.items()}
+        else:
+            setattr(campaign, field, value)
+
+
+def _scope_of_new(session: Session, actor: User, data: dict) -> dict:
+    if data.get("region") is not None:
+        if actor.role != "superadmin":
+            raise Forbidden()
+        return {"org_id": None, "region": data["region"]}
+    org_id = data.get("org_id") if data.get("org_id") is not None else actor.org_id
+    if org_id is None:
+        raise Unprocessable(details={"org_id": ["请指定单位或地区 (org_id or region)"]})
+    return {"org_id": organisation_for(session, actor, org_id, "organizer").id, "region": None}
+
+
+def create_campaign(session: Session, actor: User, data: dict, ip: str | None) -> Campaign:
+    """Organizer: a publicity week for their organisation (superadmin: for a region)."""
+    campaign = Campaign(**_scope_of_new(session, actor, data), created_by=actor.id)
+    _apply(campaign, {k: v for k, v in data.items() if k not in ("org_id", "region")})
+    session.add(campaign)
+    session.flush()
+    record_audit(session, actor, "campaign.create", "campaign", campaign.id, data,
+                 org_id=campaign.org_id, ip=ip)
+    return campaign
+
+
+def _unchanged(campaign: Campaign, field: str, value) -> bool:
+    if field == "goal_co2e_kg":
+        return _kg_to_g(value) == campaign.goal_co2e_g
+    if field == "activity_multipliers":
+        return {k: Decimal(v) for k, v in value.items()} == {
+            k: Decimal(v) for k, v in (campaign.activity_multipliers or {}).items()}
+    return getattr(campaign, field) == value
+
+
+def _check_started_edit(campaign: Campaign, changes: dict) -> None:
+    """Once started only the description changes and the end moves later."""
+    fixed = sorted(f for f in RULE_FIELDS if f in changes
+                   and not _unchanged(campaign, f, changes[f]))
+    if fixed:
+        raise CampaignStarted(details={f: ["活动已开始，不能修改 (fixed after start)"]
+                                       for f in fixed})
+    if "ends_at" in changes and changes["ends_at"] < campaign.ends_at:
+        raise CampaignStarted(details={"ends_at": ["只能延长 (can only be extended)"]})
+
+
+def _check_window(session: Session, campaign: Campaign, starts_at: datetime,
+                  ends_at: datetime) -> None:
+    if ends_at <= starts_at:
+        raise Unprocessable(details={"ends_at": ["结束时间须晚于开始时间 (must be after start)"]})
+    outside = session.scalar(select(CampaignEvent.id).where(
+        CampaignEvent.campaign_id == campaign.id,
+        or_(CampaignEvent.starts_at < starts_at, CampaignEvent.ends_at > ends_at)).limit(1))
+    if outside is not None:
+        raise Unprocessable(details={"ends_at": ["已有活动日不在新时间内 (events fall outside)"]})
+
+
+def update_campaign(session: Session, actor: User, campaign: Campaign, changes: dict,
+                    now: datetime, ip: str | None) -> Campaign:
+    """Before start anything; after start only the description and a later end."""
+    if now >= campaign.starts_at:
+        _check_started_edit(campaign, changes)
+    _check_window(session, campaign, changes.get("starts_at", campaign.starts_at),
+                  changes.get("ends_at", campaign.ends_at))
+    before = {f: campaign_view(campaign, now).get(f) for f in changes}
+    _apply(campaign, changes)
+    session.flush()
+    record_audit(session, actor, "campaign.update", "campaign", campaign.id,
+                 {"before": before, "after": changes}, org_id=campaign.org_id, ip=ip)
+    return campaign
+
+
+def create_event(session: Session, actor: User, campaign: Campaign, data: dict,
+                 ip: str | None) -> CampaignEvent:
+    """Organizer: an open day inside the campaign window, with a check-in code."""
+    if data["starts_at"] < campaign.starts_at or data["ends_at"] > campaign.ends_at:
+        raise Unprocessable(details={"starts_at": ["须在活动周期内 (inside the campaign window)"]})
+    for _attempt in range(5):
+        event = CampaignEvent(campaign_id=campaign.id, checkin_code=random_code(),
+                              created_by=actor.id, checkins=0, **data)
+        try:
+            with session.begin_nested():
+                session.add(event)
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - 31^8 codes
+        raise ApiError("conflict", status=409)
+    record_audit(session, actor, "campaign_event.create", "campaign_event", event.id,
+                 {**data, "campaign_id": campaign.id}, org_id=campaign.org_id, ip=ip)
+    return event
+
+
+def events_of(session: Session, campaign: Campaign) -> list[CampaignEvent]:
+    return list(session.scalars(select(CampaignEvent)
+                                .where(CampaignEvent.campaign_id == campaign.id)
+                                .order_by(CampaignEvent.starts_at, CampaignEvent.id)))
+
+
+def campaign_detail(session: Session, viewer: User, campaign_id: int, now: datetime) -> dict:
+    """A visible campaign with its progress and its events (without check-in codes)."""
+    from campaigns.progress import campaign_progress
+
+    campaign = visible_campaign(session, viewer, campaign_id)
+    return {**campaign_view(campaign, now), "progress": campaign_progress(session, campaign),
+            "events": events_of(session, campaign)}
