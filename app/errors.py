@@ -6,10 +6,11 @@ Every error leaves as `{"error": {"code", "message", "details"}}`, produced only
 from __future__ import annotations
 
 import logging
+import traceback
 
 import marshmallow as ma
 from flask import Flask, jsonify
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -162,6 +163,39 @@ def handle_unexpected(error: Exception):
     return error_response(500, "internal_error")
 
 
+# SQLSTATEs of a value its column cannot hold: string too long, number out of range, NUL.
+UNSTORABLE_SQLSTATES = {"22001", "22003", "22021"}
+
+
+def is_unstorable_value(error: Exception) -> bool:
+    """A client's value no column can hold, as opposed to a fault in our own SQL."""
+    if isinstance(error, OverflowError):  # SQLite: a Python int past 64 bits
+        return True
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "sqlstate", None) in UNSTORABLE_SQLSTATES:
+        return True
+    return "NUL (0x00)" in str(orig)  # psycopg refuses it before sending
+
+
+def handle_data_error(error: Exception):
+    if not is_unstorable_value(error):
+        return handle_unexpected(error)
+    from app.extensions import db
+
+    log.info("value refused by the database: %s", error.__class__.__name__)
+    db.session.rollback()
+    return error_response(422, "validation_error")
+
+
+def handle_recursion_error(error: RecursionError):
+    """JSON nested past what the parser will follow is a malformed body, not a server fault."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if any(frame.filename.replace("\\", "/").endswith("json/decoder.py") for frame in frames):
+        return error_response(400, "invalid_json",
+                              translate_field_messages({"_body": ["Invalid JSON body."]}))
+    return handle_unexpected(error)
+
+
 def is_connection_error(error: OperationalError) -> bool:
     """A lost or refused connection, as opposed to a lock or a constraint."""
     if error.connection_invalidated:
@@ -182,4 +216,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(OperationalError, handle_operational_error)
     app.register_error_handler(PoolTimeout, handle_database_unavailable)
+    app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(OverflowError, handle_data_error)
+    app.register_error_handler(RecursionError, handle_recursion_error)
     app.register_error_handler(Exception, handle_unexpected)

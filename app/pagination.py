@@ -40,7 +40,8 @@ def decode_cursor(cursor: str) -> list:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]}) from exc
-    if not isinstance(values, list) or not values:
+    if (not isinstance(values, list) or not values
+            or any(v is None or isinstance(v, bool) for v in values)):
         raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
     return values
 

@@ -20,6 +20,15 @@ class Schema(ma.Schema):
         unknown = ma.RAISE
         ordered = True
 
+    @ma.pre_load
+    def reject_nul_characters(self, data, **_kwargs):
+        """A NUL in a string is never meant, and PostgreSQL text cannot hold it."""
+        if isinstance(data, dict):
+            bad = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
+            if bad:
+                raise ma.ValidationError({k: ["不能包含空字符 (no NUL characters)"] for k in bad})
+        return data
+
 
 def aware_datetime(**kwargs) -> fields.AwareDateTime:
     # A phone that sends no offset means its local (Beijing) time.

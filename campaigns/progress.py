@@ -68,7 +68,7 @@ def campaign_progress(session: Session, campaign: Campaign) -> dict:
     grams, activity_points = session.execute(
         select(func.coalesce(func.sum(Activity.co2e_saved_g), 0),
                func.coalesce(func.sum(Activity.points), 0)).where(*in_campaign)).one()
-    people = set(session.scalars(select(distinct(Activity.user_id)).where(*in_campaign)))
+    people = set(session.scalars(select(Activity.user_id).distinct().where(*in_campaign)))
     checkin_rows = session.execute(
         select(Checkin.user_id, Checkin.points).join(CampaignEvent,
                                                      CampaignEvent.id == Checkin.event_id)

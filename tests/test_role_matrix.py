@@ -2,7 +2,8 @@
 
 The matrices are data (tests/identity/matrix.py describes the row format). For each row:
 no token -> 401; each role below the row's minimum, in the route's own organisation -> 403;
-for a route under /orgs/{org_id}, the minimum role of another organisation -> 404;
+for a route under /orgs/{org_id}, the minimum role of another organisation -> 404 (or 422
+when a write row carries no body: parsing may refuse it first, which reveals nothing);
 the minimum role itself is let through (neither 401 nor 403, and no server error).
 """
 
@@ -135,7 +136,10 @@ def test_route_answers_by_role(route, client, make, cast):
 
     if "<int:org_id>" in route.path and route.min_role in cast.outsiders:
         response = call(client, make, route, cast, cast.outsiders[route.min_role])
-        assert response.status_code == 404, f"{route.min_role} of another org: {explain(response)}"
+        # A write row without a body may be refused by parsing first: 422 reveals nothing.
+        allowed = {404} if route.body is not None or route.method == "GET" else {404, 422}
+        assert response.status_code in allowed, (
+            f"{route.min_role} of another org: {explain(response)}")
 
     response = call(client, make, route, cast, cast.actors[route.min_role])
     assert response.status_code not in (401, 403), f"{route.min_role}: {explain(response)}"

@@ -178,3 +178,44 @@ def test_a_domain_error_after_a_write_commits_nothing(client, people, make, sess
     teams = client.get(f"/api/v1/orgs/{people.org.id}/teams",
                        headers=make.headers(people.admin)).get_json()["items"]
     assert "幽灵团队" not in [t["name"] for t in teams]
+
+
+# --- hostile input answers 4xx, never 500 --------------------------------------------------
+
+def test_deeply_nested_json_answers_400_invalid_json(client):
+    body = "[" * 20000 + "]" * 20000
+    response = client.post("/api/v1/auth/login", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "invalid_json"
+
+
+def test_id_past_the_integer_range_in_a_path_answers_404(client, make):
+    headers = make.headers(make.user(None, None, "superadmin"))
+    for org_id in (2**31, 10**30):
+        response = client.get(f"/api/v1/orgs/{org_id}", headers=headers)
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "not_found"
+
+
+def test_number_past_the_integer_range_in_a_body_answers_422(client, people, make):
+    for team_id in (2**40, 10**30):
+        response = client.patch("/api/v1/me", json={"team_id": team_id},
+                                headers=make.headers(people.staff))
+        assert response.status_code == 422
+        assert error_of(response)["code"] in ("validation_error", "team_not_in_org")
+
+
+def test_number_past_the_integer_range_in_a_query_answers_422(client, people, make):
+    response = client.get(f"/api/v1/orgs/{people.org.id}/users?team_id={10**30}",
+                          headers=make.headers(people.admin))
+    assert response.status_code == 422
+    assert error_of(response)["code"] == "validation_error"
+
+
+def test_nul_character_in_a_string_answers_422_on_every_engine(client, people, make):
+    response = client.patch("/api/v1/me", json={"display_name": "a\u0000b"},
+                            headers=make.headers(people.staff))
+    assert response.status_code == 422
+    assert list(error_of(response)["details"]) == ["display_name"]
+    response = client.post("/api/v1/auth/login", json={"username": "x\u0000", "password": "p"})
+    assert response.status_code == 422

@@ -238,7 +238,14 @@ def test_cursor_walks_every_item_once_newest_first(client, make, people):
     assert pages == 5
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=-3", "limit=abc", "cursor=%%%not-base64"])
+BAD_PAGING = ["limit=0", "limit=-3", "limit=abc", "cursor=%%%not-base64",
+              "cursor=W10",  # []
+              "cursor=W3RydWVd",  # [true]
+              "cursor=WyJ4Il0",  # ["x"]
+              "cursor=WzEwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMF0"]  # [10**30]
+
+
+@pytest.mark.parametrize("query", BAD_PAGING)
 def test_bad_paging_parameters_answer_422(client, make, people, query):
     response = client.get(f"/api/v1/orgs/{people.org.id}/users?{query}",
                           headers=make.headers(people.admin))
