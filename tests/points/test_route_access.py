@@ -8,7 +8,8 @@ import pytest
 from tests.points.helpers import add_reward
 from tests.points.matrix import ROUTE_MATRIX
 
-ADMIN_ROUTES = [(m, rule) for m, rule, role in ROUTE_MATRIX if role == "admin"]
+ROWS = [row[:3] for row in ROUTE_MATRIX]
+ADMIN_ROUTES = [(m, rule) for m, rule, role in ROWS if role == "admin"]
 
 
 def _points_routes(app) -> set[tuple[str, str]]:
@@ -30,8 +31,8 @@ def ids(world, session):
 
 
 def test_route_matrix_lists_exactly_the_routes_of_the_blueprint(app):
-    assert {(m, rule) for m, rule, _ in ROUTE_MATRIX} == _points_routes(app)
-    assert len(ROUTE_MATRIX) == len(set(ROUTE_MATRIX))
+    assert {(m, rule) for m, rule, _ in ROWS} == _points_routes(app)
+    assert len(ROWS) == len(set(ROWS))
 
 
 @pytest.mark.parametrize(("method", "rule"), ADMIN_ROUTES)
@@ -42,7 +43,7 @@ def test_non_admins_get_403_on_every_admin_route(client, make, world, ids, metho
     assert (r.status_code, r.get_json()["error"]["code"]) == (403, "forbidden")
 
 
-@pytest.mark.parametrize(("method", "rule", "role"), ROUTE_MATRIX)
+@pytest.mark.parametrize(("method", "rule", "role"), ROWS)
 def test_every_route_needs_a_token(client, ids, method, rule, role):
     r = client.open(_url(rule, ids), method=method, json={})
     assert r.status_code == 401
