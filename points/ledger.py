@@ -42,19 +42,20 @@ def ensure_account(session: Session, user_id: int, now: datetime) -> None:
                     .on_conflict_do_nothing(index_elements=["user_id"]))
 
 
-def lock_account(session: Session, user_id: int, now: datetime) -> int:
+def lock_account(session: Session, user_id: int) -> int:
     """Hold the person's account row until the transaction ends; return the balance.
 
     A no-op conditional UPDATE: on PostgreSQL it takes the row lock, so every spend,
     credit and limit count of this person queues behind it (under READ COMMITTED each
     later statement sees what the previous holder committed). SQLite's BEGIN IMMEDIATE
-    already serialises writers, and the statement is harmless there.
+    already serialises writers, and the statement is harmless there. Someone without an
+    account has nothing to lock and a balance of 0 (no spend can pass for them).
     """
-    ensure_account(session, user_id, now)
-    return session.execute(update(PointsAccount)
-                           .where(PointsAccount.user_id == user_id)
-                           .values(balance=PointsAccount.balance)
-                           .returning(PointsAccount.balance)).scalar_one()
+    balance = session.execute(update(PointsAccount)
+                              .where(PointsAccount.user_id == user_id)
+                              .values(balance=PointsAccount.balance)
+                              .returning(PointsAccount.balance)).scalar_one_or_none()
+    return balance or 0
 
 
 def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,

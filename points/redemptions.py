@@ -70,7 +70,7 @@ def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -
     if reward is None or reward.org_id != user.org_id:
         raise NotFound()
     _check_offer(reward, now)
-    balance = lock_account(session, user.id, now)
+    balance = lock_account(session, user.id)
     _check_person(session, user, reward, balance)
     cost = take_one_unit(session, reward)
     redemption = _record_claim(session, user, reward, cost, now)
