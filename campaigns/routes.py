@@ -22,6 +22,7 @@ from campaigns.schemas import (
     CampaignQuery,
     CheckinIn,
     CheckinOut,
+    EventQrOut,
 )
 
 blp = Blueprint("campaigns", __name__, url_prefix="/api/v1",
@@ -92,6 +93,14 @@ def list_events(campaign_id):
     """Organizer: the campaign's open days with their check-in codes (for posters)."""
     campaign = service.writable_campaign(db.session, current_user(), campaign_id)
     return service.events_of(db.session, campaign)
+
+
+@blp.route("/campaigns/<int:campaign_id>/events/<int:event_id>/qr", methods=["GET"])
+@authenticated("organizer")
+@blp.response(200, EventQrOut)
+def event_qr(campaign_id, event_id):
+    """Organizer: the event's check-in code as a QR image (SVG) for the poster."""
+    return service.event_qr(db.session, current_user(), campaign_id, event_id)
 
 
 @blp.route("/checkins", methods=["POST"])

@@ -190,3 +190,10 @@ class CheckinOut(Schema):
     points = fields.Integer()
     balance = fields.Integer()
     created_at = fields.DateTime()
+
+
+class EventQrOut(Schema):
+    event_id = fields.Integer()
+    checkin_code = fields.String()
+    image_svg = fields.String(metadata={"description": "SVG QR code holding checkin_code"})
+    image_data_uri = fields.String(metadata={"description": "the same SVG as a data: URI"})

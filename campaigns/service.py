@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from base64 import b64encode
 from datetime import datetime
 from decimal import Decimal
 
@@ -202,6 +203,19 @@ def events_of(session: Session, campaign: Campaign) -> list[CampaignEvent]:
     return list(session.scalars(select(CampaignEvent)
                                 .where(CampaignEvent.campaign_id == campaign.id)
                                 .order_by(CampaignEvent.starts_at, CampaignEvent.id)))
+
+
+def event_qr(session: Session, actor: User, campaign_id: int, event_id: int) -> dict:
+    """Organizer: an event's check-in code as an SVG QR image (text and data URI)."""
+    from campaigns.qr import qr_svg
+
+    campaign = writable_campaign(session, actor, campaign_id)
+    event = session.get(CampaignEvent, event_id)
+    if event is None or event.campaign_id != campaign.id:
+        raise NotFound()
+    svg = qr_svg(event.checkin_code)
+    return {"event_id": event.id, "checkin_code": event.checkin_code, "image_svg": svg,
+            "image_data_uri": "data:image/svg+xml;base64," + b64encode(svg.encode()).decode()}
 
 
 def campaign_detail(session: Session, viewer: User, campaign_id: int, now: datetime) -> dict:

@@ -16,5 +16,6 @@ ROUTE_MATRIX = [
     Route("PATCH", "/api/v1/campaigns/<int:campaign_id>", "organizer", {"description": "新说明"}),
     Route("POST", "/api/v1/campaigns/<int:campaign_id>/events", "organizer", EVENT_BODY),
     Route("GET", "/api/v1/campaigns/<int:campaign_id>/events", "organizer"),
+    Route("GET", "/api/v1/campaigns/<int:campaign_id>/events/<int:event_id>/qr", "organizer"),
     Route("POST", "/api/v1/checkins", "staff", {"code": "NOPE2345"}),
 ]

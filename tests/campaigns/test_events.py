@@ -55,6 +55,20 @@ def test_organizer_lists_events_with_their_checkin_codes(client, make, world,
     assert [e["checkin_code"] for e in listed] == [event["checkin_code"]]
 
 
+def test_organizer_gets_the_checkin_code_as_an_svg_qr_image(client, make, world, new_campaign,
+                                                             new_event):
+    campaign = new_campaign(world.organizer)
+    event = new_event(world.organizer, campaign["id"])
+    url = f"/api/v1/campaigns/{campaign['id']}/events/{event['id']}/qr"
+    response = client.get(url, headers=make.headers(world.organizer))
+    denied = client.get(url, headers=make.headers(world.staff))
+    assert response.status_code == 200
+    assert response.get_json()["image_svg"].startswith("<svg")
+    assert response.get_json()["image_data_uri"].startswith("data:image/svg+xml;base64,")
+    assert event["checkin_code"] in response.get_json()["image_svg"]  # its <title>
+    assert denied.status_code == 403
+
+
 def test_checkin_credits_the_event_points_once(client, make, world, session, new_campaign,
                                                new_event):
     campaign = new_campaign(world.organizer)
