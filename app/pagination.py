@@ -6,10 +6,12 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 import marshmallow as ma
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from app.errors import Unprocessable
 
@@ -73,8 +75,34 @@ def paginate_by_keys(session: Session, stmt: Select, key_columns: list, limit: i
         values = decode_cursor(cursor)
         if len(values) != len(key_columns):
             raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
-        stmt = stmt.where(tuple_(*key_columns) < tuple_(*values))
+        stmt = stmt.where(tuple_(*key_columns) < tuple_(*_typed_keys(key_columns, values),
+                                                        types=[c.type for c in key_columns]))
     rows = list(session.scalars(stmt.order_by(*[c.desc() for c in key_columns]).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(key_of(rows[-1])) if more and rows else None)
+
+
+def _typed_keys(key_columns: list, values: list) -> list:
+    """Cursor values as their columns' types: JSON carries a datetime as ISO text, and an
+    untyped text bind compares as text (SQLite stores datetimes in another format)."""
+    typed = []
+    for column, value in zip(key_columns, values, strict=True):
+        sa_type = column.type
+        if isinstance(sa_type, TypeDecorator):
+            sa_type = sa_type.impl_instance
+        try:
+            expected = sa_type.python_type
+        except NotImplementedError:
+            expected = None
+        if expected is datetime and isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                value = None
+            if value is not None and value.tzinfo is None:
+                value = None
+        if expected is not None and not isinstance(value, expected) or isinstance(value, bool):
+            raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
+        typed.append(value)
+    return typed
