@@ -24,6 +24,8 @@ class ApiError(Exception):
 
     status = 400
     code = "bad_request"
+    # The message to show when it must say more than the code's own (same code for clients).
+    message_code: str | None = None
 
     def __init__(self, code: str | None = None, *, status: int | None = None,
                  details: dict | None = None, params: dict | None = None,
@@ -70,13 +72,15 @@ class ServiceUnavailable(ApiError):
     status, code = 503, "service_unavailable"
 
 
-def error_body(code: str, details: dict | None = None, params: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message_for(code, params),
+def error_body(code: str, details: dict | None = None, params: dict | None = None,
+               message_code: str | None = None) -> dict:
+    return {"error": {"code": code, "message": message_for(message_code or code, params),
                       "details": details or {}}}
 
 
-def error_response(status: int, code: str, details=None, params=None, headers=None):
-    response = jsonify(error_body(code, details, params))
+def error_response(status: int, code: str, details=None, params=None, headers=None,
+                   message_code=None):
+    response = jsonify(error_body(code, details, params, message_code))
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -136,7 +140,8 @@ def handle_api_error(error: ApiError):
         db.session.commit()
     else:
         db.session.rollback()
-    return error_response(error.status, error.code, error.details, error.params, error.headers)
+    return error_response(error.status, error.code, error.details, error.params, error.headers,
+                          error.message_code)
 
 
 def handle_database_unavailable(error: Exception):

@@ -53,6 +53,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "occurred_too_long_ago": ("超出可补录的时间范围", "Older than the back-fill window"),
     "activity_not_voidable": ("只能撤销当天记录的行为", "Only activities logged today can be voided"),
     "activity_already_voided": ("该记录已撤销", "The activity is already voided"),
+    "activity_points_spent": ("该记录获得的积分已被使用（如兑换奖品），无法撤销", "The points this activity earned have already been spent, so it cannot be voided"),
     "event_closed": ("活动不在签到时间内", "The event is not open for check-in"),
     "event_full": ("活动签到人数已满", "The event is full"),
     "already_checked_in": ("你已签到过", "You have already checked in"),
