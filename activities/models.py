@@ -1,0 +1,95 @@
+"""Logged behaviours and the per-day usage rows that keep daily caps exact.
+
+An activity keeps every input of its numbers (quantity, credited quantity, region,
+factor version, per-unit grams, multiplier), so its grams and points can always be
+explained and restated; they are never recomputed in place.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import UTCDateTime, now_utc
+from app.extensions import db
+
+STATUSES = ("accepted", "voided")
+QUANTITY = Numeric(12, 3)
+
+
+class Activity(db.Model):
+    """One logged behaviour of one person, credited in the transaction that stored it."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        # A phone's retry key: the same client_id twice is the same activity.
+        UniqueConstraint("user_id", "client_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("credited_quantity >= 0 AND credited_quantity <= quantity",
+                        name="credited_within_quantity"),
+        CheckConstraint("co2e_saved_g >= 0", name="co2e_non_negative"),
+        CheckConstraint("points >= 0", name="points_non_negative"),
+        CheckConstraint("status IN ('accepted','voided')", name="status_known"),
+        Index("ix_activities_user_id_occurred_at_id", "user_id", "occurred_at", "id"),
+        Index("ix_activities_org_id_local_date", "org_id", "local_date"),
+        Index("ix_activities_campaign_id", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    # The team the person was in when logging: contributions stay with it after a move.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    type: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    # The part of `quantity` that counted under the daily cap (grams come from this).
+    credited_quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The organisation-local calendar day of occurred_at: caps, rollups and factor choice.
+    local_date: Mapped[date] = mapped_column(Date)
+    region: Mapped[str] = mapped_column(String(32))
+    factor_version: Mapped[str] = mapped_column(String(32))
+    per_unit_saved_g: Mapped[Decimal] = mapped_column(Numeric(18, 6))
+    co2e_saved_g: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    capped: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="accepted")
+    campaign_id: Mapped[int | None] = mapped_column(Integer)
+    multiplier: Mapped[Decimal] = mapped_column(Numeric(8, 3), default=Decimal(1))
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    # Fingerprint of the request body, to tell a replay from a reused client_id.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ActivityDailyUsage(db.Model):
+    """Quantity of one behaviour credited to one person on one local day.
+
+    The row is upserted and locked before an entry is credited, so concurrent
+    entries queue on it and together never credit more than the daily cap.
+    """
+
+    __tablename__ = "activity_daily_usage"
+    __table_args__ = (CheckConstraint("used_milli >= 0", name="used_non_negative"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Thousandths of a unit, an integer: SQLite keeps NUMERIC as a float, and a running
+    # sum of floats must never drift across the cap or below zero.
+    used_milli: Mapped[int] = mapped_column(Integer, default=0)
