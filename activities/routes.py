@@ -2,7 +2,113 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Blueprint
+
+import activities.models  # noqa: F401 - registers the tables
+from activities import logbook, service, summary
+from activities.schemas import (
+    ActivityIn,
+    ActivityOut,
+    ActivityPage,
+    ActivityQuery,
+    ActivityTypeList,
+    BatchIn,
+    BatchOut,
+    EstimateIn,
+    EstimateOut,
+    SummaryOut,
+)
+from app.auth import authenticated, current_user
+from app.db import now_utc
+from app.extensions import db
+from app.ratelimit import check_rate
+from app.redis_store import get_gateway
 
 blp = Blueprint("activities", __name__, url_prefix="/api/v1",
                 description="低碳行为与碳减排 (behaviours and carbon)")
+
+# Burst guard: logging requests per person (a batch counts once) in a fixed window.
+LOG_REQUESTS_PER_WINDOW = 30
+LOG_WINDOW_S = 15 * 60
+
+
+def _registry():
+    return current_app.extensions["factor_registry"]
+
+
+def _check_burst() -> None:
+    check_rate(get_gateway(current_app), f"activities:{current_user().id}",
+               LOG_REQUESTS_PER_WINDOW, LOG_WINDOW_S)
+
+
+@blp.route("/activity-types", methods=["GET"])
+@authenticated("staff", enrolled=False)
+@blp.response(200, ActivityTypeList)
+def list_activity_types():
+    """The behaviour catalogue, with per-unit carbon for the caller's region."""
+    return {"items": service.activity_catalogue(db.session, current_user(), _registry(),
+                                                now_utc())}
+
+
+@blp.route("/carbon/estimate", methods=["POST"])
+@authenticated("staff", enrolled=False)
+@blp.arguments(EstimateIn)
+@blp.response(200, EstimateOut)
+def estimate(data):
+    """What an entry would save and earn, with baseline, project and factors; logs nothing."""
+    return service.estimate_carbon(db.session, current_user(), data["type"], data["quantity"],
+                                   _registry(), now_utc())
+
+
+@blp.route("/activities", methods=["POST"])
+@authenticated("staff")
+@blp.arguments(ActivityIn)
+@blp.response(201, ActivityOut)
+def log_activity(entry):
+    """Log a behaviour; a replayed client_id answers the original activity."""
+    _check_burst()
+    logged = logbook.log_activity(db.session, current_user(), entry, _registry(), now_utc())
+    db.session.commit()
+    return logged.activity
+
+
+@blp.route("/activities/batch", methods=["POST"])
+@authenticated("staff")
+@blp.arguments(BatchIn)
+@blp.response(200, BatchOut)
+def log_batch(data):
+    """Log up to 100 entries, each judged on its own (created, duplicate or rejected)."""
+    _check_burst()
+    results = logbook.log_batch(db.session, current_user(), data["items"], _registry(),
+                                now_utc())
+    db.session.commit()
+    return {"results": results}
+
+
+@blp.route("/activities/<int:activity_id>", methods=["DELETE"])
+@authenticated("staff")
+@blp.response(200, ActivityOut)
+def void_activity(activity_id):
+    """Void one's own activity on the day it was logged: points and carbon reversed."""
+    activity = logbook.void_activity(db.session, current_user(), activity_id, now_utc())
+    db.session.commit()
+    return activity
+
+
+@blp.route("/me/activities", methods=["GET"])
+@authenticated("staff")
+@blp.arguments(ActivityQuery, location="query")
+@blp.response(200, ActivityPage)
+def my_activities(query):
+    """One's own activities, newest first, `?from=&to=&type=&status=`."""
+    return service.activity_history(db.session, current_user(), query, query["limit"],
+                                    query["cursor"])
+
+
+@blp.route("/me/summary", methods=["GET"])
+@authenticated("staff")
+@blp.response(200, SummaryOut)
+def my_summary():
+    """Balance, carbon today/week/month/year/total, streak, team rank and equivalents."""
+    return summary.summarise(db.session, current_user(), _registry(), now_utc())

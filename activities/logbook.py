@@ -1,0 +1,287 @@
+"""Logging behaviours: one entry, a batch, and voiding an entry on the day it was logged.
+
+Every accepted entry moves, in the caller's transaction: its activity row, the
+per-day usage row of its behaviour (daily caps), the points ledger (through
+`credit_points`) and the daily contributions rollup. A void moves all of them back
+with compensating entries; nothing is deleted or rewritten.
+
+Concurrency: each write first locks the person's user row (PostgreSQL; SQLite runs
+one writer at a time anyway), so one person's entries, batches and voids take their
+locks in one order and never deadlock; the usage row is then upserted and locked, so
+the quantity already credited that day is exact when the cap is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from activities.campaign_hook import campaign_multiplier_for
+from activities.carbon import credited_quantity, estimate_saving
+from activities.factors import Behaviour, FactorRegistry, FactorSet
+from activities.models import Activity, ActivityDailyUsage
+from activities.service import (
+    Place,
+    behaviour_of,
+    check_quantity,
+    enrolled_place,
+    factor_set_on,
+    points_for,
+    zone,
+)
+from app.errors import ApiError, Conflict, NotFound, Unprocessable
+from app.idempotency import request_fingerprint
+from app.models import Organisation, User
+from points.contributions import record_contribution
+from points.ledger import InsufficientPoints, credit_points
+
+BACKFILL_WINDOW = timedelta(days=7)
+CLOCK_SKEW = timedelta(minutes=5)
+MILLI = Decimal(1000)
+
+
+class PointsAlreadySpent(InsufficientPoints):
+    """409 insufficient_points, saying why: the entry's points were spent since."""
+
+    message_code = "activity_points_spent"
+
+
+@dataclass(frozen=True)
+class ActivityEntry:
+    """One entry as a client sent it (already parsed)."""
+
+    type: str
+    quantity: Decimal
+    occurred_at: datetime | None = None
+    client_id: str | None = None
+    note: str | None = None
+
+    def fingerprint(self) -> str:
+        """The request as compared for a reused client_id (same instant, same quantity)."""
+        occurred = self.occurred_at.astimezone(UTC).isoformat() if self.occurred_at else None
+        return request_fingerprint({"type": self.type, "quantity": str(self.quantity.normalize()),
+                                    "occurred_at": occurred, "note": self.note})
+
+
+@dataclass(frozen=True)
+class InvalidEntry:
+    """A batch item that did not parse: rejected on its own, the rest still counts."""
+
+    client_id: str | None
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Logged:
+    activity: Activity
+    created: bool  # False: a replay of the same client_id answered with the original
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    client_id: str | None
+    status: str  # created | duplicate | rejected
+    activity: Activity | None = None
+    error: ApiError | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    behaviour: Behaviour
+    factor_set: FactorSet
+    occurred_at: datetime
+    local_date: object
+
+
+def plan_entry(entry: ActivityEntry, place: Place, registry: FactorRegistry,
+               now: datetime) -> _Plan:
+    """Check an entry against the catalogue, its limits and the back-fill window."""
+    occurred_at = (entry.occurred_at or now).astimezone(UTC)
+    local_date = occurred_at.astimezone(place.tz).date()
+    factor_set = factor_set_on(registry, local_date)
+    behaviour = behaviour_of(factor_set or registry.sets[0], entry.type)
+    check_quantity(entry.quantity, behaviour)
+    if occurred_at > now + CLOCK_SKEW:
+        raise Unprocessable("occurred_in_future", details={"occurred_at": [
+            "不能晚于现在 (must not be in the future)"]})
+    if occurred_at < now - BACKFILL_WINDOW or factor_set is None:
+        raise Unprocessable("occurred_too_long_ago", details={"occurred_at": [
+            f"最多补录 {BACKFILL_WINDOW.days} 天内的行为 "
+            f"(at most {BACKFILL_WINDOW.days} days back)"]})
+    return _Plan(behaviour, factor_set, occurred_at, local_date)
+
+
+def log_activity(session: Session, user: User, entry: ActivityEntry,
+                 registry: FactorRegistry, now: datetime) -> Logged:
+    """Store one entry and credit its carbon and points, or answer the original for a replay.
+
+    The daily cap is applied on the usage row, locked first; an entry wholly past it is
+    stored with `capped` true and earns nothing.
+    """
+    place = enrolled_place(session, user)
+    fingerprint = entry.fingerprint()
+    if entry.client_id is not None:
+        existing = _by_client_id(session, user.id, entry.client_id)
+        if existing is not None:
+            return _replayed(existing, fingerprint)
+    plan = plan_entry(entry, place, registry, now)
+    lock_person(session, user.id)
+    used_milli = _claim_usage(session, user.id, plan.behaviour.key, plan.local_date)
+    credit = credited_quantity(entry.quantity, Decimal(used_milli) / MILLI,
+                               plan.behaviour.daily_cap)
+    saving = estimate_saving(plan.behaviour, credit.credited, place.region, plan.factor_set)
+    multiplier, campaign_id = campaign_multiplier_for(session, user, plan.behaviour.key,
+                                                      plan.occurred_at)
+    points = points_for(saving.saved_g, credit.credited, multiplier, plan.factor_set)
+    activity = Activity(
+        user_id=user.id, org_id=place.org_id, team_id=user.team_id, type=plan.behaviour.key,
+        quantity=entry.quantity, credited_quantity=credit.credited,
+        occurred_at=plan.occurred_at, local_date=plan.local_date, region=place.region,
+        factor_version=plan.factor_set.version, per_unit_saved_g=saving.per_unit_saved_g,
+        co2e_saved_g=saving.saved_g, points=points, capped=credit.capped, status="accepted",
+        campaign_id=campaign_id, multiplier=multiplier, client_id=entry.client_id,
+        request_hash=fingerprint, note=entry.note, created_at=now)
+    if entry.client_id is None:
+        session.add(activity)
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():
+                session.add(activity)
+        except IntegrityError:
+            # The same client_id committed first (a concurrent replay): answer with that one.
+            existing = _by_client_id(session, user.id, entry.client_id)
+            if existing is None:
+                raise
+            return _replayed(existing, fingerprint)
+    _credit_entry(session, activity, plan.behaviour, now)
+    return Logged(activity, created=True)
+
+
+def _credit_entry(session: Session, activity: Activity, behaviour: Behaviour,
+                  now: datetime) -> None:
+    """Usage, ledger and rollup of a stored entry, in its transaction."""
+    if activity.credited_quantity > 0:
+        _add_usage(session, activity, int(activity.credited_quantity * MILLI))
+    if activity.points:
+        credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
+                      team_id=activity.team_id, delta=activity.points, kind="earn",
+                      source_type="activity", source_id=activity.id, now=now,
+                      reason=_reason(behaviour, activity))
+    record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
+                        team_id=activity.team_id, day=activity.local_date,
+                        co2e_g=activity.co2e_saved_g, points=activity.points, entries=1)
+
+
+def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidEntry],
+              registry: FactorRegistry, now: datetime) -> list[BatchResult]:
+    """Judge each item on its own, in its own savepoint; results in the items' order."""
+    enrolled_place(session, user)
+    results = []
+    for item in items:
+        if isinstance(item, InvalidEntry):
+            results.append(BatchResult(item.client_id, "rejected", error=Unprocessable(
+                "validation_error", details=item.details)))
+            continue
+        try:
+            with session.begin_nested():
+                logged = log_activity(session, user, item, registry, now)
+        except ApiError as error:
+            results.append(BatchResult(item.client_id, "rejected", error=error))
+            continue
+        status = "created" if logged.created else "duplicate"
+        results.append(BatchResult(item.client_id, status, activity=logged.activity))
+    return results
+
+
+def void_activity(session: Session, user: User, activity_id: int, now: datetime) -> Activity:
+    """Owner only, on the organisation-local day it was logged: everything moves back."""
+    activity = session.get(Activity, activity_id)
+    if activity is None or activity.user_id != user.id:
+        raise NotFound()
+    if activity.status == "voided":
+        raise Conflict("activity_already_voided")
+    org = session.get(Organisation, activity.org_id)
+    tz = zone(org.timezone if org else None)
+    if activity.created_at.astimezone(tz).date() != now.astimezone(tz).date():
+        raise Conflict("activity_not_voidable")
+    lock_person(session, user.id)
+    # Conditional: of two concurrent voids exactly one moves anything back.
+    voided = session.execute(
+        update(Activity).where(Activity.id == activity.id, Activity.status == "accepted")
+        .values(status="voided", voided_at=now)
+        .execution_options(synchronize_session="evaluate")).rowcount
+    if voided != 1:
+        raise Conflict("activity_already_voided")
+    if activity.credited_quantity > 0:
+        _add_usage(session, activity, -int(activity.credited_quantity * MILLI))
+    if activity.points:
+        try:
+            credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
+                          team_id=activity.team_id, delta=-activity.points, kind="adjust",
+                          source_type="activity_void", source_id=activity.id, now=now,
+                          reason=f"撤销行为记录 #{activity.id} (activity voided)")
+        except InsufficientPoints as exc:
+            raise PointsAlreadySpent(details={**exc.details, "points": activity.points}) from exc
+    record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
+                        team_id=activity.team_id, day=activity.local_date,
+                        co2e_g=-activity.co2e_saved_g, points=-activity.points, entries=-1)
+    return activity
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+def lock_person(session: Session, user_id: int) -> None:
+    """Serialise one person's writes (PostgreSQL row lock; SQLite is one writer already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+def _insert_for(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _claim_usage(session: Session, user_id: int, activity_type: str, day) -> int:
+    """Create or lock the day's usage row and answer what it has credited so far."""
+    stmt = _insert_for(session)(ActivityDailyUsage).values(
+        user_id=user_id, type=activity_type, day=day, used_milli=0)
+    # A no-op update on conflict takes the row lock and returns the current value.
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_id", "type", "day"],
+        set_={"used_milli": ActivityDailyUsage.used_milli},
+    ).returning(ActivityDailyUsage.used_milli)
+    return int(session.execute(stmt).scalar_one())
+
+
+def _add_usage(session: Session, activity: Activity, milli: int) -> None:
+    session.execute(
+        update(ActivityDailyUsage)
+        .where(ActivityDailyUsage.user_id == activity.user_id,
+               ActivityDailyUsage.type == activity.type,
+               ActivityDailyUsage.day == activity.local_date)
+        .values(used_milli=ActivityDailyUsage.used_milli + milli)
+        .execution_options(synchronize_session=False))
+
+
+def _by_client_id(session: Session, user_id: int, client_id: str) -> Activity | None:
+    return session.scalar(select(Activity).where(Activity.user_id == user_id,
+                                                 Activity.client_id == client_id))
+
+
+def _replayed(existing: Activity, fingerprint: str) -> Logged:
+    if existing.request_hash != fingerprint:
+        raise Unprocessable("idempotency_key_reused", details={"client_id": [
+            "该 client_id 已用于不同的记录 (client_id already used for another entry)"]})
+    return Logged(existing, created=False)
+
+
+def _reason(behaviour: Behaviour, activity: Activity) -> str:
+    quantity = format(Decimal(activity.quantity).normalize(), "f")
+    return f"{behaviour.name_zh} {quantity} {behaviour.unit_zh}"[:200]

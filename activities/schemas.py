@@ -1,0 +1,286 @@
+"""Request and response schemas of behaviours, carbon and activities.
+
+Carbon leaves as kilograms (`*_kg`), a JSON number with at most 3 decimals, from
+integer grams. Per-unit figures (`co2e_saved_per_unit_kg`) keep 6 decimals (whole
+milligrams): at 3 decimals a sheet of paper (4.59 g) would read as 0.005 kg.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from activities.logbook import ActivityEntry, InvalidEntry
+from activities.models import STATUSES
+from app.i18n import message_for, preferred_language, translate_field_messages
+from app.pagination import PageQuery
+from app.schemas import SHANGHAI, Schema, aware_datetime, page_of
+
+KG_PLACES = Decimal("0.001")
+PER_UNIT_KG_PLACES = Decimal("0.000001")
+MAX_BATCH = 100
+
+
+class Kilograms(fields.Field):
+    """Integer grams out as kilograms, a JSON number with at most 3 decimals."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return float(Decimal(int(value)).scaleb(-3).quantize(KG_PLACES))
+
+    def _jsonschema_type_mapping(self):  # pragma: no cover - documentation only
+        return {"type": "number"}
+
+
+class PerUnitKilograms(fields.Field):
+    """Decimal grams per unit out as kilograms rounded to 6 decimals (a JSON number)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        kg = (Decimal(value) / 1000).quantize(PER_UNIT_KG_PLACES, rounding=ROUND_HALF_UP)
+        return float(kg)
+
+
+class Number(fields.Field):
+    """A Decimal out as a JSON number: an integer when whole, else a float."""
+
+    def __init__(self, places: Decimal | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.places = places
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        number = Decimal(value)
+        if self.places is not None:
+            number = number.quantize(self.places, rounding=ROUND_DOWN)
+        return int(number) if number == number.to_integral_value() else float(number)
+
+
+# --- requests -------------------------------------------------------------------------------
+
+class ActivityIn(Schema):
+    type = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                         metadata={"description": "behaviour key, see GET /activity-types"})
+    quantity = fields.Decimal(required=True, allow_nan=False,
+                              metadata={"description": "in the behaviour's unit, "
+                                        "> 0, <= max_per_entry, at most 3 decimals"})
+    occurred_at = aware_datetime(load_default=None, allow_none=True, metadata={
+        "description": "default now; no offset means Beijing time"})
+    client_id = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(min=1, max=64),
+                              metadata={"description": "the phone's retry key, unique per user"})
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+    @ma.post_load
+    def to_entry(self, data, **_kwargs) -> ActivityEntry:
+        return ActivityEntry(**data)
+
+
+class BatchItem(fields.Nested):
+    """One batch item, parsed alone: an invalid item is rejected, not the whole batch."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        try:
+            return super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        except ma.ValidationError as error:
+            client_id = value.get("client_id") if isinstance(value, dict) else None
+            messages = error.messages if isinstance(error.messages, dict) else {
+                "_item": error.messages}
+            return InvalidEntry(client_id if isinstance(client_id, str) else None, messages)
+
+
+class BatchIn(Schema):
+    items = fields.List(BatchItem(ActivityIn), required=True, validate=validate.Length(
+        min=1, max=MAX_BATCH, error=f"1 到 {MAX_BATCH} 条 (1 to {MAX_BATCH} items)"))
+
+
+class EstimateIn(Schema):
+    type = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    quantity = fields.Decimal(required=True, allow_nan=False)
+
+
+class DateOrDateTime(fields.Field):
+    """`2026-11-24` (a whole local day) or an ISO 8601 time (no offset: Beijing time)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ma.ValidationError("不是有效的日期或时间 (not a valid date or time)")
+        text = value.strip().replace(" ", "+")  # an unescaped '+' in a query string
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ma.ValidationError("不是有效的日期或时间 (not a valid date or time)") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+class ActivityQuery(PageQuery):
+    from_ = DateOrDateTime(data_key="from", metadata={"description": "date or time, inclusive"})
+    to = DateOrDateTime(metadata={"description": "date (whole day) or time, inclusive"})
+    type = fields.String(validate=validate.Length(min=1, max=64))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+    @ma.post_load
+    def rename_from(self, data, **_kwargs):
+        if "from_" in data:
+            data["from"] = data.pop("from_")
+        return data
+
+
+# --- responses ------------------------------------------------------------------------------
+
+class ActivityOut(Schema):
+    id = fields.Integer()
+    type = fields.String()
+    quantity = Number()
+    credited_quantity = Number(metadata={"description": "the part within the daily cap"})
+    occurred_at = fields.DateTime()
+    local_date = fields.Date(metadata={"description": "the organisation-local day"})
+    co2e_saved_kg = Kilograms(attribute="co2e_saved_g")
+    points = fields.Integer()
+    status = fields.String(metadata={"description": "accepted | voided"})
+    capped = fields.Boolean()
+    campaign_id = fields.Integer(allow_none=True)
+    multiplier = Number()
+    factor_version = fields.String()
+    co2e_saved_per_unit_kg = PerUnitKilograms(attribute="per_unit_saved_g")
+    client_id = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    voided_at = fields.DateTime(allow_none=True)
+
+
+class FactorOut(Schema):
+    key = fields.String()
+    value = Number()
+    unit = fields.String()
+    data_year = fields.Integer(allow_none=True)
+    source = fields.String()
+    confidence = fields.String()
+
+
+class ActivityTypeOut(Schema):
+    key = fields.String()
+    category = fields.String(metadata={"description": "commute | business_travel | office | "
+                                                      "canteen"})
+    name = fields.Method("_name", metadata={"description": "name_zh or name_en by "
+                                                           "Accept-Language"})
+    name_zh = fields.String()
+    name_en = fields.String()
+    unit = fields.String(metadata={"description": "unit key (km, sheet, hour...)"})
+    unit_name = fields.Method("_unit_name")
+    unit_zh = fields.String()
+    unit_en = fields.String()
+    co2e_saved_per_unit_kg = PerUnitKilograms(
+        attribute="co2e_saved_per_unit_g",
+        metadata={"description": "kg per unit in the caller's region, 6 decimals"})
+    per_entry_deduction_kg = PerUnitKilograms(attribute="per_entry_deduction_g")
+    points_per_unit = Number(places=Decimal("0.001"), metadata={
+        "description": "points per unit before rounding (1 point per 10 g)"})
+    min_points_per_entry = fields.Integer()
+    max_per_entry = Number()
+    daily_cap = Number()
+    factor_version = fields.String()
+    grid_factor = fields.String(allow_none=True)
+    no_source = fields.Boolean(metadata={"description": "no sourced factor: participation "
+                                                        "points only, 0 g"})
+    limits_note = fields.String()
+    note = fields.String()
+    sources = fields.List(fields.Nested(FactorOut))
+
+    def _name(self, obj):
+        return obj["name_en"] if preferred_language() == "en" else obj["name_zh"]
+
+    def _unit_name(self, obj):
+        return obj["unit_en"] if preferred_language() == "en" else obj["unit_zh"]
+
+
+class ActivityTypeList(Schema):
+    items = fields.List(fields.Nested(ActivityTypeOut))
+
+
+class BreakdownOut(Schema):
+    baseline_kg = Kilograms(attribute="baseline_g")
+    actual_kg = Kilograms(attribute="actual_g", metadata={
+        "description": "project emissions, including any per-entry deduction"})
+    per_unit_saved_kg = PerUnitKilograms(attribute="per_unit_saved_g")
+    per_entry_deduction_kg = PerUnitKilograms(attribute="per_entry_deduction_g")
+    factors = fields.List(fields.Nested(FactorOut))
+
+
+class EstimateOut(Schema):
+    type = fields.String()
+    quantity = Number()
+    co2e_saved_kg = Kilograms(attribute="co2e_saved_g")
+    points = fields.Integer()
+    multiplier = Number()
+    campaign_id = fields.Integer(allow_none=True)
+    factor_version = fields.String()
+    region = fields.String()
+    breakdown = fields.Nested(BreakdownOut)
+
+
+class ErrorInItemOut(Schema):
+    """A rejected item's error, in the API's error shape."""
+
+    code = fields.String()
+    message = fields.Method("_message")
+    details = fields.Method("_details")
+
+    def _message(self, error):
+        return message_for(error.message_code or error.code, error.params)
+
+    def _details(self, error):
+        return translate_field_messages(error.details)
+
+
+class BatchResultOut(Schema):
+    client_id = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "created | duplicate | rejected"})
+    activity = fields.Nested(ActivityOut, allow_none=True)
+    error = fields.Nested(ErrorInItemOut, allow_none=True)
+
+
+class BatchOut(Schema):
+    results = fields.List(fields.Nested(BatchResultOut))
+
+
+class PeriodsOut(Schema):
+    today = Kilograms()
+    week = Kilograms()
+    month = Kilograms()
+    year = Kilograms()
+    total = Kilograms()
+
+
+class EquivalentOut(Schema):
+    key = fields.String()
+    name = fields.Method("_name")
+    value = Number()
+    unit = fields.Method("_unit")
+    factor = fields.String()
+
+    def _name(self, item):
+        return item.label_en if preferred_language() == "en" else item.label_zh
+
+    def _unit(self, item):
+        return item.unit_en if preferred_language() == "en" else item.unit_zh
+
+
+class SummaryOut(Schema):
+    points_balance = fields.Integer()
+    co2e_saved_kg = fields.Nested(PeriodsOut, attribute="co2e_saved_g")
+    activities_count = fields.Integer()
+    streak_days = fields.Integer()
+    team_rank = fields.Integer(allow_none=True)
+    equivalents = fields.List(fields.Nested(EquivalentOut))
+
+
+ActivityPage = page_of(ActivityOut)
