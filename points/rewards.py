@@ -12,7 +12,7 @@ from app.errors import Conflict, NotFound, Unprocessable
 from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from points.models import Reward, RewardStockMovement
-from points.service import in_actor_scope
+from points.service import home_organisation, in_actor_scope
 
 INITIAL_STOCK_REASON = "初始库存 (initial stock)"
 EDITABLE = ("name", "description", "cost_points", "per_user_limit", "available_from",
@@ -49,9 +49,16 @@ def _on_offer(stmt: Select, now: datetime) -> Select:
                       or_(Reward.available_until.is_(None), Reward.available_until > now))
 
 
-def list_rewards_on_offer(session: Session, org: Organisation, now: datetime, limit: int,
-                          cursor: str | None) -> Page:
-    """What staff can redeem now (out-of-stock items included, with 0 remaining)."""
+def list_rewards_on_offer(session: Session, actor: User, org_id: int | None, now: datetime,
+                          limit: int, cursor: str | None) -> Page:
+    """What members can redeem now (out-of-stock items included, with 0 remaining).
+
+    Someone not yet enrolled belongs to no organisation and is offered nothing; a
+    superadmin names the organisation.
+    """
+    if org_id is None and actor.org_id is None and actor.role != "superadmin":
+        return Page([], None)
+    org = home_organisation(session, actor, org_id, "staff")
     stmt = _on_offer(select(Reward).where(Reward.org_id == org.id), now)
     return paginate_newest_first(session, stmt, Reward.id, limit, cursor)
 

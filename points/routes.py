@@ -68,14 +68,14 @@ def adjust_points(data, org_id):
 # --- rewards ------------------------------------------------------------------------------
 
 @blp.route("/rewards", methods=["GET"])
-@authenticated("staff")
+@authenticated("staff", enrolled=False)
 @blp.arguments(RewardQuery, location="query")
 @blp.response(200, RewardPage)
 def list_rewards(query):
-    """Rewards on offer in the caller's organisation (a superadmin passes `org_id`)."""
-    org = service.home_organisation(db.session, current_user(), query.get("org_id"), "staff")
-    return rewards.list_rewards_on_offer(db.session, org, now_utc(), query["limit"],
-                                         query["cursor"])
+    """Rewards on offer in the caller's organisation (none before enrolling; a superadmin
+    passes `org_id`)."""
+    return rewards.list_rewards_on_offer(db.session, current_user(), query.get("org_id"),
+                                         now_utc(), query["limit"], query["cursor"])
 
 
 @blp.route("/rewards", methods=["POST"])

@@ -10,7 +10,7 @@ ROUTE_MATRIX = [
     ("GET", "/api/v1/me/points", "staff"),
     ("POST", "/api/v1/orgs/<int:org_id>/points-adjustments", "admin",
      {"user_id": 987654, "delta": 5, "reason": "矩阵检查"}),
-    ("GET", "/api/v1/rewards", "staff"),
+    ("GET", "/api/v1/rewards", "user"),
     ("POST", "/api/v1/rewards", "admin", {"name": "矩阵奖品", "cost_points": 10, "stock": 1}),
     ("GET", "/api/v1/rewards/<int:reward_id>", "staff"),
     ("PATCH", "/api/v1/rewards/<int:reward_id>", "admin", {"name": "改名"}),

@@ -96,6 +96,13 @@ def test_staff_see_rewards_on_offer_with_stock_remaining(client, make, world, se
                              "per_user_limit", "available_from", "available_until", "image_url"}
 
 
+def test_someone_not_yet_enrolled_is_offered_nothing(client, make, world, session):
+    add_reward(session, world.org)
+    newcomer = make.user(None, None)
+    r = client.get("/api/v1/rewards", headers=make.headers(newcomer))
+    assert (r.status_code, r.get_json()) == (200, {"items": [], "next_cursor": None})
+
+
 def test_rewards_list_pages_with_a_cursor(client, make, world, session):
     ids = [add_reward(session, world.org, name=f"奖品{n}").id for n in range(5)]
     first = client.get("/api/v1/rewards?limit=3", headers=make.headers(world.staff)).get_json()
