@@ -81,6 +81,7 @@ def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -
 
 
 def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:
+    """How many of this reward the person holds (pending or fulfilled)."""
     return session.scalar(select(func.count(Redemption.id)).where(
         Redemption.user_id == user_id, Redemption.reward_id == reward_id,
         Redemption.status.in_(LIVE_STATUSES))) or 0
@@ -124,6 +125,7 @@ def _record_claim(session: Session, user: User, reward: Reward, cost: int,
 # --- counter work ------------------------------------------------------------------------
 
 def redemption_in_scope(session: Session, actor: User, redemption_id: int) -> Redemption:
+    """A redemption of the actor's organisation (any, for a superadmin); otherwise 404."""
     redemption = session.get(Redemption, redemption_id)
     if redemption is None:
         raise NotFound()
@@ -191,6 +193,7 @@ def _leave_pending(session: Session, redemption: Redemption, status: str, now: d
 
 def list_my_redemptions(session: Session, user: User, status: str | None, limit: int,
                         cursor: str | None) -> Page:
+    """The person's own redemptions, newest first, optionally of one status."""
     stmt = select(Redemption).where(Redemption.user_id == user.id)
     if status:
         stmt = stmt.where(Redemption.status == status)

@@ -165,6 +165,7 @@ def take_one_unit(session: Session, reward: Reward) -> int:
 
 
 def return_one_unit(session: Session, reward_id: int) -> None:
+    """Put back the unit of a cancelled redemption (one statement, no read)."""
     session.execute(update(Reward).where(Reward.id == reward_id)
                     .values(stock=Reward.stock + 1)
                     .execution_options(synchronize_session=False))

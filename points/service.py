@@ -42,12 +42,14 @@ def in_actor_scope(actor: User, org_id: int) -> None:
 
 
 def require_admin_of(actor: User, org_id: int) -> None:
+    """404 outside the actor's organisation, 403 below admin inside it."""
     in_actor_scope(actor, org_id)
     if not role_at_least(actor.role, "admin"):
         raise Forbidden()
 
 
 def local_day(now: datetime, timezone: str) -> date:
+    """The calendar day of `now` in the organisation's time zone."""
     return now.astimezone(ZoneInfo(timezone)).date()
 
 
