@@ -115,11 +115,14 @@ def _clean_state(request):
 
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with engine.begin() as conn:
+        # DELETE rather than TRUNCATE: on PostgreSQL a TRUNCATE of every table costs ~0.5 s
+        # a test, DELETE of a few rows ~10 ms. Ids restart as TRUNCATE ... RESTART IDENTITY did.
+        for table in tables:
+            conn.execute(text(f"DELETE FROM {table}"))
         if conn.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n"
+                              " ON n.oid = c.relnamespace"
+                              " WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
     _local_counts.clear()
     from app.redis_store import get_gateway
 
