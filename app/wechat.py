@@ -44,7 +44,7 @@ def exchange_code(code: str, settings: WeChatSettings) -> str:
         raise ServiceUnavailable("wechat_unavailable") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ServiceUnavailable("wechat_unavailable") from exc
-    errcode = int(payload.get("errcode") or 0)
+    errcode = _errcode(payload)
     if errcode in INVALID_CODE_ERRORS:
         raise Unauthorized("wechat_code_invalid")
     if errcode in RATE_LIMIT_ERRORS:
@@ -54,3 +54,12 @@ def exchange_code(code: str, settings: WeChatSettings) -> str:
         log.warning("wechat jscode2session errcode=%s", errcode)  # never the session_key
         raise ServiceUnavailable("wechat_unavailable")
     return str(openid)
+
+
+def _errcode(payload: object) -> int:
+    """WeChat's errcode (0: none); an answer of another shape means WeChat is not itself."""
+    try:
+        return int(payload.get("errcode") or 0)  # type: ignore[union-attr]
+    except (AttributeError, TypeError, ValueError) as exc:
+        log.warning("wechat jscode2session answered in an unknown shape")
+        raise ServiceUnavailable("wechat_unavailable") from exc

@@ -87,8 +87,11 @@ class WeChatStub(BaseHTTPRequestHandler):
     """`/sns/jscode2session`: the js_code says what to answer.
 
     `ok-<openid>` -> openid and session_key; `err-<errcode>` -> that errcode;
-    `slow-<openid>` -> an answer after one second.
+    `slow-<openid>` -> an answer after one second; `raw-<name>` -> a broken answer of RAW.
     """
+
+    RAW = {"html": (502, b"<html>Bad Gateway</html>"), "list": (200, b"[1, 2]"),
+           "text-errcode": (200, b'{"errcode": "oops"}'), "empty": (200, b"")}
 
     calls: list[dict] = []
 
@@ -99,21 +102,24 @@ class WeChatStub(BaseHTTPRequestHandler):
         kind, _, value = query.get("js_code", "").partition("-")
         if kind == "slow":
             time.sleep(1)
-        if url.path != "/sns/jscode2session":
-            payload = {"errcode": -1, "errmsg": "system error"}
-        elif kind in ("ok", "slow"):
-            payload = {"openid": value, "session_key": SESSION_KEY}
-        else:
-            payload = {"errcode": int(value or -1), "errmsg": "stub error"}
-        body = json.dumps(payload).encode()
+        status, body = self.RAW.get(value, (500, b"")) if kind == "raw" else (
+            200, json.dumps(self.payload(url.path, kind, value)).encode())
         try:
-            self.send_response(200)
+            self.send_response(status)
             self.send_header("Content-Type", "text/plain")  # WeChat's own content type
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout test)
             pass
+
+    @staticmethod
+    def payload(path: str, kind: str, value: str) -> dict:
+        if path != "/sns/jscode2session":
+            return {"errcode": -1, "errmsg": "system error"}
+        if kind in ("ok", "slow"):
+            return {"openid": value, "session_key": SESSION_KEY}
+        return {"errcode": int(value or -1), "errmsg": "stub error"}
 
     def log_message(self, *_args):
         pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from sqlalchemy import func, select
 
 from app.config import load_config
@@ -82,6 +83,13 @@ def test_wechat_rate_limit_answers_429_with_retry_after(client, wechat):
 
 def test_other_wechat_errors_answer_503_wechat_unavailable(client, wechat):
     response = wechat_login(client, "err--1")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "wechat_unavailable"
+
+
+@pytest.mark.parametrize("broken", ["html", "list", "text-errcode", "empty"])
+def test_a_broken_wechat_answer_is_503_wechat_unavailable(client, wechat, broken):
+    response = wechat_login(client, f"raw-{broken}")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "wechat_unavailable"
 
