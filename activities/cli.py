@@ -1,9 +1,145 @@
-"""Flask CLI commands and demo data of the activities domain."""
+"""Flask CLI commands and demo data of the activities domain.
+
+`flask factors check [--region R]`: validate the factor file and print the catalogue
+with per-unit grams for each region. `flask factors restate --version V --year Y`:
+a year's carbon under another factor set, side by side per organisation (read-only).
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import unicodedata
+from collections.abc import Callable
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from activities.carbon import per_unit
+from activities.demo import seed_activities
+from activities.factors import (
+    FactorFileError,
+    FactorSet,
+    FactorSetNotFoundError,
+    default_factors_path,
+    load_factor_registry,
+)
+from activities.restate import restate_year
+from app.db import now_utc
+from app.extensions import db
+
+factors_cli = AppGroup("factors", help="排放因子 (emission factor sets)")
+CHECK_REGIONS = ("beijing", "tianjin", "hebei", "other")
 
 
 def register_commands(app: Flask) -> None:
     """Add this domain's commands and its demo seeder (run by `flask seed-demo`)."""
+    if "factors" not in app.cli.commands:
+        app.cli.add_command(factors_cli)
+    seeders = app.extensions.setdefault("demo_seeders", [])
+    if seed_demo_activities not in seeders:
+        seeders.append(seed_demo_activities)
+
+
+def seed_demo_activities(session: Session, echo: Callable[[str], None]) -> None:
+    """About 60 days of demo activity, logged through the service (after the rewards)."""
+    seed_activities(session, echo, current_app.extensions["factor_registry"], now_utc())
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    fill = " " * max(0, width - _width(text))
+    return fill + text if right else text + fill
+
+
+def _row(cells: list[tuple[str, int, bool]]) -> str:
+    return "  ".join(_pad(text, width, right) for text, width, right in cells).rstrip()
+
+
+def _grams(value) -> str:
+    return f"{value:.3f}"
+
+
+def _catalogue_lines(factor_set: FactorSet, region: str) -> list[str]:
+    grid = factor_set.grid_factor(region)
+    lines = [f"地区 region: {region}  电网因子 grid: {grid.key} = {grid.value} {grid.unit}",
+             _row([("key", 16, False), ("名称 name", 24, False), ("unit", 10, False),
+                   ("g/unit", 9, True), ("pts/unit", 8, True), ("max/entry", 9, True),
+                   ("daily cap", 9, True), ("factors", 0, False)])]
+    for behaviour in factor_set.behaviours:
+        unit = per_unit(behaviour, region, factor_set)
+        saved = _grams(unit.saved_g)
+        if unit.per_entry_deduction_g:
+            saved += f" (-{_grams(unit.per_entry_deduction_g)}/entry)"
+        factors = ", ".join(f"{f.key}={f.value}" for f in unit.factors) or "无来源 no source"
+        points = unit.saved_g / factor_set.points.grams_per_point
+        lines.append(_row([
+            (behaviour.key, 16, False), (behaviour.name_zh, 24, False), (behaviour.unit, 10, False),
+            (saved, 9, True), (f"{points:.2f}", 8, True),
+            (str(behaviour.max_per_entry), 9, True), (str(behaviour.daily_cap), 9, True),
+            (factors, 0, False)]))
+    return lines
+
+
+@factors_cli.command("check")
+@click.option("--region", type=click.Choice(CHECK_REGIONS), default=None,
+              help="one region (default: all, 'other' = national grid)")
+def check_factors(region: str | None) -> None:
+    """Validate the factor file and print the catalogue with per-unit grams per region."""
+    path = current_app.config.get("FACTORS_PATH") or default_factors_path()
+    try:
+        registry = load_factor_registry(path)
+    except FactorFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{path}: OK, {len(registry.sets)} 个因子集 (factor sets)")
+    for factor_set in registry.sets:
+        click.echo("")
+        click.echo(f"因子集 factor set {factor_set.version}, 生效 effective "
+                   f"{factor_set.effective_from.isoformat()}: {len(factor_set.behaviours)} "
+                   f"behaviours, {len(factor_set.factors)} factors; 1 point per "
+                   f"{factor_set.points.grams_per_point} g, at least "
+                   f"{factor_set.points.min_points_per_entry} per entry")
+        for name in (region,) if region else CHECK_REGIONS:
+            click.echo("")
+            for line in _catalogue_lines(factor_set, name):
+                click.echo(line)
+
+
+@factors_cli.command("restate")
+@click.option("--version", "version", required=True, help="factor set version to restate under")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True,
+              help="calendar year (organisation-local days)")
+def restate(version: str, year: int) -> None:
+    """A year's carbon under another factor set, side by side per organisation; read-only."""
+    try:
+        factor_set = current_app.extensions["factor_registry"].get(version)
+    except FactorSetNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = restate_year(db.session, factor_set, year)
+    db.session.rollback()  # nothing to keep: a restatement never changes stored numbers
+    click.echo(f"{year} 年按因子集 {version} 重述 (restated under {version}); "
+               f"stored grams and points unchanged")
+    click.echo(_row([("org", 6, True), ("单位 name", 30, False), ("region", 8, False),
+                     ("entries", 8, True), ("stored kg", 12, True), ("restated kg", 12, True),
+                     ("change %", 9, True)]))
+    stored_total = restated_total = 0
+    for row in rows:
+        stored_total += row.stored_g
+        restated_total += row.restated_g
+        change = "-" if row.change_pct is None else f"{row.change_pct:+}"
+        click.echo(_row([(str(row.org_id), 6, True), (row.name[:15], 30, False),
+                         (row.region, 8, False), (str(row.activities), 8, True),
+                         (f"{row.stored_g / 1000:.3f}", 12, True),
+                         (f"{row.restated_g / 1000:.3f}", 12, True), (change, 9, True)]))
+        if row.carried_over:
+            click.echo(f"       {version} 无此行为，沿用原值 (kept as stored): "
+                       f"{', '.join(row.carried_over)}")
+    total_change = ("-" if stored_total == 0 else
+                    f"{(restated_total - stored_total) * 100 / stored_total:+.1f}")
+    click.echo(_row([("", 6, True), ("合计 total", 30, False), ("", 8, False),
+                     (str(sum(r.activities for r in rows)), 8, True),
+                     (f"{stored_total / 1000:.3f}", 12, True),
+                     (f"{restated_total / 1000:.3f}", 12, True), (total_change, 9, True)]))

@@ -8,7 +8,7 @@ into kilograms for the wire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,6 +45,8 @@ class Place:
     org_id: int | None
     region: str
     tz: ZoneInfo
+    # Held so the session's (weak) identity map keeps it for later lookups in the request.
+    org: Organisation | None = field(default=None, compare=False, repr=False)
 
     def today(self, now: datetime) -> date:
         return now.astimezone(self.tz).date()
@@ -65,7 +67,7 @@ def place_of(session: Session, user: User) -> Place:
     org = session.get(Organisation, user.org_id) if user.org_id is not None else None
     if org is None:
         return Place(None, NATIONAL_REGION, zone(None))
-    return Place(org.id, org.region, zone(org.timezone))
+    return Place(org.id, org.region, zone(org.timezone), org)
 
 
 def enrolled_place(session: Session, user: User) -> Place:
