@@ -204,3 +204,10 @@ def test_logout_needs_an_access_token(client, people):
     response = client.post("/api/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
     assert response.status_code == 401
     assert refresh(client, pair["refresh_token"]).status_code == 200
+
+
+def test_logout_without_any_body_revokes_every_session(client, people):
+    pair = login(client, people.staff.username).get_json()
+    response = client.post("/api/v1/auth/logout", headers=bearer(pair["access_token"]))
+    assert response.status_code == 204
+    assert refresh(client, pair["refresh_token"]).status_code == 401
