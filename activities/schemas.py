@@ -24,7 +24,7 @@ PER_UNIT_KG_PLACES = Decimal("0.000001")
 MAX_BATCH = 100
 
 
-class Kilograms(fields.Field):
+class Kilograms(fields.Float):
     """Integer grams out as kilograms, a JSON number with at most 3 decimals."""
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -32,11 +32,8 @@ class Kilograms(fields.Field):
             return None
         return float(Decimal(int(value)).scaleb(-3).quantize(KG_PLACES))
 
-    def _jsonschema_type_mapping(self):  # pragma: no cover - documentation only
-        return {"type": "number"}
 
-
-class PerUnitKilograms(fields.Field):
+class PerUnitKilograms(fields.Float):
     """Decimal grams per unit out as kilograms rounded to 6 decimals (a JSON number)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -46,7 +43,7 @@ class PerUnitKilograms(fields.Field):
         return float(kg)
 
 
-class Number(fields.Field):
+class Number(fields.Float):
     """A Decimal out as a JSON number: an integer when whole, else a float."""
 
     def __init__(self, places: Decimal | None = None, **kwargs):
@@ -105,7 +102,7 @@ class EstimateIn(Schema):
     quantity = fields.Decimal(required=True, allow_nan=False)
 
 
-class DateOrDateTime(fields.Field):
+class DateOrDateTime(fields.String):
     """`2026-11-24` (a whole local day) or an ISO 8601 time (no offset: Beijing time)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -170,12 +167,12 @@ class ActivityTypeOut(Schema):
     key = fields.String()
     category = fields.String(metadata={"description": "commute | business_travel | office | "
                                                       "canteen"})
-    name = fields.Method("_name", metadata={"description": "name_zh or name_en by "
-                                                           "Accept-Language"})
+    name = fields.Method("_name", metadata={"type": "string", "description": "name_zh or "
+                                                           "name_en by Accept-Language"})
     name_zh = fields.String()
     name_en = fields.String()
     unit = fields.String(metadata={"description": "unit key (km, sheet, hour...)"})
-    unit_name = fields.Method("_unit_name")
+    unit_name = fields.Method("_unit_name", metadata={"type": "string"})
     unit_zh = fields.String()
     unit_en = fields.String()
     co2e_saved_per_unit_kg = PerUnitKilograms(
@@ -231,8 +228,8 @@ class ErrorInItemOut(Schema):
     """A rejected item's error, in the API's error shape."""
 
     code = fields.String()
-    message = fields.Method("_message")
-    details = fields.Method("_details")
+    message = fields.Method("_message", metadata={"type": "string"})
+    details = fields.Method("_details", metadata={"type": "object"})
 
     def _message(self, error):
         return message_for(error.message_code or error.code, error.params)
@@ -262,9 +259,9 @@ class PeriodsOut(Schema):
 
 class EquivalentOut(Schema):
     key = fields.String()
-    name = fields.Method("_name")
+    name = fields.Method("_name", metadata={"type": "string"})
     value = Number()
-    unit = fields.Method("_unit")
+    unit = fields.Method("_unit", metadata={"type": "string"})
     factor = fields.String()
 
     def _name(self, item):

@@ -197,3 +197,16 @@ def test_no_source_behaviour_earns_participation_points_and_no_carbon(post_activ
     body = post_activity(person.user, type="stairs", quantity=6).get_json()
 
     assert (body["co2e_saved_kg"], body["points"]) == (0, 1)
+
+
+def test_catalogue_names_follow_accept_language_and_show_the_limits(client, make, person):
+    zh = client.get("/api/v1/activity-types", headers=make.headers(person.user)).get_json()
+    en = client.get("/api/v1/activity-types",
+                    headers=make.headers(person.user, **{"Accept-Language": "en"})).get_json()
+
+    walk_zh = {i["key"]: i for i in zh["items"]}["walk"]
+    walk_en = {i["key"]: i for i in en["items"]}["walk"]
+    assert (walk_zh["name"], walk_en["name"]) == ("步行通勤", "Walking commute")
+    assert (walk_zh["category"], walk_zh["unit"], walk_zh["max_per_entry"],
+            walk_zh["daily_cap"]) == ("commute", "km", 15, 20)
+    assert walk_zh["points_per_unit"] == 14.027  # 140.276 g at 1 point per 10 g
