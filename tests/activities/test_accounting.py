@@ -210,3 +210,15 @@ def test_catalogue_names_follow_accept_language_and_show_the_limits(client, make
     assert (walk_zh["category"], walk_zh["unit"], walk_zh["max_per_entry"],
             walk_zh["daily_cap"]) == ("commute", "km", 15, 20)
     assert walk_zh["points_per_unit"] == 14.027  # 140.276 g at 1 point per 10 g
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ({"type": "jog", "quantity": 1}, "unknown_activity_type"),
+    ({"type": "walk", "quantity": 0}, "quantity_out_of_range"),
+    ({"type": "walk", "quantity": 15.5}, "quantity_out_of_range"),
+])
+def test_estimate_refuses_what_logging_would_refuse(client, make, person, body, code):
+    response = client.post("/api/v1/carbon/estimate", json=body,
+                           headers=make.headers(person.user))
+
+    assert (response.status_code, response.get_json()["error"]["code"]) == (422, code)
