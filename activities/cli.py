@@ -67,18 +67,16 @@ def _catalogue_lines(factor_set: FactorSet, region: str) -> list[str]:
     grid = factor_set.grid_factor(region)
     lines = [f"地区 region: {region}  电网因子 grid: {grid.key} = {grid.value} {grid.unit}",
              _row([("key", 16, False), ("名称 name", 24, False), ("unit", 10, False),
-                   ("g/unit", 9, True), ("pts/unit", 8, True), ("max/entry", 9, True),
-                   ("daily cap", 9, True), ("factors", 0, False)])]
+                   ("g/unit", 9, True), ("-g/entry", 8, True), ("pts/unit", 8, True),
+                   ("max/entry", 9, True), ("daily cap", 9, True), ("factors", 0, False)])]
     for behaviour in factor_set.behaviours:
         unit = per_unit(behaviour, region, factor_set)
-        saved = _grams(unit.saved_g)
-        if unit.per_entry_deduction_g:
-            saved += f" (-{_grams(unit.per_entry_deduction_g)}/entry)"
+        deduction = _grams(unit.per_entry_deduction_g) if unit.per_entry_deduction_g else ""
         factors = ", ".join(f"{f.key}={f.value}" for f in unit.factors) or "无来源 no source"
         points = unit.saved_g / factor_set.points.grams_per_point
         lines.append(_row([
             (behaviour.key, 16, False), (behaviour.name_zh, 24, False), (behaviour.unit, 10, False),
-            (saved, 9, True), (f"{points:.2f}", 8, True),
+            (_grams(unit.saved_g), 9, True), (deduction, 8, True), (f"{points:.2f}", 8, True),
             (str(behaviour.max_per_entry), 9, True), (str(behaviour.daily_cap), 9, True),
             (factors, 0, False)]))
     return lines
