@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -14,12 +16,27 @@ from app.auth import TokenSettings, hash_password, password_matches, token_pair
 from app.errors import ApiError, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from app.models import Invite, Organisation, Team, User, role_at_least
 
+T = TypeVar("T")
+
 # No 0/O, 1/I/L: codes are read off posters and phones.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def random_code(length: int = 8) -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+def add_with_fresh_code(session: Session, make_row: Callable[[str], T], attempts: int = 5) -> T:
+    """Insert a row carrying a random code, drawing again if the code is already taken."""
+    for _attempt in range(attempts):
+        row = make_row(random_code())
+        try:
+            with session.begin_nested():
+                session.add(row)
+            return row
+        except IntegrityError:
+            continue
+    raise ApiError("conflict", status=409)  # pragma: no cover - 31^8 codes
 
 
 # --- access ---------------------------------------------------------------------
@@ -223,16 +240,8 @@ def create_invite(session: Session, actor: User, org: Organisation, data: dict,
     team_in_org(session, org.id, data.get("team_id"))
     if data["expires_at"] <= now:
         raise Unprocessable(details={"expires_at": ["必须晚于现在 (must be in the future)"]})
-    for _attempt in range(5):
-        invite = Invite(org_id=org.id, code=random_code(), created_by=actor.id, **data)
-        try:
-            with session.begin_nested():
-                session.add(invite)
-            break
-        except IntegrityError:
-            continue
-    else:  # pragma: no cover - 31^8 codes
-        raise ApiError("conflict", status=409)
+    invite = add_with_fresh_code(session, lambda code: Invite(
+        org_id=org.id, code=code, created_by=actor.id, **data))
     record_audit(session, actor, "invite.create", "invite", invite.id,
                  {**data, "code": invite.code}, org_id=org.id, ip=ip)
     return invite

@@ -7,13 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
-from app.errors import ApiError, Conflict, Forbidden, NotFound, Unprocessable
+from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.models import Organisation, User
-from app.service import organisation_for, random_code
+from app.service import add_with_fresh_code, organisation_for
 from campaigns.models import Campaign, CampaignEvent
 
 RULE_FIELDS = ("name", "starts_at", "multiplier", "activity_multipliers", "goal_co2e_kg")
@@ -183,17 +182,8 @@ def create_event(session: Session, actor: User, campaign: Campaign, data: dict,
     """Organizer: an open day inside the campaign window, with a check-in code."""
     if data["starts_at"] < campaign.starts_at or data["ends_at"] > campaign.ends_at:
         raise Unprocessable(details={"starts_at": ["须在活动周期内 (inside the campaign window)"]})
-    for _attempt in range(5):
-        event = CampaignEvent(campaign_id=campaign.id, checkin_code=random_code(),
-                              created_by=actor.id, checkins=0, **data)
-        try:
-            with session.begin_nested():
-                session.add(event)
-            break
-        except IntegrityError:
-            continue
-    else:  # pragma: no cover - 31^8 codes
-        raise ApiError("conflict", status=409)
+    event = add_with_fresh_code(session, lambda code: CampaignEvent(
+        campaign_id=campaign.id, checkin_code=code, created_by=actor.id, checkins=0, **data))
     record_audit(session, actor, "campaign_event.create", "campaign_event", event.id,
                  {**data, "campaign_id": campaign.id}, org_id=campaign.org_id, ip=ip)
     return event
