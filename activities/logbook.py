@@ -14,7 +14,7 @@ the quantity already credited that day is exact when the cap is applied.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -97,7 +97,7 @@ class _Plan:
     behaviour: Behaviour
     factor_set: FactorSet
     occurred_at: datetime
-    local_date: object
+    local_date: date
 
 
 def plan_entry(entry: ActivityEntry, place: Place, registry: FactorRegistry,
