@@ -18,15 +18,22 @@ class Period:
     start_day: date | None
     end_day: date | None
     timezone: str
+    campaign_id: int | None = None
+    starts: datetime | None = None  # a campaign's own window, not whole days
+    ends: datetime | None = None
 
     def contains(self, day: date) -> bool:
         return (self.start_day is None or day >= self.start_day) and (
             self.end_day is None or day < self.end_day)
 
     def start_at(self) -> datetime | None:
+        if self.starts is not None:
+            return self.starts.astimezone(ZoneInfo(self.timezone))
         return _midnight(self.start_day, self.timezone)
 
     def end_at(self) -> datetime | None:
+        if self.ends is not None:
+            return self.ends.astimezone(ZoneInfo(self.timezone))
         return _midnight(self.end_day, self.timezone)
 
 
@@ -77,3 +84,9 @@ def competition_ranks(values: list) -> list[int]:
         else:
             ranks.append(position + 1)
     return ranks
+
+
+def campaign_period(campaign_id: int, starts: datetime, ends: datetime,
+                    timezone: str = "Asia/Shanghai") -> Period:
+    """A campaign's window: its boards count the activities that carry the campaign."""
+    return Period("campaign", f"c{campaign_id}", None, None, timezone, campaign_id, starts, ends)

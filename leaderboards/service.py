@@ -12,7 +12,13 @@ from app.errors import NotFound, Unprocessable
 from app.models import Organisation, Team, User
 from app.redis_store import RedisGateway
 from leaderboards import queries
-from leaderboards.periods import PERIOD_KINDS, Period, local_today, period_containing
+from leaderboards.periods import (
+    PERIOD_KINDS,
+    Period,
+    campaign_period,
+    local_today,
+    period_containing,
+)
 from leaderboards.store import READY, board_key
 
 METRICS = ("co2e", "points", "per_capita_co2e", "participation_rate")
@@ -67,10 +73,33 @@ def _ranked(rows: list[tuple[int, str, object, int | None]], limit: int,
     return entries, me
 
 
-def resolve_period(request: BoardRequest, timezone: str, now: datetime) -> Period:
+PERIOD_CHOICES = "week, month, year, all, campaign:<id>"
+
+
+def resolve_period(session: Session, viewer: User, request: BoardRequest, timezone: str,
+                   now: datetime) -> Period:
+    if request.period.startswith("campaign:"):
+        return _campaign_period(session, viewer, request.period, timezone)
     if request.period not in PERIOD_KINDS:
-        raise Unprocessable(details={"period": [f"可选 {', '.join(PERIOD_KINDS)}"]})
+        raise Unprocessable(details={"period": [f"可选 (one of) {PERIOD_CHOICES}"]})
     return period_containing(request.period, local_today(now, timezone), timezone)
+
+
+def _campaign_period(session: Session, viewer: User, text: str, timezone: str) -> Period:
+    from campaigns.models import Campaign
+
+    raw_id = text.removeprefix("campaign:")
+    if not raw_id.isdigit() or len(raw_id) > 12:
+        raise Unprocessable(details={"period": [f"可选 (one of) {PERIOD_CHOICES}"]})
+    campaign = session.get(Campaign, int(raw_id))
+    viewer_org = session.get(Organisation, viewer.org_id) if viewer.org_id else None
+    visible = campaign is not None and (
+        viewer.role == "superadmin"
+        or (viewer_org is not None and (campaign.org_id == viewer_org.id
+                                        or campaign.region == viewer_org.region)))
+    if not visible:
+        raise NotFound()
+    return campaign_period(campaign.id, campaign.starts_at, campaign.ends_at, timezone)
 
 
 def _org_in_view(session: Session, viewer: User, org_id: int | None) -> Organisation:
@@ -86,6 +115,8 @@ def read_board(session: Session, gateway: RedisGateway | None, viewer: User,
     """One board: users (of an org or team), teams (of an org) or orgs (of a region)."""
     if request.metric not in METRICS:
         raise Unprocessable(details={"metric": [f"可选 {', '.join(METRICS)}"]})
+    if request.period.startswith("campaign:"):
+        gateway = None  # campaign boards sum the campaign's own activities, in SQL
     ready = gateway is not None and gateway.run(
         lambda client: client.exists(gateway.key(READY))) == 1
     if request.scope == "users":
@@ -99,7 +130,7 @@ def _users_board(session, gateway, viewer, request, now) -> Board:
     if request.metric not in ("co2e", "points"):
         raise Unprocessable(details={"metric": ["个人榜只支持 co2e 或 points"]})
     org = _org_in_view(session, viewer, request.org_id)
-    period = resolve_period(request, org.timezone, now)
+    period = resolve_period(session, viewer, request, org.timezone, now)
     team_id = request.team_id
     if team_id is not None:
         team = session.get(Team, team_id)
@@ -189,7 +220,7 @@ def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
 
 def _teams_board(session, gateway, viewer, request, now) -> Board:
     org = _org_in_view(session, viewer, request.org_id)
-    period = resolve_period(request, org.timezone, now)
+    period = resolve_period(session, viewer, request, org.timezone, now)
     teams = session.execute(select(Team.id, Team.name).where(Team.org_id == org.id)).all()
     members = _team_members(session, org.id)
     ids = [t.id for t in teams]
@@ -212,7 +243,7 @@ def _orgs_board(session, gateway, viewer, request, now) -> Board:
         stmt = stmt.where(Organisation.region == region)
     orgs = session.execute(stmt).all()
     timezone = viewer_org.timezone if viewer_org else "Asia/Shanghai"
-    period = resolve_period(request, timezone, now)
+    period = resolve_period(session, viewer, request, timezone, now)
     ids = [o.id for o in orgs]
     totals = _totals_from_redis(gateway, period, "o", None, ids) if gateway else None
     source = "redis" if totals is not None else "sql"
