@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -93,3 +94,46 @@ class ActivityDailyUsage(db.Model):
     # Thousandths of a unit, an integer: SQLite keeps NUMERIC as a float, and a running
     # sum of floats must never drift across the cap or below zero.
     used_milli: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActivityRollup(db.Model):
+    """Carbon, points and count of one behaviour for one team on one local day.
+
+    Maintained in the same transaction as every activity and void, so reports read a
+    few rows per organisation and day whatever the number of raw activities;
+    `flask rollups rebuild` recomputes them from the activities.
+    """
+
+    __tablename__ = "activity_rollups"
+    __table_args__ = (
+        CheckConstraint("activities >= 0", name="activities_non_negative"),
+        CheckConstraint("co2e_g >= 0", name="co2e_non_negative"),
+    )
+
+    # Organisation and day first: every report reads a range of days of organisations.
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # team_id or 0: a primary key cannot hold NULL.
+    team_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    activities: Mapped[int] = mapped_column(Integer, default=0)
+    co2e_g: Mapped[int] = mapped_column(BigInteger, default=0)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MonthlyParticipant(db.Model):
+    """How many accepted activities one person has in one local month of their organisation.
+
+    Active users of a month are the rows with activities > 0: counted from at most
+    headcount rows per month, never from the raw activities.
+    """
+
+    __tablename__ = "monthly_participants"
+    __table_args__ = (CheckConstraint("activities >= 0", name="activities_non_negative"),)
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    # The first day of the organisation-local month.
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    activities: Mapped[int] = mapped_column(Integer, default=0)

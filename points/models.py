@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -96,6 +97,22 @@ class DailyContribution(db.Model):
     co2e_g: Mapped[int] = mapped_column(Integer, default=0)
     points: Mapped[int] = mapped_column(Integer, default=0)
     entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrgDailyPoints(db.Model):
+    """Points issued and redeemed in one organisation on one local day, for reports.
+
+    Maintained by the ledger writer in the same transaction as each entry: `issued` sums
+    the earning kinds (earn, adjust, bonus; a void's compensation lowers it), `redeemed`
+    the points spent on rewards net of refunds.
+    """
+
+    __tablename__ = "org_daily_points"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    issued: Mapped[int] = mapped_column(BigInteger, default=0)
+    redeemed: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 # --- rewards and redemptions ----------------------------------------------------------
