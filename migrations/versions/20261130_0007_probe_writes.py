@@ -5,9 +5,8 @@ Revises: 0006
 Create Date: 2026-11-30 06:30:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'
@@ -17,8 +16,15 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        'probe_writes',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('label', sa.String(length=32), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_probe_writes')),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table('probe_writes')
