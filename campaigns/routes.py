@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from app.auth import authenticated, client_ip, current_user
+from app.csv_export import csv_response
 from app.db import now_utc
 from app.extensions import db
 from app.pagination import paginate_newest_first
@@ -12,6 +14,8 @@ from app.schemas import page_of
 from campaigns import service
 from campaigns.checkins import check_in
 from campaigns.models import Campaign
+from campaigns.report import campaign_report
+from campaigns.report_csv import COLUMNS, report_rows
 from campaigns.schemas import (
     CampaignDetailOut,
     CampaignEventIn,
@@ -20,6 +24,8 @@ from campaigns.schemas import (
     CampaignOut,
     CampaignPatch,
     CampaignQuery,
+    CampaignReportOut,
+    CampaignReportQuery,
     CheckinIn,
     CheckinOut,
     EventQrOut,
@@ -72,6 +78,19 @@ def patch_campaign(changes, campaign_id):
     service.update_campaign(db.session, current_user(), campaign, changes, now, client_ip())
     db.session.commit()
     return service.campaign_view(campaign, now)
+
+
+@blp.route("/campaigns/<int:campaign_id>/report", methods=["GET"])
+@authenticated("organizer")
+@blp.arguments(CampaignReportQuery, location="query")
+@blp.response(200, CampaignReportOut)
+def get_campaign_report(query, campaign_id):
+    """Organizer: teams, behaviours, points, top teams and the change on the previous campaign."""
+    report = campaign_report(db.session, current_user(), campaign_id,
+                             current_app.extensions["factor_registry"], now_utc())
+    if query["format"] == "csv":
+        return csv_response(f"campaign-{campaign_id}-report.csv", COLUMNS, report_rows(report))
+    return report
 
 
 @blp.route("/campaigns/<int:campaign_id>/events", methods=["POST"])

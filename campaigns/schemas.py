@@ -197,3 +197,81 @@ class EventQrOut(Schema):
     checkin_code = fields.String()
     image_svg = fields.String(metadata={"description": "SVG QR code holding checkin_code"})
     image_data_uri = fields.String(metadata={"description": "the same SVG as a data: URI"})
+
+
+class CampaignReportQuery(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")),
+                           metadata={"description": "json (default) or csv (UTF-8 with BOM)"})
+
+
+class ReportSummaryOut(Schema):
+    co2e_saved_kg = fields.Float()
+    participants = fields.Integer(metadata={"description": "logged or checked in"})
+    headcount = fields.Integer()
+    participation_rate = fields.Float(metadata={"description": "fraction 0..1 of headcount"})
+    activities = fields.Integer()
+    checkins = fields.Integer()
+
+
+class ReportPointsOut(Schema):
+    activity_points = fields.Integer()
+    checkin_points = fields.Integer()
+    total = fields.Integer()
+
+
+class ReportTeamOut(Schema):
+    rank = fields.Integer(metadata={"description": "by carbon saved; ties share (1, 2, 2, 4)"})
+    team_id = fields.Integer(allow_none=True)
+    org_id = fields.Integer()
+    name = fields.String()
+    members = fields.Integer()
+    participants = fields.Integer()
+    participation_rate = fields.Float(metadata={"description": "fraction 0..1 of members"})
+    activities = fields.Integer()
+    co2e_saved_kg = fields.Float()
+    activity_points = fields.Integer()
+    checkin_points = fields.Integer()
+    points = fields.Integer()
+
+
+class ReportBehaviourOut(Schema):
+    type = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String()
+    activities = fields.Integer()
+    participants = fields.Integer()
+    co2e_saved_kg = fields.Float()
+    points = fields.Integer()
+
+
+class ReportChangeOut(Schema):
+    co2e_saved_kg = fields.Float(allow_none=True)
+    participants = fields.Float(allow_none=True)
+    participation_rate = fields.Float(allow_none=True)
+    points = fields.Float(allow_none=True)
+
+
+class ReportPreviousOut(Schema):
+    campaign_id = fields.Integer()
+    name = fields.String()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    co2e_saved_kg = fields.Float()
+    participants = fields.Integer()
+    participation_rate = fields.Float()
+    points = fields.Integer()
+    change_percent = fields.Nested(ReportChangeOut, metadata={
+        "description": "percent change to this campaign; null where the previous value is 0"})
+
+
+class CampaignReportOut(Schema):
+    campaign = fields.Nested(CampaignOut)
+    status = fields.String(metadata={"description": "upcoming | active | past"})
+    final = fields.Boolean(metadata={"description": "true once the campaign has ended"})
+    generated_at = fields.DateTime()
+    summary = fields.Nested(ReportSummaryOut)
+    points = fields.Nested(ReportPointsOut)
+    teams = fields.List(fields.Nested(ReportTeamOut))
+    behaviours = fields.List(fields.Nested(ReportBehaviourOut))
+    top_teams = fields.List(fields.Nested(ReportTeamOut))
+    previous = fields.Nested(ReportPreviousOut, allow_none=True)

@@ -14,6 +14,7 @@ ROUTE_MATRIX = [
     Route("GET", "/api/v1/campaigns", "staff"),
     Route("GET", "/api/v1/campaigns/<int:campaign_id>", "staff"),
     Route("PATCH", "/api/v1/campaigns/<int:campaign_id>", "organizer", {"description": "新说明"}),
+    Route("GET", "/api/v1/campaigns/<int:campaign_id>/report", "organizer"),
     Route("POST", "/api/v1/campaigns/<int:campaign_id>/events", "organizer", EVENT_BODY),
     Route("GET", "/api/v1/campaigns/<int:campaign_id>/events", "organizer"),
     Route("GET", "/api/v1/campaigns/<int:campaign_id>/events/<int:event_id>/qr", "organizer"),
