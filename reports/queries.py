@@ -1,0 +1,175 @@
+"""The report figures in SQL: grouped reads of the rollups, a fixed number per report.
+
+Every function issues one statement, whatever the number of activities, months or
+organisations: the grouping is done by the database (GROUP BY month or organisation),
+never by a loop of queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Date, case, distinct, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from activities.models import ActivityRollup, MonthlyParticipant
+from app.models import Organisation
+from points.models import OrgDailyPoints
+
+
+class month_start(FunctionElement):  # noqa: N801 - reads as the SQL function it stands for
+    """The first day of a date's month, as a date, on PostgreSQL and SQLite."""
+
+    type = Date()
+    inherit_cache = True
+
+
+@compiles(month_start)
+def _month_start_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)}, 'start of month')"
+
+
+@compiles(month_start, "postgresql")
+def _month_start_postgresql(element, compiler, **kw):
+    return f"CAST(date_trunc('month', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+def as_date(value) -> date:
+    """SQLite answers a computed date as text."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class TypeMonth:
+    month: date
+    type: str
+    co2e_g: int
+    points: int
+    activities: int
+
+
+@dataclass(frozen=True)
+class PointsMonth:
+    month: date
+    issued: int
+    redeemed: int
+
+
+@dataclass
+class OrgYear:
+    """One organisation's figures for one year (`current` True) or the year before."""
+
+    co2e_g: int = 0
+    activities: int = 0
+    points_issued: int = 0
+    points_redeemed: int = 0
+    active_users: int = 0
+
+
+def org_type_months(session: Session, org_id: int, start: date, end: date) -> list[TypeMonth]:
+    """Grams, points and accepted activities per month and behaviour, days in [start, end)."""
+    month = month_start(ActivityRollup.day)
+    stmt = (select(month, ActivityRollup.type, func.sum(ActivityRollup.co2e_g),
+                   func.sum(ActivityRollup.points), func.sum(ActivityRollup.activities))
+            .where(ActivityRollup.org_id == org_id, ActivityRollup.day >= start,
+                   ActivityRollup.day < end)
+            .group_by(month, ActivityRollup.type))
+    return [TypeMonth(as_date(m), t, int(g or 0), int(p or 0), int(n or 0))
+            for m, t, g, p, n in session.execute(stmt)]
+
+
+def org_active_months(session: Session, org_id: int, start: date, end: date) -> dict[date, int]:
+    """People with at least one accepted activity, per month starting in [start, end)."""
+    stmt = (select(MonthlyParticipant.month, func.count())
+            .where(MonthlyParticipant.org_id == org_id, MonthlyParticipant.month >= start,
+                   MonthlyParticipant.month < end, MonthlyParticipant.activities > 0)
+            .group_by(MonthlyParticipant.month))
+    return {as_date(m): int(n) for m, n in session.execute(stmt)}
+
+
+def _year_flag(column, year_start: date):
+    """1 for the report year, 0 for the year before (the range read covers both)."""
+    return case((column >= year_start, 1), else_=0)
+
+
+def active_by_org_year(session: Session, org_ids, start: date, year_start: date,
+                       end: date) -> dict[tuple[int, int], int]:
+    """(org_id, 1 this year | 0 the year before) -> distinct people active in any month."""
+    flag = _year_flag(MonthlyParticipant.month, year_start)
+    people = func.count(distinct(MonthlyParticipant.user_id))
+    stmt = (select(MonthlyParticipant.org_id, flag, people)
+            .where(MonthlyParticipant.org_id.in_(org_ids), MonthlyParticipant.month >= start,
+                   MonthlyParticipant.month < end, MonthlyParticipant.activities > 0)
+            .group_by(MonthlyParticipant.org_id, flag))
+    return {(o, int(f)): int(n) for o, f, n in session.execute(stmt)}
+
+
+def org_points_months(session: Session, org_id: int, start: date, end: date) -> list[PointsMonth]:
+    """Points issued and redeemed per month, days in [start, end)."""
+    month = month_start(OrgDailyPoints.day)
+    stmt = (select(month, func.sum(OrgDailyPoints.issued), func.sum(OrgDailyPoints.redeemed))
+            .where(OrgDailyPoints.org_id == org_id, OrgDailyPoints.day >= start,
+                   OrgDailyPoints.day < end)
+            .group_by(month))
+    return [PointsMonth(as_date(m), int(i or 0), int(r or 0)) for m, i, r in session.execute(stmt)]
+
+
+def organisations_in(session: Session, region: str | None) -> list[Organisation]:
+    """Every organisation of a region (all regions: None), in id order."""
+    stmt = select(Organisation).order_by(Organisation.id)
+    if region is not None:
+        stmt = stmt.where(Organisation.region == region)
+    return list(session.scalars(stmt))
+
+
+def _scope(column, region: str | None):
+    """Organisations of the region, as a sub-select (one statement, no id list)."""
+    if region is None:
+        return column.isnot(None)
+    return column.in_(select(Organisation.id).where(Organisation.region == region))
+
+
+def org_years(session: Session, region: str | None, start: date, year_start: date,
+              end: date) -> dict[tuple[int, int], OrgYear]:
+    """(org_id, year flag) -> figures, for every organisation of the region, in 3 statements."""
+    years: dict[tuple[int, int], OrgYear] = {}
+    flag = _year_flag(ActivityRollup.day, year_start)
+    for org_id, current, grams, count in session.execute(
+            select(ActivityRollup.org_id, flag, func.sum(ActivityRollup.co2e_g),
+                   func.sum(ActivityRollup.activities))
+            .where(_scope(ActivityRollup.org_id, region), ActivityRollup.day >= start,
+                   ActivityRollup.day < end)
+            .group_by(ActivityRollup.org_id, flag)):
+        year = years.setdefault((org_id, int(current)), OrgYear())
+        year.co2e_g, year.activities = int(grams or 0), int(count or 0)
+    flag = _year_flag(OrgDailyPoints.day, year_start)
+    for org_id, current, issued, redeemed in session.execute(
+            select(OrgDailyPoints.org_id, flag, func.sum(OrgDailyPoints.issued),
+                   func.sum(OrgDailyPoints.redeemed))
+            .where(_scope(OrgDailyPoints.org_id, region), OrgDailyPoints.day >= start,
+                   OrgDailyPoints.day < end)
+            .group_by(OrgDailyPoints.org_id, flag)):
+        year = years.setdefault((org_id, int(current)), OrgYear())
+        year.points_issued, year.points_redeemed = int(issued or 0), int(redeemed or 0)
+    flag = _year_flag(MonthlyParticipant.month, year_start)
+    for org_id, current, people in session.execute(
+            select(MonthlyParticipant.org_id, flag,
+                   func.count(distinct(MonthlyParticipant.user_id)))
+            .where(_scope(MonthlyParticipant.org_id, region), MonthlyParticipant.month >= start,
+                   MonthlyParticipant.month < end, MonthlyParticipant.activities > 0)
+            .group_by(MonthlyParticipant.org_id, flag)):
+        years.setdefault((org_id, int(current)), OrgYear()).active_users = int(people)
+    return years
+
+
+def days_with_activities(session: Session, region: str | None, start: date,
+                         end: date) -> Sequence[date]:
+    """Local days in [start, end) on which some organisation of the region has an activity."""
+    stmt = (select(ActivityRollup.day).distinct()
+            .where(_scope(ActivityRollup.org_id, region), ActivityRollup.day >= start,
+                   ActivityRollup.day < end, ActivityRollup.activities > 0))
+    return [as_date(day) for day in session.scalars(stmt)]

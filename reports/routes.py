@@ -1,0 +1,81 @@
+"""HTTP routes of the reports and the public disclosure (JSON, or CSV with ?format=csv)."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from app.auth import authenticated, client_ip, current_user
+from app.csv_export import csv_response
+from app.db import now_utc
+from app.extensions import db
+from app.ratelimit import check_rate
+from app.redis_store import get_gateway
+from reports import service, tables
+from reports.schemas import (
+    DisclosureOut,
+    DisclosureQuery,
+    OrgReportOut,
+    OrgReportQuery,
+    RegionReportOut,
+    RegionReportQuery,
+)
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1",
+                description="报表与信息公开 (reports and disclosure)")
+
+PUBLIC = [{}]  # OpenAPI: no bearer token needed
+# The public page is open to anyone: requests per client address in a fixed window.
+DISCLOSURE_REQUESTS_PER_WINDOW = 60
+DISCLOSURE_WINDOW_S = 60
+
+
+def _registry():
+    return current_app.extensions["factor_registry"]
+
+
+def _scope_name(query: dict) -> str:
+    return query.get("region") or "all"
+
+
+@blp.route("/reports/orgs/<int:org_id>", methods=["GET"])
+@authenticated("admin")
+@blp.arguments(OrgReportQuery, location="query")
+@blp.response(200, OrgReportOut)
+def org_report(query, org_id):
+    """An institution's year by month beside the same month of the year before."""
+    report = service.org_report(db.session, current_user(), org_id, query.get("year"),
+                                _registry(), now_utc())
+    if query["format"] == "csv":
+        return csv_response(f"org-{org_id}-{report['year']}.csv",
+                            *tables.org_report_table(report))
+    return report
+
+
+@blp.route("/reports/region", methods=["GET"])
+@authenticated("superadmin", enrolled=False)
+@blp.arguments(RegionReportQuery, location="query")
+@blp.response(200, RegionReportOut)
+def region_report(query):
+    """Institutions of a region side by side: totals, per capita, ranks within their sector."""
+    report = service.region_report(db.session, query.get("region"), query.get("year"), now_utc())
+    if query["format"] == "csv":
+        return csv_response(f"region-{_scope_name(query)}-{report['year']}.csv",
+                            *tables.region_report_table(report))
+    return report
+
+
+@blp.route("/public/disclosure", methods=["GET"])
+@blp.doc(security=PUBLIC)
+@blp.arguments(DisclosureQuery, location="query")
+@blp.response(200, DisclosureOut)
+def public_disclosure(query):
+    """Aggregates for anyone: no personal data; groups of fewer than 10 people withheld."""
+    check_rate(get_gateway(current_app), f"disclosure:{client_ip()}",
+               DISCLOSURE_REQUESTS_PER_WINDOW, DISCLOSURE_WINDOW_S)
+    report = service.public_disclosure(db.session, query.get("region"), query.get("year"),
+                                       _registry(), now_utc())
+    if query["format"] == "csv":
+        return csv_response(f"disclosure-{_scope_name(query)}-{report['year']}.csv",
+                            *tables.disclosure_table(report))
+    return report
