@@ -49,6 +49,7 @@ def register_blueprints(app: Flask) -> None:
     from campaigns import routes as campaign_routes
     from leaderboards import routes as leaderboard_routes
     from points import routes as points_routes
+    from reports import routes as report_routes
 
     app.config.setdefault("API_SPEC_OPTIONS", {
         "security": [{"bearerAuth": []}],
@@ -64,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(activities_routes.blp)
     api.register_blueprint(leaderboard_routes.blp)
     api.register_blueprint(campaign_routes.blp)
+    api.register_blueprint(report_routes.blp)
     document_error_responses(api)
     app.extensions["smorest_api"] = api  # /docs renders its spec
     app.register_blueprint(ops.bp)
