@@ -23,6 +23,7 @@ MATRIX_MODULES = (
     "tests.activities.matrix",
     "tests.leaderboards.matrix",
     "tests.campaigns.matrix",
+    "tests.reports.matrix",
 )
 AUTH_CODES = {"unauthorized", "token_invalid", "forbidden", "not_enrolled"}
 MADE_UP_ID = 987654
