@@ -2,8 +2,9 @@
 
 Every accepted entry moves, in the caller's transaction: its activity row, the
 per-day usage row of its behaviour (daily caps), the points ledger (through
-`credit_points`) and the daily contributions rollup. A void moves all of them back
-with compensating entries; nothing is deleted or rewritten.
+`credit_points`), the daily contributions rollup and the report rollups
+(`activities.rollups`). A void moves all of them back with compensating entries;
+nothing is deleted or rewritten.
 
 Concurrency: each write first locks the person's user row (PostgreSQL; SQLite runs
 one writer at a time anyway), so one person's entries, batches and voids take their
@@ -27,6 +28,7 @@ from activities.campaign_hook import campaign_multiplier_for
 from activities.carbon import credited_quantity, estimate_saving
 from activities.factors import Behaviour, FactorRegistry, FactorSet
 from activities.models import Activity, ActivityDailyUsage
+from activities.rollups import record_activity_rollup
 from activities.service import (
     Place,
     behaviour_of,
@@ -178,6 +180,7 @@ def _credit_entry(session: Session, activity: Activity, behaviour: Behaviour,
     record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
                         team_id=activity.team_id, day=activity.local_date,
                         co2e_g=activity.co2e_saved_g, points=activity.points, entries=1)
+    record_activity_rollup(session, activity, 1)
 
 
 def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidEntry],
@@ -233,6 +236,7 @@ def void_activity(session: Session, user: User, activity_id: int, now: datetime)
     record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
                         team_id=activity.team_id, day=activity.local_date,
                         co2e_g=-activity.co2e_saved_g, points=-activity.points, entries=-1)
+    record_activity_rollup(session, activity, -1)
     return activity
 
 

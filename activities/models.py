@@ -101,7 +101,8 @@ class ActivityRollup(db.Model):
 
     Maintained in the same transaction as every activity and void, so reports read a
     few rows per organisation and day whatever the number of raw activities;
-    `flask rollups rebuild` recomputes them from the activities.
+    `flask rollups rebuild` recomputes them from the activities. A void leaves a row at
+    zero rather than deleting it (a rebuild writes no such rows).
     """
 
     __tablename__ = "activity_rollups"
@@ -126,7 +127,9 @@ class MonthlyParticipant(db.Model):
     """How many accepted activities one person has in one local month of their organisation.
 
     Active users of a month are the rows with activities > 0: counted from at most
-    headcount rows per month, never from the raw activities.
+    headcount rows per month, never from the raw activities. A void takes its activity
+    back and keeps the row, so someone whose every activity of the month was voided
+    still has a row, with activities = 0: not active. Readers must filter on > 0.
     """
 
     __tablename__ = "monthly_participants"

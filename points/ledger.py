@@ -4,12 +4,14 @@ Each call appends one entry and moves the account in the caller's transaction. T
 account update is a single conditional statement (`balance + delta >= 0`), so two
 concurrent spends can never both pass, on PostgreSQL (row lock) or on SQLite
 (BEGIN IMMEDIATE). The unique `(source_type, source_id)` makes a repeated credit a
-no-op that returns the first entry.
+no-op that returns the first entry. Each new entry also moves its organisation's
+points of the day (`OrgDailyPoints`, see `org_points_change`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,8 +19,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.config import DEFAULT_TIMEZONE
 from app.errors import Conflict
-from points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, PointsAccount
+from app.models import Organisation
+from points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, OrgDailyPoints, PointsAccount
 
 
 class InsufficientPoints(Conflict):
@@ -75,18 +79,10 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
     if existing is not None:
         return LedgerResult(existing, created=False)
     ensure_account(session, user_id, now)
-    earned_delta = delta if kind in EARNING_KINDS else 0
+    move, org_points = _balance_move(session, user_id, org_id, kind, delta, now)
     try:
         with session.begin_nested():
-            balance_after = session.execute(
-                update(PointsAccount)
-                .where(PointsAccount.user_id == user_id,
-                       PointsAccount.balance + delta >= 0,
-                       PointsAccount.earned_total + earned_delta >= 0)
-                .values(balance=PointsAccount.balance + delta,
-                        earned_total=PointsAccount.earned_total + earned_delta,
-                        updated_at=now)
-                .returning(PointsAccount.balance)).scalar_one_or_none()
+            balance_after = session.execute(move).scalar_one_or_none()
             if balance_after is None:
                 raise InsufficientPoints(details={"needed": -delta,
                                                   "balance": balance_of(session, user_id)})
@@ -96,6 +92,8 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
                                 created_at=now)
             session.add(entry)
             session.flush()
+            if org_points is not None:
+                session.execute(org_points)
     except IntegrityError:
         # The same source was credited concurrently and committed first.
         existing = _entry_for_source(session, source_type, source_id)
@@ -103,6 +101,71 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
             raise
         return LedgerResult(existing, created=False)
     return LedgerResult(entry, created=True)
+
+
+def org_points_change(kind: str, delta: int) -> tuple[int, int]:
+    """(issued, redeemed) moved by one entry.
+
+    Earning kinds (earn, adjust, bonus) move `issued` by their delta, so a void's negative
+    adjustment lowers it; a redemption (negative delta) adds to `redeemed` and a refund
+    takes its amount back off. An expiry is neither issued nor redeemed: it only lowers
+    balances, and counting it as redeemed would overstate the rewards handed out.
+    """
+    if kind in EARNING_KINDS:
+        return delta, 0
+    if kind in ("redeem", "refund"):
+        return 0, -delta
+    return 0, 0
+
+
+def org_local_day(session: Session, org_id: int, at: datetime) -> date:
+    """The organisation-local calendar day of an instant.
+
+    `session.get` answers from the identity map when the caller already loaded the
+    organisation (logging, voids, redemptions do), so this usually costs no query.
+    """
+    org = session.get(Organisation, org_id)
+    try:
+        tz = ZoneInfo(org.timezone if org and org.timezone else DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo(DEFAULT_TIMEZONE)
+    return at.astimezone(tz).date()
+
+
+def _balance_move(session: Session, user_id: int, org_id: int | None, kind: str, delta: int,
+                  now: datetime):
+    """The conditional account update, and the org-points upsert still to run (or None).
+
+    On PostgreSQL the upsert rides in the update as a data-modifying CTE (one round trip
+    less per credit); if the balance check fails the savepoint takes both back.
+    """
+    earned_delta = delta if kind in EARNING_KINDS else 0
+    move = (update(PointsAccount)
+            .where(PointsAccount.user_id == user_id,
+                   PointsAccount.balance + delta >= 0,
+                   PointsAccount.earned_total + earned_delta >= 0)
+            .values(balance=PointsAccount.balance + delta,
+                    earned_total=PointsAccount.earned_total + earned_delta,
+                    updated_at=now)
+            .returning(PointsAccount.balance))
+    org_points = _org_points_upsert(session, org_id, kind, delta, now)
+    if org_points is not None and session.get_bind().dialect.name == "postgresql":
+        return move.add_cte(org_points.cte("org_points_change")), None
+    return move, org_points
+
+
+def _org_points_upsert(session: Session, org_id: int | None, kind: str, delta: int,
+                       now: datetime):
+    issued, redeemed = org_points_change(kind, delta)
+    if org_id is None or not (issued or redeemed):
+        return None
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(OrgDailyPoints).values(org_id=org_id, day=org_local_day(session, org_id, now),
+                                         issued=issued, redeemed=redeemed)
+    return stmt.on_conflict_do_update(
+        index_elements=["org_id", "day"],
+        set_={"issued": OrgDailyPoints.issued + stmt.excluded.issued,
+              "redeemed": OrgDailyPoints.redeemed + stmt.excluded.redeemed})
 
 
 def _entry_for_source(session: Session, source_type: str, source_id: str) -> LedgerEntry | None:

@@ -104,7 +104,8 @@ class OrgDailyPoints(db.Model):
 
     Maintained by the ledger writer in the same transaction as each entry: `issued` sums
     the earning kinds (earn, adjust, bonus; a void's compensation lowers it), `redeemed`
-    the points spent on rewards net of refunds.
+    the points spent on rewards net of refunds. Expiries count in neither. The day is
+    the organisation-local date of the entry's created_at.
     """
 
     __tablename__ = "org_daily_points"
