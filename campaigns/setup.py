@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
+from sqlalchemy.orm import Session
 
 
 def init_campaigns(app: Flask) -> None:
@@ -11,3 +14,15 @@ def init_campaigns(app: Flask) -> None:
     from campaigns.effects import campaign_multiplier
 
     set_provider(campaign_multiplier)
+    seeders = app.extensions.setdefault("demo_seeders", [])
+    if seed_demo_campaigns not in seeders:
+        # First of all seeders: demo activities logged later must find the campaigns.
+        seeders.insert(0, seed_demo_campaigns)
+
+
+def seed_demo_campaigns(session: Session, echo: Callable[[str], None]) -> None:
+    """Demo publicity weeks and open days (run by `flask seed-demo`, before the activities)."""
+    from app.db import now_utc
+    from campaigns.demo import seed_campaigns
+
+    seed_campaigns(session, echo, now_utc())
