@@ -8,6 +8,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Organisation, Team
+from campaigns.figures import competition_ranks
 from campaigns.models import Campaign, CampaignEvent, Checkin
 
 RATE_PLACES = Decimal("0.0001")
@@ -39,14 +40,12 @@ def _team_rows(session: Session, campaign_id: int) -> list[dict]:
             .where(Activity.campaign_id == campaign_id, Activity.status == "accepted")
             .group_by(Activity.org_id, Activity.team_id, Team.name))
     rows = sorted(session.execute(stmt).all(), key=lambda r: (-int(r[3] or 0), r[1] or 0))
-    teams, rank = [], 0
-    for position, (org_id, team_id, name, grams, points, people) in enumerate(rows, start=1):
-        if position == 1 or int(grams or 0) != int(rows[position - 2][3] or 0):
-            rank = position  # equal values share a rank, the next skips (1, 2, 2, 4)
-        teams.append({"rank": rank, "org_id": org_id, "team_id": team_id,
-                      "name": name or "未分组", "co2e_saved_kg": _kg(grams or 0),
-                      "points": int(points or 0), "participants": int(people)})
-    return teams
+    ranks = competition_ranks([int(grams or 0) for _, _, _, grams, _, _ in rows])
+    return [{"rank": rank, "org_id": org_id, "team_id": team_id, "name": name or "未分组",
+             "co2e_saved_kg": _kg(grams or 0), "points": int(points or 0),
+             "participants": int(people)}
+            for rank, (org_id, team_id, name, grams, points, people) in zip(ranks, rows,
+                                                                             strict=True)]
 
 
 def _daily_rows(session: Session, campaign_id: int) -> list[dict]:

@@ -223,3 +223,19 @@ def test_an_unknown_format_is_refused(client, make, world, new_campaign):
     response = client.get(f"/api/v1/campaigns/{campaign['id']}/report?format=pdf",
                           headers=make.headers(world.organizer))
     assert response.status_code == 422
+
+
+def test_a_region_wide_report_covers_the_regions_teams_for_a_superadmin_only(
+        client, make, world, new_campaign, log, report_of):
+    campaign = new_campaign(world.superadmin, region="beijing")
+    neighbour = make.org(name="北京市第二测试局", headcount=10)
+    neighbour_staff = make.user(neighbour, make.team(neighbour, "综合处"))
+    entries = [log(world.staff, "metro", 10), log(neighbour_staff, "metro", 30)]
+    report = report_of(world.superadmin, campaign["id"]).get_json()
+    assert {(t["org_id"], t["name"]) for t in report["teams"]} == {
+        (world.org.id, "办公室"), (neighbour.id, "综合处")}
+    assert report["summary"]["co2e_saved_kg"] == kg_sum(entries)
+    assert report["summary"]["headcount"] == 40 + 10
+    response = client.get(f"/api/v1/campaigns/{campaign['id']}/report",
+                          headers=make.headers(world.organizer))
+    assert response.status_code == 403
