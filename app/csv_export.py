@@ -9,6 +9,10 @@ from collections.abc import Iterable, Sequence
 from flask import Response
 
 UTF8_BOM = "\ufeff"
+# OpenAPI for a route that answers CSV with ?format=csv: its 200 may be text/csv, beside JSON
+# (an int key: flask-smorest keys responses by int, and a "200" would replace the JSON one).
+CSV_ALTERNATIVE_DOC = {"responses": {200: {"content": {
+    "text/csv": {"schema": {"type": "string", "description": "UTF-8 with a BOM, header row"}}}}}}
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -6,7 +6,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from app.auth import authenticated, client_ip, current_user
-from app.csv_export import csv_response
+from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
 from app.db import now_utc
 from app.extensions import db
 from app.pagination import paginate_newest_first
@@ -84,6 +84,7 @@ def patch_campaign(changes, campaign_id):
 @authenticated("organizer")
 @blp.arguments(CampaignReportQuery, location="query")
 @blp.response(200, CampaignReportOut)
+@blp.doc(**CSV_ALTERNATIVE_DOC)
 def get_campaign_report(query, campaign_id):
     """Organizer: teams, behaviours, points, top teams and the change on the previous campaign."""
     report = campaign_report(db.session, current_user(), campaign_id,

@@ -6,7 +6,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from app.auth import authenticated, client_ip, current_user
-from app.csv_export import csv_response
+from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
 from app.db import now_utc
 from app.extensions import db
 from app.ratelimit import check_rate
@@ -42,6 +42,7 @@ def _scope_name(query: dict) -> str:
 @authenticated("admin")
 @blp.arguments(OrgReportQuery, location="query")
 @blp.response(200, OrgReportOut)
+@blp.doc(**CSV_ALTERNATIVE_DOC)
 def org_report(query, org_id):
     """An institution's year by month beside the same month of the year before."""
     report = service.org_report(db.session, current_user(), org_id, query.get("year"),
@@ -56,6 +57,7 @@ def org_report(query, org_id):
 @authenticated("superadmin", enrolled=False)
 @blp.arguments(RegionReportQuery, location="query")
 @blp.response(200, RegionReportOut)
+@blp.doc(**CSV_ALTERNATIVE_DOC)
 def region_report(query):
     """Institutions of a region side by side: totals, per capita, ranks within their sector."""
     report = service.region_report(db.session, query.get("region"), query.get("year"), now_utc())
@@ -69,6 +71,7 @@ def region_report(query):
 @blp.doc(security=PUBLIC)
 @blp.arguments(DisclosureQuery, location="query")
 @blp.response(200, DisclosureOut)
+@blp.doc(**CSV_ALTERNATIVE_DOC)
 def public_disclosure(query):
     """Aggregates for anyone: no personal data; groups of fewer than 10 people withheld."""
     check_rate(get_gateway(current_app), f"disclosure:{client_ip()}",
