@@ -25,6 +25,7 @@ from activities.factors import (
     load_factor_registry,
 )
 from activities.restate import restate_year
+from activities.rollups_cli import rollups_cli
 from app.db import now_utc
 from app.extensions import db
 
@@ -36,6 +37,8 @@ def register_commands(app: Flask) -> None:
     """Add this domain's commands and its demo seeder (run by `flask seed-demo`)."""
     if "factors" not in app.cli.commands:
         app.cli.add_command(factors_cli)
+    if "rollups" not in app.cli.commands:
+        app.cli.add_command(rollups_cli)
     seeders = app.extensions.setdefault("demo_seeders", [])
     if seed_demo_activities not in seeders:
         seeders.append(seed_demo_activities)

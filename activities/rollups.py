@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import Date, cast, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -75,3 +75,38 @@ def _take_back_statements(activity: Activity, _postgres: bool):
                    .values(activities=MonthlyParticipant.activities - 1))
     return (rollup.execution_options(synchronize_session=False),
             participant.execution_options(synchronize_session=False))
+
+
+# --- rebuild ---------------------------------------------------------------------------------
+
+def _month_start(session: Session, day_column):
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc("month", day_column), Date)
+    return func.date(day_column, "start of month")
+
+
+def rebuild_activity_rollups(session: Session, org_id: int) -> tuple[int, int, int]:
+    """Replace one organisation's activity and participant rows with sums of its accepted
+    activities; answers (activities read, rollup rows, participant rows)."""
+    accepted = (Activity.org_id == org_id, Activity.status == "accepted")
+    session.execute(delete(ActivityRollup).where(ActivityRollup.org_id == org_id))
+    session.execute(delete(MonthlyParticipant).where(MonthlyParticipant.org_id == org_id))
+    team_key = func.coalesce(Activity.team_id, 0)
+    by_day = (select(Activity.org_id, Activity.local_date, team_key, Activity.type,
+                     Activity.team_id, func.count(), func.sum(Activity.co2e_saved_g),
+                     func.sum(Activity.points))
+              .where(*accepted)
+              .group_by(Activity.org_id, Activity.local_date, team_key, Activity.type,
+                        Activity.team_id))
+    rollup_rows = session.execute(insert(ActivityRollup).from_select(
+        ["org_id", "day", "team_key", "type", "team_id", "activities", "co2e_g", "points"],
+        by_day)).rowcount
+    month = _month_start(session, Activity.local_date)
+    by_month = (select(Activity.org_id, month, Activity.user_id, func.count())
+                .where(*accepted)
+                .group_by(Activity.org_id, month, Activity.user_id))
+    participant_rows = session.execute(insert(MonthlyParticipant).from_select(
+        ["org_id", "month", "user_id", "activities"], by_month)).rowcount
+    read = session.scalar(select(func.coalesce(func.sum(ActivityRollup.activities), 0))
+                          .where(ActivityRollup.org_id == org_id))
+    return int(read), rollup_rows, participant_rows

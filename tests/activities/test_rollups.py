@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from activities.logbook import void_activity
-from activities.models import ActivityRollup
-from points.models import OrgDailyPoints
+from activities.models import ActivityRollup, MonthlyParticipant
+from app.db import now_utc
+from points.ledger import credit_points
+from points.models import LedgerEntry, OrgDailyPoints
 from tests.activities.rollup_checks import active_people, expected_rollups, held_rollups
+from tests.points.helpers import add_reward, new_key, redeem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -88,3 +91,129 @@ def test_a_void_lowers_the_points_issued_that_day(person, session, log_at):
                                                       OrgDailyPoints.day == day))
     assert issued_before == activity.points > 0
     assert (row.issued, row.redeemed) == (0, 0)
+
+
+# --- a mixed history: maintained figures, independent sums and the rebuild agree ------------
+
+def _checkin(client, make, org, team, people) -> None:
+    organizer = make.user(org, team, role="organizer")
+    start = now_utc() - timedelta(hours=1)
+    campaign = client.post("/api/v1/campaigns", headers=make.headers(organizer), json={
+        "name": "节能宣传周", "description": "", "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(days=7)).isoformat(), "multiplier": 2}).get_json()
+    event = client.post(f"/api/v1/campaigns/{campaign['id']}/events",
+                        headers=make.headers(organizer), json={
+                            "name": "开放日", "starts_at": start.isoformat(),
+                            "ends_at": (start + timedelta(hours=3)).isoformat(), "points": 15,
+                            "max_checkins": 50}).get_json()
+    for user in people:
+        response = client.post("/api/v1/checkins", json={"code": event["checkin_code"]},
+                               headers=make.headers(user))
+        assert response.status_code in (200, 201), response.get_json()
+
+
+def _mixed_history(client, make, session, log_at) -> None:
+    """Logged, back-filled, batch-logged and voided entries, a check-in, redemptions, a
+    cancelled one (refund) and adjustments, in two organisations."""
+    orgs = [make.org(name="北京市测试局"), make.org(name="天津市测试中学", region="tianjin")]
+    for org in orgs:
+        team = make.team(org)
+        admin = make.user(org, team, role="admin")
+        people = [make.user(org, team), make.user(org, team), make.user(org)]  # one unteamed
+        for n, user in enumerate(people):
+            for back in range(4):
+                log_at(user, ("bus", "walk", "stairs", "metro")[(n + back) % 4], 3 + n,
+                       now=now_utc() - timedelta(days=back, hours=n))
+            client.post("/api/v1/activities/batch", headers=make.headers(user), json={
+                "items": [{"type": "pc_off", "quantity": 1, "client_id": f"b{n}"},
+                          {"type": "own_cup", "quantity": 2, "client_id": f"c{n}"},
+                          {"type": "teleport", "quantity": 1, "client_id": f"x{n}"}]})
+        voided = log_at(people[0], "cycle", 6)
+        assert client.delete(f"/api/v1/activities/{voided.id}",
+                             headers=make.headers(people[0])).status_code == 200
+        _checkin(client, make, org, team, people[:2])
+        reward = add_reward(session, org, cost=5, stock=5)
+        kept = redeem(client, make, people[0], reward.id, new_key())
+        cancelled = redeem(client, make, people[1], reward.id, new_key()).get_json()
+        assert kept.status_code == 201, kept.get_json()
+        assert client.post(f"/api/v1/redemptions/{cancelled['redemption']['id']}/cancel",
+                           headers=make.headers(people[1])).status_code == 200
+        for delta in (7, -2):
+            response = client.post(f"/api/v1/orgs/{org.id}/points-adjustments",
+                                   headers=make.headers(admin),
+                                   json={"user_id": people[2].id, "delta": delta,
+                                         "reason": "更正"})
+            assert response.status_code in (200, 201), response.get_json()
+
+
+def rebuild(app, *args: str):
+    result = app.test_cli_runner().invoke(args=["rollups", "rebuild", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_maintained_rollups_equal_the_raw_rows_after_a_mixed_history(app, client, make,
+                                                                      session, log_at):
+    _mixed_history(client, make, session, log_at)
+
+    held, expected = held_rollups(session), expected_rollups(session)
+    kinds = {e.kind for e in session.scalars(select(LedgerEntry))}
+    assert kinds == {"earn", "adjust", "bonus", "redeem", "refund"}
+    # One redemption of 5 points kept in each organisation, the other refunded.
+    assert sum(redeemed for _, redeemed in held["points"].values()) == 10
+    assert held == expected
+
+
+def test_rebuild_recomputes_every_table_from_the_raw_rows(app, client, make, session, log_at):
+    _mixed_history(client, make, session, log_at)
+    maintained = held_rollups(session)
+    # Lose and spoil what was maintained.
+    session.execute(delete(MonthlyParticipant))
+    session.execute(update(ActivityRollup).values(points=ActivityRollup.points + 1))
+    session.execute(update(OrgDailyPoints).values(issued=0, redeemed=99))
+    session.commit()
+
+    output = rebuild(app)
+
+    assert "rebuilding rollups" in output
+    assert "rollups rebuilt: 2 organisations" in output
+    assert held_rollups(session) == maintained == expected_rollups(session)
+
+
+def test_rebuild_of_one_organisation_leaves_the_others_alone(app, make, session, log_at):
+    first, second = make.org(), make.org()
+    for org in (first, second):
+        log_at(make.user(org, make.team(org)), "bus", 5)
+    session.execute(update(ActivityRollup).values(points=0))
+    session.commit()
+
+    output = rebuild(app, "--org", str(first.id))
+
+    assert "rollups rebuilt: 1 organisations" in output
+    points = dict(session.execute(select(ActivityRollup.org_id, ActivityRollup.points)).all())
+    assert points[first.id] > 0
+    assert points[second.id] == 0
+
+
+def test_rebuild_of_an_unknown_organisation_is_refused(app):
+    result = app.test_cli_runner().invoke(args=["rollups", "rebuild", "--org", "999999"])
+    assert result.exit_code != 0
+    assert "no organisation 999999" in result.output
+
+
+def test_rebuilt_points_days_follow_the_organisations_time_zone(app, make, session):
+    """Kathmandu is UTC+5:45: entries either side of its midnight land on their own day."""
+    org = make.org(timezone="Asia/Kathmandu")
+    user = make.user(org, make.team(org))
+    midnight = datetime(2026, 3, 1, tzinfo=ZoneInfo("Asia/Kathmandu"))
+    for n, at in enumerate((midnight - timedelta(seconds=1), midnight,
+                            midnight + timedelta(hours=23, minutes=59))):
+        credit_points(session, user_id=user.id, org_id=org.id, team_id=None, delta=10 + n,
+                      kind="earn", source_type="test", source_id=f"tz{n}", now=at)
+    session.commit()
+    maintained = held_rollups(session)["points"]
+
+    rebuild(app)
+
+    assert held_rollups(session)["points"] == maintained == {
+        (org.id, date(2026, 2, 28)): (10, 0), (org.id, date(2026, 3, 1)): (11 + 12, 0)}
