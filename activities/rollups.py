@@ -98,15 +98,19 @@ def rebuild_activity_rollups(session: Session, org_id: int) -> tuple[int, int, i
               .where(*accepted)
               .group_by(Activity.org_id, Activity.local_date, team_key, Activity.type,
                         Activity.team_id))
-    rollup_rows = session.execute(insert(ActivityRollup).from_select(
+    session.execute(insert(ActivityRollup.__table__).from_select(
         ["org_id", "day", "team_key", "type", "team_id", "activities", "co2e_g", "points"],
-        by_day)).rowcount
+        by_day))
     month = _month_start(session, Activity.local_date)
     by_month = (select(Activity.org_id, month, Activity.user_id, func.count())
                 .where(*accepted)
                 .group_by(Activity.org_id, month, Activity.user_id))
-    participant_rows = session.execute(insert(MonthlyParticipant).from_select(
-        ["org_id", "month", "user_id", "activities"], by_month)).rowcount
-    read = session.scalar(select(func.coalesce(func.sum(ActivityRollup.activities), 0))
-                          .where(ActivityRollup.org_id == org_id))
+    session.execute(insert(MonthlyParticipant.__table__).from_select(
+        ["org_id", "month", "user_id", "activities"], by_month))
+    # Counted afterwards: psycopg reports no rowcount for INSERT ... SELECT here.
+    rollup_rows, read = session.execute(
+        select(func.count(), func.coalesce(func.sum(ActivityRollup.activities), 0))
+        .where(ActivityRollup.org_id == org_id)).one()
+    participant_rows = session.scalar(select(func.count())
+                                      .where(MonthlyParticipant.org_id == org_id))
     return int(read), rollup_rows, participant_rows

@@ -46,9 +46,10 @@ def _rebuild_in_sql(session: Session, org_id: int, timezone: str) -> int:
             .where(LedgerEntry.org_id == org_id)
             .group_by(day)
             .having((ISSUED != 0) | (REDEEMED != 0)))
-    result = session.execute(insert(OrgDailyPoints).from_select(
+    session.execute(insert(OrgDailyPoints.__table__).from_select(
         ["org_id", "day", "issued", "redeemed"], sums))
-    return result.rowcount
+    # Counted afterwards: psycopg reports no rowcount for INSERT ... SELECT here.
+    return session.scalar(select(func.count()).where(OrgDailyPoints.org_id == org_id))
 
 
 def _rebuild_by_quarter_hour(session: Session, org_id: int, tz: ZoneInfo) -> int:
