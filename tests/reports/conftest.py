@@ -9,8 +9,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event
 
 from activities.logbook import ActivityEntry, log_activity, void_activity
+from app.extensions import db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -59,3 +61,21 @@ def parse_csv(response) -> list[dict]:
 def number(cell: str) -> float | None:
     """A CSV cell as the JSON number it stands for (empty: null)."""
     return None if cell == "" else float(cell)
+
+
+def statements_of(app, call) -> int:
+    """SQL statements the app issues while answering `call()` (which must succeed)."""
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = call()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return len(seen)

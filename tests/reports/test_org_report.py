@@ -11,11 +11,12 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from sqlalchemy import event
 
 from app.db import now_utc
-from app.extensions import db
-from tests.reports.conftest import SHANGHAI, at, number, parse_csv
+from app.models import User
+from points.redemptions import cancel_redemption, redeem_reward
+from tests.points.helpers import add_reward
+from tests.reports.conftest import SHANGHAI, at, number, parse_csv, statements_of
 
 HEADCOUNT = 20
 
@@ -130,6 +131,23 @@ def test_each_month_stands_beside_the_same_month_a_year_before(client, make, off
     assert march["change_pct"]["co2e_saved_kg"] is None  # nothing the March before
 
 
+def test_points_redeemed_count_what_was_spent_net_of_refunds(client, make, office, session,
+                                                           history):
+    org, _, admin = office
+    spender = history[0][0].user_id
+    person = session.get(User, spender)
+    reward = add_reward(session, org, cost=7, stock=5)
+    day = at("2026-03-03T10:00:00+08:00")
+    redeem_reward(session, person, reward.id, day)
+    second = redeem_reward(session, person, reward.id, day)["redemption"]
+    session.commit()
+    cancel_redemption(session, person, second.id, day, None)
+    session.commit()
+    march = report(client, make, org, admin, year=2026).get_json()["months"][2]
+    assert march["points_redeemed"] == 7
+    assert march["points_issued"] == 0
+
+
 def test_year_totals_count_distinct_people_and_compare_with_the_year_before(
         client, make, office, history):
     org, _, admin = office
@@ -194,23 +212,6 @@ def test_only_admins_of_the_organisation_and_superadmins_read_it(client, make, o
     assert report(client, make, org, make.user(other, make.team(other), "admin")
                   ).status_code == 404
     assert report(client, make, org, make.user(None, None, "superadmin")).status_code == 200
-
-
-def statements_of(app, call) -> int:
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = call()
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    return len(seen)
 
 
 def test_the_report_costs_the_same_statements_whatever_the_history(

@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from tests.reports.conftest import at, number, parse_csv
+from tests.reports.conftest import at, number, parse_csv, statements_of
 
 WHEN = at("2026-03-10T09:00:00+08:00")
 YEAR_BEFORE = at("2025-03-10T09:00:00+08:00")
@@ -219,3 +219,25 @@ def test_disclosure_csv_matches_the_json_and_keeps_withheld_cells_empty(client, 
     small = next(r for r in rows if r["name"] == "河北小学")
     assert small["co2e_saved_kg"] == ""
     assert small["participants"] == ""
+
+
+def test_region_report_and_disclosure_cost_the_same_statements_with_more_institutions(
+        app, client, make, log_at):
+    superadmin = make.user(None, None, "superadmin")
+    headers = make.headers(superadmin)
+
+    def costs():
+        return (statements_of(app, lambda: client.get("/api/v1/reports/region?year=2026",
+                                                      headers=headers)),
+                statements_of(app, lambda: disclosure(client, year=2026)))
+
+    def add_org(n):
+        org = make.org(name=f"成本测试单位{n}", region=("beijing", "hebei")[n % 2])
+        person = make.user(org, make.team(org))
+        log_at(person, "walk", 1, WHEN)
+
+    add_org(0)
+    few = costs()
+    for n in range(1, 8):
+        add_org(n)
+    assert costs() == few
