@@ -30,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from app import commit_time
     from app.db import configure_sqlite
     from app.extensions import db, migrate
     from app.redis_store import init_redis
@@ -40,6 +41,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
                                                      "migrations"))
     init_redis(app)
+    commit_time.install()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -5,7 +5,9 @@ account update is a single conditional statement (`balance + delta >= 0`), so tw
 concurrent spends can never both pass, on PostgreSQL (row lock) or on SQLite
 (BEGIN IMMEDIATE). The unique `(source_type, source_id)` makes a repeated credit a
 no-op that returns the first entry. Each new entry also moves its organisation's
-points of the day (`OrgDailyPoints`, see `org_points_change`).
+points of the day (`OrgDailyPoints`, see `org_points_change`), added at commit time
+(`app.commit_time`): that row is shared by the whole organisation, and locking it
+mid-request queued every writer of the organisation behind the rest of the request.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.commit_time import add_at_commit
 from app.config import DEFAULT_TIMEZONE
 from app.errors import Conflict
 from app.models import Organisation
@@ -79,7 +82,7 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
     if existing is not None:
         return LedgerResult(existing, created=False)
     ensure_account(session, user_id, now)
-    move, org_points = _balance_move(session, user_id, org_id, kind, delta, now)
+    move = _balance_move(user_id, kind, delta, now)
     try:
         with session.begin_nested():
             balance_after = session.execute(move).scalar_one_or_none()
@@ -92,8 +95,7 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
                                 created_at=now)
             session.add(entry)
             session.flush()
-            if org_points is not None:
-                session.execute(org_points)
+            _add_org_points(session, org_id, kind, delta, now)
     except IntegrityError:
         # The same source was credited concurrently and committed first.
         existing = _entry_for_source(session, source_type, source_id)
@@ -132,15 +134,10 @@ def org_local_day(session: Session, org_id: int, at: datetime) -> date:
     return at.astimezone(tz).date()
 
 
-def _balance_move(session: Session, user_id: int, org_id: int | None, kind: str, delta: int,
-                  now: datetime):
-    """The conditional account update, and the org-points upsert still to run (or None).
-
-    On PostgreSQL the upsert rides in the update as a data-modifying CTE (one round trip
-    less per credit); if the balance check fails the savepoint takes both back.
-    """
+def _balance_move(user_id: int, kind: str, delta: int, now: datetime):
+    """The conditional account update (no row when the balance would go below zero)."""
     earned_delta = delta if kind in EARNING_KINDS else 0
-    move = (update(PointsAccount)
+    return (update(PointsAccount)
             .where(PointsAccount.user_id == user_id,
                    PointsAccount.balance + delta >= 0,
                    PointsAccount.earned_total + earned_delta >= 0)
@@ -148,24 +145,27 @@ def _balance_move(session: Session, user_id: int, org_id: int | None, kind: str,
                     earned_total=PointsAccount.earned_total + earned_delta,
                     updated_at=now)
             .returning(PointsAccount.balance))
-    org_points = _org_points_upsert(session, org_id, kind, delta, now)
-    if org_points is not None and session.get_bind().dialect.name == "postgresql":
-        return move.add_cte(org_points.cte("org_points_change")), None
-    return move, org_points
 
 
-def _org_points_upsert(session: Session, org_id: int | None, kind: str, delta: int,
-                       now: datetime):
+def _add_org_points(session: Session, org_id: int | None, kind: str, delta: int,
+                    now: datetime) -> None:
+    """Queue the entry's move of its organisation's day, applied at commit (one row lock
+    held for one statement, whatever the request did before)."""
     issued, redeemed = org_points_change(kind, delta)
     if org_id is None or not (issued or redeemed):
-        return None
+        return
+    day = org_local_day(session, org_id, now)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(OrgDailyPoints).values(org_id=org_id, day=org_local_day(session, org_id, now),
-                                         issued=issued, redeemed=redeemed)
-    return stmt.on_conflict_do_update(
-        index_elements=["org_id", "day"],
-        set_={"issued": OrgDailyPoints.issued + stmt.excluded.issued,
-              "redeemed": OrgDailyPoints.redeemed + stmt.excluded.redeemed})
+
+    def upsert(issued: int, redeemed: int):
+        stmt = insert(OrgDailyPoints).values(org_id=org_id, day=day, issued=issued,
+                                             redeemed=redeemed)
+        return stmt.on_conflict_do_update(
+            index_elements=["org_id", "day"],
+            set_={"issued": OrgDailyPoints.issued + stmt.excluded.issued,
+                  "redeemed": OrgDailyPoints.redeemed + stmt.excluded.redeemed})
+
+    add_at_commit(session, ("org_daily_points", org_id, day), upsert, issued, redeemed)
 
 
 def _entry_for_source(session: Session, source_type: str, source_id: str) -> LedgerEntry | None:
