@@ -77,6 +77,8 @@ class Reconciler:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.runs = 0
+        self.last_written = 0
+        self._check_next = True  # the first tick reconciles
 
     @staticmethod
     def of(app: Flask) -> Reconciler:
@@ -100,18 +102,29 @@ class Reconciler:
             self.thread.join(timeout=5)
 
     def _loop(self) -> None:
-        force_check = True
         while not self.stopped.is_set():
             self.wake.wait(self.interval_s)
             if self.stopped.is_set():
                 return
             woken = self.wake.is_set()
             self.wake.clear()
-            try:
-                self.run_once(reconcile=force_check or woken or self.runs % 20 == 0)
-            except Exception:  # noqa: BLE001 - the loop must outlive any one failure
-                log.exception("board reconcile failed")
-            force_check = False
+            self.tick(woken)
+
+    def tick(self, woken: bool = False) -> str:
+        """One period of the loop: rebuild lost boards, reconcile when due."""
+        due = self._check_next or woken or self.runs % 20 == 0
+        self._check_next = False
+        self.last_written = 0
+        try:
+            outcome = self.run_once(reconcile=due)
+        except Exception:  # noqa: BLE001 - the loop must outlive any one failure
+            log.exception("board reconcile failed")
+            return "failed"
+        # A pass under load misses commits made while it ran (their board updates were
+        # skipped, the boards not ready yet, or overwritten): after a pass that wrote
+        # anything, check again next period rather than twenty periods later.
+        self._check_next = self.last_written > 0
+        return outcome
 
     def run_once(self, reconcile: bool = False) -> str:
         """Rebuild when the boards are gone, reconcile when asked; 'skipped' when Redis is away."""
@@ -133,6 +146,7 @@ class Reconciler:
             with self.app.app_context():
                 report = sync_boards(gateway, db.session, now_utc(), force=not ready)
                 db.session.remove()
+            self.last_written = report.written + report.removed
             log.info("boards %s: %s written, %s removed", "reconciled" if ready else "rebuilt",
                      report.written, report.removed)
             return "reconciled" if ready else "rebuilt"
