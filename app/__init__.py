@@ -47,7 +47,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from activities import routes as activities_routes
     from app import ops, probe, routes
-    from app.openapi import Api, document_error_responses
+    from app.openapi import Api, document_error_responses, document_optional_bodies
     from campaigns import routes as campaign_routes
     from leaderboards import routes as leaderboard_routes
     from points import routes as points_routes
@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(campaign_routes.blp)
     api.register_blueprint(report_routes.blp)
     document_error_responses(api)
+    document_optional_bodies(api)
     app.extensions["smorest_api"] = api  # /docs renders its spec
     app.register_blueprint(ops.bp)
     if app.config.get("PROBE_ENDPOINTS"):

@@ -44,3 +44,17 @@ def document_error_responses(api: Api) -> None:
                     "description": description,
                     "content": {"application/json": {"schema": ERROR_REF}},
                 })
+
+
+def document_optional_bodies(api: Api) -> None:
+    """A body whose schema requires no field may be left out: the app reads none as `{}`."""
+    schemas = api.spec.components.schemas
+    for operations in api.spec._paths.values():  # noqa: SLF001 - apispec has no public hook
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or method == "parameters":
+                continue
+            body = operation.get("requestBody") or {}
+            for content in body.get("content", {}).values():
+                name = content.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
+                if name in schemas and not schemas[name].get("required"):
+                    body["required"] = False
