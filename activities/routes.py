@@ -42,6 +42,14 @@ def _check_burst() -> None:
                LOG_REQUESTS_PER_WINDOW, LOG_WINDOW_S)
 
 
+def _keep_loaded(activities) -> None:
+    """Answer with the rows as flushed: detached, a commit does not expire them, which
+    spared one SELECT per activity after the commit (20 for a batch of 20)."""
+    for activity in activities:
+        if activity in db.session:
+            db.session.expunge(activity)
+
+
 @blp.route("/activity-types", methods=["GET"])
 @authenticated("staff", enrolled=False)
 @blp.response(200, ActivityTypeList)
@@ -69,6 +77,7 @@ def log_activity(entry):
     """Log a behaviour; a replayed client_id answers the original activity."""
     _check_burst()
     logged = logbook.log_activity(db.session, current_user(), entry, _registry(), now_utc())
+    _keep_loaded([logged.activity])
     db.session.commit()
     return logged.activity
 
@@ -82,6 +91,7 @@ def log_batch(data):
     _check_burst()
     results = logbook.log_batch(db.session, current_user(), data["items"], _registry(),
                                 now_utc())
+    _keep_loaded([r.activity for r in results if r.activity is not None])
     db.session.commit()
     return {"results": results}
 
