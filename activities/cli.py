@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from activities.carbon import per_unit
 from activities.demo import seed_activities
+from activities.demo_history import seed_history
 from activities.factors import (
     FactorFileError,
     FactorSet,
@@ -40,8 +41,17 @@ def register_commands(app: Flask) -> None:
     if "rollups" not in app.cli.commands:
         app.cli.add_command(rollups_cli)
     seeders = app.extensions.setdefault("demo_seeders", [])
+    if seed_demo_history not in seeders:
+        # First of all: the oldest ledger entries get the lowest ids, before any check-in,
+        # redemption or logged activity of the other seeders.
+        seeders.insert(0, seed_demo_history)
     if seed_demo_activities not in seeders:
         seeders.append(seed_demo_activities)
+
+
+def seed_demo_history(session: Session, echo: Callable[[str], None]) -> None:
+    """Demo history from 1 January of last year, written in bulk (before everything else)."""
+    seed_history(session, echo, current_app.extensions["factor_registry"], now_utc())
 
 
 def seed_demo_activities(session: Session, echo: Callable[[str], None]) -> None:

@@ -1,5 +1,8 @@
 """About 60 days of believable activity for the demo staff, logged through the service.
 
+The older history (from 1 January of last year) is written in bulk by
+`activities.demo_history` with the same people and the same day generator.
+
 Mostly commuting on weekdays (each person keeps one way of getting to work and a
 distance to match), some office and canteen habits, light weekends, the odd video
 meeting or train instead of a flight. Deterministic: the same seed gives the same
@@ -12,8 +15,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,8 +78,8 @@ def _at(day, hour: float, tz) -> datetime:
     return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz)
 
 
-def _day_entries(rng: random.Random, person: Person, day, tz) -> list[tuple[datetime, str,
-                                                                            Decimal]]:
+def day_entries(rng: random.Random, person: Person, day, tz) -> list[tuple[datetime, str,
+                                                                           Decimal]]:
     """(time, behaviour, quantity) of one person's day."""
     weekday = day.weekday() < 5
     if rng.random() >= (person.engagement if weekday else person.engagement * 0.2):
@@ -103,22 +107,36 @@ def _day_entries(rng: random.Random, person: Person, day, tz) -> list[tuple[date
     return entries
 
 
-def seed_activities(session: Session, echo: Callable[[str], None], registry: FactorRegistry,
-                    now: datetime) -> int:
-    """Log DAYS days of demo activity for everyone enrolled; answers the entries logged."""
+def recent_start(today: date) -> date:
+    """The first day logged through the service (the history stops the day before)."""
+    return today - timedelta(days=DAYS)
+
+
+def demo_people(session: Session) -> list[tuple[User, Organisation, ZoneInfo, Person]]:
+    """Everyone enrolled, each with their habits (the same for the history and recent days)."""
     rng = random.Random(SEED)
     orgs = {o.id: o for o in session.scalars(select(Organisation))}
     users = session.scalars(select(User).where(User.org_id.is_not(None),
                                                User.is_active.is_(True)).order_by(User.id)).all()
-    logged = 0
+    people = []
     for user in users:
         org = orgs[user.org_id]
-        tz = zone(org.timezone)
-        person = _person(rng, user, org.region)
+        people.append((user, org, zone(org.timezone), _person(rng, user, org.region)))
+    return people
+
+
+def seed_activities(session: Session, echo: Callable[[str], None], registry: FactorRegistry,
+                    now: datetime) -> int:
+    """Log DAYS days of demo activity for everyone enrolled; answers the entries logged."""
+    rng = random.Random(SEED + 1)
+    people = demo_people(session)
+    logged = 0
+    for user, _org, tz, person in people:
         today = now.astimezone(tz).date()
-        for back in range(DAYS, -1, -1):
-            for occurred_at, behaviour, quantity in _day_entries(
-                    rng, person, today - timedelta(days=back), tz):
+        start = recent_start(today)
+        for offset in range((today - start).days + 1):
+            for occurred_at, behaviour, quantity in sorted(day_entries(
+                    rng, person, start + timedelta(days=offset), tz)):
                 logged_at = occurred_at + timedelta(minutes=rng.randint(1, 90))
                 if logged_at > now:
                     continue
@@ -129,5 +147,5 @@ def seed_activities(session: Session, echo: Callable[[str], None], registry: Fac
                     continue
                 logged += 1
     session.flush()
-    echo(f"  行为记录 (activities): {logged} 条, {len(users)} 人, {DAYS} 天")
+    echo(f"  行为记录 (activities): {logged} 条, {len(people)} 人, {DAYS} 天")
     return logged

@@ -55,3 +55,22 @@ def take_pending_changes(session: Session) -> list[ContributionChange]:
 
 def discard_pending_changes(session: Session) -> None:
     session.info.pop(PENDING_KEY, None)
+
+
+def record_contributions(session: Session, changes: list[ContributionChange]) -> None:
+    """`record_contribution` for many rows in one executemany upsert (seeding history)."""
+    changes = [c for c in changes if c.co2e_g or c.points or c.entries]
+    if not changes:
+        return
+    table = DailyContribution.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table)
+    session.execute(stmt.on_conflict_do_update(
+        index_elements=["user_id", "team_key", "day"],
+        set_={"co2e_g": table.c.co2e_g + stmt.excluded.co2e_g,
+              "points": table.c.points + stmt.excluded.points,
+              "entries": table.c.entries + stmt.excluded.entries}),
+        [{"user_id": c.user_id, "org_id": c.org_id, "team_id": c.team_id,
+          "team_key": c.team_id or 0, "day": c.day, "co2e_g": c.co2e_g, "points": c.points,
+          "entries": c.entries} for c in changes])
+    session.info.setdefault(PENDING_KEY, []).extend(changes)

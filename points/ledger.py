@@ -12,10 +12,12 @@ mid-request queued every writer of the organisation behind the rest of the reque
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -189,3 +191,67 @@ def ledger_sum(session: Session, user_id: int) -> int:
     """The balance recomputed from the ledger (invariant: equals the account's balance)."""
     return session.scalar(select(func.coalesce(func.sum(LedgerEntry.delta), 0))
                           .where(LedgerEntry.user_id == user_id)) or 0
+
+
+@dataclass(frozen=True)
+class PastCredit:
+    """An earning of the past, appended in bulk by `append_past_credits` (demo history)."""
+
+    user_id: int
+    org_id: int
+    team_id: int | None
+    delta: int
+    source_type: str
+    source_id: str
+    reason: str
+    created_at: datetime
+
+
+def append_past_credits(session: Session, credits: list[PastCredit]) -> int:
+    """Append many 'earn' entries at once, in their order, as `credit_points` would one by one.
+
+    For seeding history only: no idempotency check (the sources must be new) and no
+    spending (deltas >= 0, so no balance check can fail). Accounts move once per person;
+    the organisation points per day once per (organisation, day). Answers entries written.
+    """
+    if any(c.delta < 0 for c in credits):
+        raise ValueError("past credits are earnings (delta >= 0)")
+    users = sorted({c.user_id for c in credits})
+    now = max((c.created_at for c in credits), default=None)
+    for user_id in users:
+        ensure_account(session, user_id, now)
+    balances = dict(session.execute(select(PointsAccount.user_id, PointsAccount.balance)
+                                    .where(PointsAccount.user_id.in_(users))).all())
+    earned = dict.fromkeys(users, 0)
+    rows = []
+    org_days: dict[tuple[int, date], int] = defaultdict(int)
+    for credit in credits:
+        balances[credit.user_id] += credit.delta
+        earned[credit.user_id] += credit.delta
+        rows.append({"user_id": credit.user_id, "org_id": credit.org_id,
+                     "team_id": credit.team_id, "delta": credit.delta, "kind": "earn",
+                     "source_type": credit.source_type, "source_id": credit.source_id,
+                     "reason": credit.reason, "balance_after": balances[credit.user_id],
+                     "actor_id": None, "created_at": credit.created_at})
+        org_days[(credit.org_id, org_local_day(session, credit.org_id,
+                                                credit.created_at))] += credit.delta
+    if rows:
+        session.execute(insert(LedgerEntry.__table__), rows)
+        session.execute(update(PointsAccount.__table__)
+                        .where(PointsAccount.__table__.c.user_id == bindparam("uid"))
+                        .values(balance=PointsAccount.__table__.c.balance + bindparam("earned"),
+                                earned_total=PointsAccount.__table__.c.earned_total
+                                + bindparam("earned"), updated_at=now),
+                        [{"uid": u, "earned": earned[u]} for u in users])
+    if org_days:
+        stmt = _insert_for(session)(OrgDailyPoints.__table__)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["org_id", "day"],
+            set_={"issued": OrgDailyPoints.__table__.c.issued + stmt.excluded.issued}),
+            [{"org_id": org_id, "day": day, "issued": issued, "redeemed": 0}
+             for (org_id, day), issued in org_days.items()])
+    return len(rows)
+
+
+def _insert_for(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

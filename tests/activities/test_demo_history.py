@@ -1,0 +1,87 @@
+"""`flask seed-demo` spans last year too, and its bulk history is as consistent as logging."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from activities.cli import seed_demo_activities, seed_demo_history
+from activities.models import Activity
+from app.db import now_utc
+from campaigns.setup import seed_demo_campaigns
+from points.models import DailyContribution, LedgerEntry
+from tests.activities.rollup_checks import expected_rollups, held_rollups
+from tests.points.helpers import invariant_violations
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # every demo institution's time zone
+
+
+@pytest.fixture
+def seeded(app, session, monkeypatch):
+    # Three logged days keep the test quick; everything older comes from the bulk history.
+    monkeypatch.setattr("activities.demo.DAYS", 3)
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    return session
+
+
+def test_history_is_seeded_before_the_campaigns_and_the_logged_days(app):
+    seeders = app.extensions["demo_seeders"]
+    assert seeders.index(seed_demo_history) < seeders.index(seed_demo_campaigns) \
+        < seeders.index(seed_demo_activities)
+
+
+def test_seed_demo_spans_last_year_with_books_contributions_and_rollups_consistent(app,
+                                                                                   seeded):
+    """One seeding (~8 s of CPU) checked for everything a report or a balance relies on."""
+    _every_month_of_last_year_has_activity_and_this_year_grew(seeded)
+    _books_balance_and_contributions_equal_the_activities(seeded)
+    _rollups_equal_the_raw_rows_and_a_rebuild(app, seeded)
+
+
+def _every_month_of_last_year_has_activity_and_this_year_grew(seeded):
+    this_year = now_utc().year
+    by_month: dict[tuple[int, int], int] = defaultdict(int)
+    for day in seeded.scalars(select(Activity.local_date)):
+        by_month[(day.year, day.month)] += 1
+
+    assert all(by_month[(this_year - 1, month)] > 0 for month in range(1, 13))
+    # Same months, a year apart (the current month is still running).
+    months = range(1, now_utc().month)
+    assert sum(by_month[(this_year, m)] for m in months) > sum(
+        by_month[(this_year - 1, m)] for m in months)
+
+
+def _books_balance_and_contributions_equal_the_activities(seeded):
+    assert invariant_violations(seeded) == []
+    activities = seeded.scalars(select(Activity).where(Activity.status == "accepted")).all()
+    earned = {int(e.source_id): e.delta for e in seeded.scalars(
+        select(LedgerEntry).where(LedgerEntry.source_type == "activity"))}
+    assert {a.id: a.points for a in activities if a.points} == earned
+    days: dict = defaultdict(lambda: [0, 0, 0])
+    for a in activities:
+        totals = days[(a.user_id, a.team_id or 0, a.local_date)]
+        totals[0] += a.co2e_saved_g
+        totals[1] += a.points
+        totals[2] += 1
+    for bonus in seeded.scalars(select(LedgerEntry).where(LedgerEntry.source_type == "checkin")):
+        # Open-day check-ins add their points to the day, as no activity.
+        days[(bonus.user_id, bonus.team_id or 0,
+              bonus.created_at.astimezone(SHANGHAI).date())][1] += bonus.delta
+    held = {(c.user_id, c.team_key, c.day): [c.co2e_g, c.points, c.entries]
+            for c in seeded.scalars(select(DailyContribution))}
+    assert held == dict(days)
+
+
+def _rollups_equal_the_raw_rows_and_a_rebuild(app, seeded):
+    maintained = held_rollups(seeded)
+    assert maintained == expected_rollups(seeded)
+
+    result = app.test_cli_runner().invoke(args=["rollups", "rebuild"])
+
+    assert result.exit_code == 0, result.output
+    assert held_rollups(seeded) == maintained
