@@ -120,8 +120,18 @@ def plan_entry(entry: ActivityEntry, place: Place, registry: FactorRegistry,
     return _Plan(behaviour, factor_set, occurred_at, local_date)
 
 
+@dataclass
+class _BatchMemo:
+    """What one batch looks up once instead of once per item (its person is locked)."""
+
+    known: dict[str, Activity]  # client_id -> the activity already stored under it
+    campaigns: dict[tuple[str, datetime], tuple[Decimal, int | None]] = field(
+        default_factory=dict)
+
+
 def log_activity(session: Session, user: User, entry: ActivityEntry,
-                 registry: FactorRegistry, now: datetime) -> Logged:
+                 registry: FactorRegistry, now: datetime,
+                 _memo: _BatchMemo | None = None) -> Logged:
     """Store one entry and credit its carbon and points, or answer the original for a replay.
 
     The daily cap is applied on the usage row, locked first; an entry wholly past it is
@@ -130,17 +140,18 @@ def log_activity(session: Session, user: User, entry: ActivityEntry,
     place = enrolled_place(session, user)
     fingerprint = entry.fingerprint()
     if entry.client_id is not None:
-        existing = _by_client_id(session, user.id, entry.client_id)
+        existing = (_memo.known.get(entry.client_id) if _memo is not None
+                    else _by_client_id(session, user.id, entry.client_id))
         if existing is not None:
             return _replayed(existing, fingerprint)
     plan = plan_entry(entry, place, registry, now)
-    lock_person(session, user.id)
+    if _memo is None:
+        lock_person(session, user.id)
     used_milli = _claim_usage(session, user.id, plan.behaviour.key, plan.local_date)
     credit = credited_quantity(entry.quantity, Decimal(used_milli) / MILLI,
                                plan.behaviour.daily_cap)
     saving = estimate_saving(plan.behaviour, credit.credited, place.region, plan.factor_set)
-    multiplier, campaign_id = campaign_multiplier_for(session, user, plan.behaviour.key,
-                                                      plan.occurred_at)
+    multiplier, campaign_id = _campaign(session, user, plan, _memo)
     points = points_for(saving.saved_g, credit.credited, multiplier, plan.factor_set)
     activity = Activity(
         user_id=user.id, org_id=place.org_id, team_id=user.team_id, type=plan.behaviour.key,
@@ -164,7 +175,19 @@ def log_activity(session: Session, user: User, entry: ActivityEntry,
                 raise
             return _replayed(existing, fingerprint)
     _credit_entry(session, activity, plan.behaviour, now)
+    if _memo is not None and entry.client_id is not None:
+        _memo.known[entry.client_id] = activity
     return Logged(activity, created=True)
+
+
+def _campaign(session: Session, user: User, plan: _Plan,
+              memo: _BatchMemo | None) -> tuple[Decimal, int | None]:
+    if memo is None:
+        return campaign_multiplier_for(session, user, plan.behaviour.key, plan.occurred_at)
+    key = (plan.behaviour.key, plan.occurred_at)
+    if key not in memo.campaigns:
+        memo.campaigns[key] = campaign_multiplier_for(session, user, *key)
+    return memo.campaigns[key]
 
 
 def _credit_entry(session: Session, activity: Activity, behaviour: Behaviour,
@@ -185,8 +208,14 @@ def _credit_entry(session: Session, activity: Activity, behaviour: Behaviour,
 
 def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidEntry],
               registry: FactorRegistry, now: datetime) -> list[BatchResult]:
-    """Judge each item on its own, in its own savepoint; results in the items' order."""
+    """Judge each item on its own, in its own savepoint; results in the items' order.
+
+    The person is locked once, before any savepoint (a rolled-back savepoint would
+    release a lock taken inside it), and the stored client_ids are read in one query.
+    """
     enrolled_place(session, user)
+    lock_person(session, user.id)
+    memo = _BatchMemo(_by_client_ids(session, user.id, items))
     results = []
     for item in items:
         if isinstance(item, InvalidEntry):
@@ -195,7 +224,7 @@ def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidE
             continue
         try:
             with session.begin_nested():
-                logged = log_activity(session, user, item, registry, now)
+                logged = log_activity(session, user, item, registry, now, _memo=memo)
         except ApiError as error:
             results.append(BatchResult(item.client_id, "rejected", error=error))
             continue
@@ -277,6 +306,15 @@ def _add_usage(session: Session, activity: Activity, milli: int) -> None:
 def _by_client_id(session: Session, user_id: int, client_id: str) -> Activity | None:
     return session.scalar(select(Activity).where(Activity.user_id == user_id,
                                                  Activity.client_id == client_id))
+
+
+def _by_client_ids(session: Session, user_id: int,
+                   items: list[ActivityEntry | InvalidEntry]) -> dict[str, Activity]:
+    wanted = {item.client_id for item in items if item.client_id is not None}
+    if not wanted:
+        return {}
+    return {a.client_id: a for a in session.scalars(
+        select(Activity).where(Activity.user_id == user_id, Activity.client_id.in_(wanted)))}
 
 
 def _replayed(existing: Activity, fingerprint: str) -> Logged:
