@@ -39,7 +39,8 @@ def check_activity_multipliers(value: dict) -> None:
 
 
 def check_goal(value: Decimal | None) -> None:
-    if value is not None and (value < 0 or value != value.quantize(Decimal("0.001"))):
+    # Decimals counted from the exponent: quantize() raises on a goal of more than 28 digits.
+    if value is not None and (value < 0 or value.normalize().as_tuple().exponent < -3):
         raise ma.ValidationError("目标须为非负数，最多三位小数 (>= 0, at most 3 decimals)")
 
 
