@@ -85,11 +85,19 @@ class PrivatePostgres:
         self._run([_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port),
                    "-U", "postgres", DATABASE])
 
-    def start(self) -> None:
+    def _server_args(self) -> list[str]:
+        # -l always: without it the server would keep our pipes open and pg_ctl never return.
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c full_page_writes=off -c max_connections=200")
-        self._run([_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options,
-                   "-l", str(self.root / "postgres.log"), "-w", "-t", "60", "start"])
+        return ["-D", str(self.data), "-o", options, "-l", str(self.root / "postgres.log"),
+                "-w", "-t", "60"]
+
+    def start(self) -> None:
+        self._run([_pg_bin("pg_ctl"), *self._server_args(), "start"])
+
+    def restart(self, mode: str = "fast") -> None:
+        """pg_ctl restart: sessions are terminated, the server comes back on its options."""
+        self._run([_pg_bin("pg_ctl"), *self._server_args(), "-m", mode, "restart"])
 
     def stop(self, mode: str = "fast") -> None:
         self._run([_pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"])
@@ -98,7 +106,8 @@ class PrivatePostgres:
         return (self.data / "postmaster.pid").exists()
 
     def _run(self, argv: list[str]) -> None:
-        done = subprocess.run(_as_postgres(argv), capture_output=True, text=True, cwd=self.root)
+        done = subprocess.run(_as_postgres(argv), capture_output=True, text=True, cwd=self.root,
+                              timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(argv[:1])} failed: {done.stderr.strip()[-500:]}")
 
