@@ -2,9 +2,15 @@
 
 `record_activity_rollup` moves both tables in the caller's transaction: +1 activity
 (with its grams and points) when an entry is accepted, the same taken away when it is
-voided. On PostgreSQL both upserts travel in one statement (a data-modifying CTE);
-SQLite, which has none, takes two. A void updates the existing rows down (to zero,
-kept). `flask rollups rebuild` recomputes the same rows from the raw activities.
+voided; a void leaves the rows at zero rather than deleting them.
+
+- The person's month row (`monthly_participants`) is theirs alone: one upsert at once.
+- The (org, day, team, behaviour) row is shared by a whole team, so its increment is
+  queued with `app.commit_time.add_at_commit` and applied right before COMMIT, summed
+  per row and in key order, like the organisation's points of the day: a hot row is
+  locked for one statement, and two batches never take shared rows crosswise.
+
+`flask rollups rebuild` recomputes the same rows from the raw activities.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from activities.models import Activity, ActivityRollup, MonthlyParticipant
+from app.commit_time import add_at_commit
 
 
 def month_of(day: date) -> date:
@@ -26,55 +33,52 @@ def month_of(day: date) -> date:
 
 def record_activity_rollup(session: Session, activity: Activity, sign: int) -> None:
     """Add (sign=1, accepted) or take back (sign=-1, voided) one activity from the rollups."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    rollup, participant = (_add_statements if sign > 0 else _take_back_statements)(
-        activity, postgres)
-    if postgres:
-        # PostgreSQL runs a data-modifying CTE whether or not the outer statement reads it.
-        session.execute(participant.add_cte(rollup.cte("rollup_change")))
+    insert_for = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    month = month_of(activity.local_date)
+    if sign > 0:
+        stmt = insert_for(MonthlyParticipant).values(
+            org_id=activity.org_id, month=month, user_id=activity.user_id, activities=1)
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["org_id", "month", "user_id"],
+            set_={"activities": MonthlyParticipant.activities + 1}))
     else:
-        session.execute(rollup)
-        session.execute(participant)
+        session.execute(update(MonthlyParticipant)
+                        .where(MonthlyParticipant.org_id == activity.org_id,
+                               MonthlyParticipant.month == month,
+                               MonthlyParticipant.user_id == activity.user_id)
+                        .values(activities=MonthlyParticipant.activities - 1)
+                        .execution_options(synchronize_session=False))
+    key = (activity.org_id, activity.local_date, activity.team_id or 0, activity.type)
+
+    def apply(activities: int, co2e_g: int, points: int):
+        return _rollup_change(insert_for, key, activity.team_id, activities, co2e_g, points)
+
+    add_at_commit(session, ("activity_rollups", *key), apply, sign, sign * activity.co2e_saved_g,
+                  sign * activity.points)
 
 
-def _add_statements(activity: Activity, postgres: bool):
-    insert = pg_insert if postgres else sqlite_insert
-    rollup = insert(ActivityRollup).values(
-        org_id=activity.org_id, day=activity.local_date, team_key=activity.team_id or 0,
-        type=activity.type, team_id=activity.team_id, activities=1,
-        co2e_g=activity.co2e_saved_g, points=activity.points)
-    rollup = rollup.on_conflict_do_update(
+def _rollup_change(insert_for, key: tuple, team_id: int | None, activities: int, co2e_g: int,
+                   points: int):
+    """The statement that adds a transaction's summed change to one rollup row."""
+    org_id, day, team_key, activity_type = key
+    if min(activities, co2e_g, points) < 0:
+        # Taking back: the row exists since the activity was accepted, and an upsert would
+        # not do (its would-be inserted row breaks the CHECK before any conflict).
+        return (update(ActivityRollup)
+                .where(ActivityRollup.org_id == org_id, ActivityRollup.day == day,
+                       ActivityRollup.team_key == team_key, ActivityRollup.type == activity_type)
+                .values(activities=ActivityRollup.activities + activities,
+                        co2e_g=ActivityRollup.co2e_g + co2e_g,
+                        points=ActivityRollup.points + points)
+                .execution_options(synchronize_session=False))
+    stmt = insert_for(ActivityRollup).values(
+        org_id=org_id, day=day, team_key=team_key, type=activity_type, team_id=team_id,
+        activities=activities, co2e_g=co2e_g, points=points)
+    return stmt.on_conflict_do_update(
         index_elements=["org_id", "day", "team_key", "type"],
-        set_={"activities": ActivityRollup.activities + rollup.excluded.activities,
-              "co2e_g": ActivityRollup.co2e_g + rollup.excluded.co2e_g,
-              "points": ActivityRollup.points + rollup.excluded.points})
-    participant = insert(MonthlyParticipant).values(
-        org_id=activity.org_id, month=month_of(activity.local_date), user_id=activity.user_id,
-        activities=1)
-    participant = participant.on_conflict_do_update(
-        index_elements=["org_id", "month", "user_id"],
-        set_={"activities": MonthlyParticipant.activities + participant.excluded.activities})
-    return rollup, participant
-
-
-def _take_back_statements(activity: Activity, _postgres: bool):
-    # Plain updates: the rows exist since the activity was accepted (an upsert would not
-    # do, as its would-be inserted row of -1 breaks the CHECK before any conflict).
-    rollup = (update(ActivityRollup)
-              .where(ActivityRollup.org_id == activity.org_id,
-                     ActivityRollup.day == activity.local_date,
-                     ActivityRollup.team_key == (activity.team_id or 0),
-                     ActivityRollup.type == activity.type)
-              .values(activities=ActivityRollup.activities - 1,
-                      co2e_g=ActivityRollup.co2e_g - activity.co2e_saved_g,
-                      points=ActivityRollup.points - activity.points))
-    participant = (update(MonthlyParticipant)
-                   .where(MonthlyParticipant.org_id == activity.org_id,
-                          MonthlyParticipant.month == month_of(activity.local_date),
-                          MonthlyParticipant.user_id == activity.user_id)
-                   .values(activities=MonthlyParticipant.activities - 1))
-    return (rollup.execution_options(synchronize_session=False),
-            participant.execution_options(synchronize_session=False))
+        set_={"activities": ActivityRollup.activities + stmt.excluded.activities,
+              "co2e_g": ActivityRollup.co2e_g + stmt.excluded.co2e_g,
+              "points": ActivityRollup.points + stmt.excluded.points})
 
 
 # --- rebuild ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import delete, select, update
 
 from activities.logbook import void_activity
@@ -13,6 +14,7 @@ from app.db import now_utc
 from points.ledger import credit_points
 from points.models import LedgerEntry, OrgDailyPoints
 from tests.activities.rollup_checks import active_people, expected_rollups, held_rollups
+from tests.activities.test_concurrency_and_cost import run_concurrently
 from tests.points.helpers import add_reward, new_key, redeem
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -217,3 +219,31 @@ def test_rebuilt_points_days_follow_the_organisations_time_zone(app, make, sessi
 
     assert held_rollups(session)["points"] == maintained == {
         (org.id, date(2026, 2, 28)): (10, 0), (org.id, date(2026, 3, 1)): (11 + 12, 0)}
+
+
+# --- concurrency (real commits from threads) -------------------------------------------------
+
+@pytest.mark.concurrency
+def test_concurrent_batches_sharing_rollup_rows_never_deadlock(app, make, person, session,
+                                                               log_at):
+    """Batches naming the same behaviours in either order, some capped (earning nothing),
+    all share the team's rollup rows of the day: shared rows are taken in one order."""
+    capped = [make.user(person.org, person.team) for _ in range(4)]
+    earning = [make.user(person.org, person.team) for _ in range(4)]
+    for user in capped:
+        for km in (10, 10):  # the day's walking cap: further walks earn nothing
+            log_at(user, "walk", km)
+    requests = []
+    for n, user in enumerate(capped + earning):
+        items = [{"type": "walk", "quantity": 1, "client_id": f"w{n}"},
+                 {"type": "bus", "quantity": 3, "client_id": f"b{n}"}]
+        # Half the batches name the two behaviours the other way round.
+        requests.append(("POST", "/api/v1/activities/batch",
+                         {"items": items if n % 2 else items[::-1]}, make.headers(user)))
+
+    responses = run_concurrently(app, requests)
+
+    assert [getattr(r, "status_code", r) for r in responses] == [200] * 8
+    statuses = [item["status"] for r in responses for item in r.get_json()["results"]]
+    assert statuses == ["created"] * 16
+    assert held_rollups(session) == expected_rollups(session)
