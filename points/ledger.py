@@ -80,11 +80,18 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
     if not isinstance(delta, int) or isinstance(delta, bool):
         raise TypeError("points are integers")
     source_id = str(source_id)
-    existing = _entry_for_source(session, source_type, source_id)
-    if existing is not None:
-        return LedgerResult(existing, created=False)
-    ensure_account(session, user_id, now)
-    move = _balance_move(user_id, kind, delta, now)
+    if delta < 0:
+        # A spend can fail on the balance: a repeated source answers its entry first.
+        existing = _entry_for_source(session, source_type, source_id)
+        if existing is not None:
+            return LedgerResult(existing, created=False)
+        ensure_account(session, user_id, now)
+        move = _balance_move(user_id, kind, delta, now)
+    else:
+        # A credit cannot fail on the balance: one upsert opens or moves the account, and
+        # a repeated source is caught by the unique key below, its move rolled back with
+        # the savepoint (two statements fewer on every earning, measured by make bench).
+        move = _credit_move(session, user_id, kind, delta, now)
     try:
         with session.begin_nested():
             balance_after = session.execute(move).scalar_one_or_none()
@@ -147,6 +154,20 @@ def _balance_move(user_id: int, kind: str, delta: int, now: datetime):
                     earned_total=PointsAccount.earned_total + earned_delta,
                     updated_at=now)
             .returning(PointsAccount.balance))
+
+
+def _credit_move(session: Session, user_id: int, kind: str, delta: int, now: datetime):
+    """The account moved by a credit (delta >= 0), opened by the same statement if need be."""
+    earned_delta = delta if kind in EARNING_KINDS else 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(PointsAccount).values(user_id=user_id, balance=delta,
+                                        earned_total=earned_delta, updated_at=now)
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={"balance": PointsAccount.balance + stmt.excluded.balance,
+              "earned_total": PointsAccount.earned_total + stmt.excluded.earned_total,
+              "updated_at": stmt.excluded.updated_at},
+    ).returning(PointsAccount.balance)
 
 
 def _add_org_points(session: Session, org_id: int | None, kind: str, delta: int,
