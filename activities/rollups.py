@@ -91,7 +91,11 @@ def _month_start(session: Session, day_column):
 
 def rebuild_activity_rollups(session: Session, org_id: int) -> tuple[int, int, int]:
     """Replace one organisation's activity and participant rows with sums of its accepted
-    activities; answers (activities read, rollup rows, participant rows)."""
+    activities; answers (activities read, rollup rows, participant rows).
+
+    Run it in a transaction that logged nothing: increments it queued for commit time
+    would be added on top of the recomputed rows.
+    """
     accepted = (Activity.org_id == org_id, Activity.status == "accepted")
     session.execute(delete(ActivityRollup).where(ActivityRollup.org_id == org_id))
     session.execute(delete(MonthlyParticipant).where(MonthlyParticipant.org_id == org_id))
