@@ -272,9 +272,15 @@ def void_activity(session: Session, user: User, activity_id: int, now: datetime)
 # --- rows ------------------------------------------------------------------------------------
 
 def lock_person(session: Session, user_id: int) -> None:
-    """Serialise one person's writes (PostgreSQL row lock; SQLite is one writer already)."""
+    """Serialise one person's writes (PostgreSQL row lock; SQLite is one writer already).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it still queues the person's own writes, but lets
+    foreign-key checks (FOR KEY SHARE) on the user row pass, so a rollups rebuild that
+    inserts rows referring to this person never deadlocks with them.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(User.id).where(User.id == user_id).with_for_update())
+        session.execute(select(User.id).where(User.id == user_id)
+                        .with_for_update(key_share=True))
 
 
 def _insert_for(session: Session):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -246,4 +247,35 @@ def test_concurrent_batches_sharing_rollup_rows_never_deadlock(app, make, person
     assert [getattr(r, "status_code", r) for r in responses] == [200] * 8
     statuses = [item["status"] for r in responses for item in r.get_json()["results"]]
     assert statuses == ["created"] * 16
+    assert held_rollups(session) == expected_rollups(session)
+
+
+@pytest.mark.concurrency
+def test_a_rebuild_while_people_log_misses_and_doubles_nothing(app, make, person, session,
+                                                              log_at):
+    people = [make.user(person.org, person.team) for _ in range(6)]
+    for user in people:
+        log_at(user, "bus", 4)
+    barrier = threading.Barrier(len(people) + 1)
+    outcomes: dict = {}
+
+    def post(user):
+        client = app.test_client()
+        barrier.wait()
+        outcomes[user.id] = client.post("/api/v1/activities", json={
+            "type": "metro", "quantity": 5}, headers=make.headers(user)).status_code
+
+    def rebuild_now():
+        barrier.wait()
+        result = app.test_cli_runner().invoke(args=["rollups", "rebuild"])
+        outcomes["rebuild"] = result.exit_code
+
+    threads = [threading.Thread(target=post, args=(u,)) for u in people]
+    threads.append(threading.Thread(target=rebuild_now))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes == {**{u.id: 201 for u in people}, "rebuild": 0}
     assert held_rollups(session) == expected_rollups(session)
