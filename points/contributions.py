@@ -1,8 +1,9 @@
 """Daily contributions: the rollup every board, summary and streak reads.
 
-`record_contribution` adds to the (user, team, day) row with one upsert in the
-caller's transaction and queues the same increment for the Redis boards, which
-are updated only after the transaction commits (see `pending_board_updates`).
+`record_contribution` adds to the (user, team, day) row in the caller's transaction,
+with one upsert at commit time (`app.commit_time`: a batch of 20 entries of one day
+moves its row once, not 20 times), and queues the same increment for the Redis
+boards, which are updated only after the transaction commits (`pending_board_updates`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from app.commit_time import add_at_commit
 from points.models import DailyContribution
 
 PENDING_KEY = "pending_board_updates"
@@ -36,14 +38,19 @@ def record_contribution(session: Session, *, user_id: int, org_id: int, team_id:
     if not (co2e_g or points or entries):
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(DailyContribution).values(
-        user_id=user_id, org_id=org_id, team_id=team_id, team_key=team_id or 0, day=day,
-        co2e_g=co2e_g, points=points, entries=entries)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["user_id", "team_key", "day"],
-        set_={"co2e_g": DailyContribution.co2e_g + stmt.excluded.co2e_g,
-              "points": DailyContribution.points + stmt.excluded.points,
-              "entries": DailyContribution.entries + stmt.excluded.entries}))
+
+    def upsert(co2e_g: int, points: int, entries: int):
+        stmt = insert(DailyContribution).values(
+            user_id=user_id, org_id=org_id, team_id=team_id, team_key=team_id or 0, day=day,
+            co2e_g=co2e_g, points=points, entries=entries)
+        return stmt.on_conflict_do_update(
+            index_elements=["user_id", "team_key", "day"],
+            set_={"co2e_g": DailyContribution.co2e_g + stmt.excluded.co2e_g,
+                  "points": DailyContribution.points + stmt.excluded.points,
+                  "entries": DailyContribution.entries + stmt.excluded.entries})
+
+    add_at_commit(session, ("daily_contributions", user_id, team_id or 0, day), upsert,
+                  co2e_g, points, entries)
     session.info.setdefault(PENDING_KEY, []).append(
         ContributionChange(user_id, org_id, team_id, day, co2e_g, points, entries))
 
