@@ -10,10 +10,14 @@ included). A finding is fixed in the app and pinned by a plain regression test i
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import schemathesis
 from schemathesis.engine import from_schema
 from schemathesis.engine.events import FatalError, NonFatalError, ScenarioFinished
+
+from app.db import now_utc
 
 SPEC_PATH = "/api/v1/openapi.json"
 SEED = 20261130
@@ -41,8 +45,37 @@ def fuzz_config(headers: dict[str, str], org_id: int, colleague_id: int) -> sche
     })
 
 
+def seed_world(client, make, org, team, caller) -> None:
+    """Through the API: a reward, points, a running campaign with an open day, an activity and
+    a redemption of the caller, so that lists answer something and their ids feed the fuzzer."""
+    host = make.headers(make.user(org, team, "admin"))
+    now = now_utc()
+
+    def call(method: str, path: str, body: dict | None, headers: dict, status: int) -> dict:
+        response = client.open(f"/api/v1{path}", method=method, json=body, headers=headers)
+        assert response.status_code == status, (path, response.get_json())
+        return response.get_json()
+
+    reward = call("POST", "/rewards", {"name": "环保水杯", "cost_points": 10, "stock": 5},
+                  host, 201)
+    call("POST", f"/orgs/{org.id}/points-adjustments",
+         {"user_id": caller.id, "delta": 500, "reason": "fuzz"}, host, 201)
+    campaign = call("POST", "/campaigns", {
+        "name": "节能宣传周", "starts_at": (now - timedelta(hours=1)).isoformat(),
+        "ends_at": (now + timedelta(days=7)).isoformat(), "multiplier": 2}, host, 201)
+    call("POST", f"/campaigns/{campaign['id']}/events", {
+        "name": "开放日", "starts_at": (now - timedelta(minutes=10)).isoformat(),
+        "ends_at": (now + timedelta(hours=1)).isoformat(), "points": 10, "max_checkins": 50},
+        host, 201)
+    caller_headers = make.headers(caller)
+    behaviour = call("GET", "/activity-types", None, caller_headers, 200)["items"][0]
+    call("POST", "/activities", {"type": behaviour["key"], "quantity": 1}, caller_headers, 201)
+    call("POST", f"/rewards/{reward['id']}/redeem", None,
+         {**caller_headers, "Idempotency-Key": "fuzz-seed"}, 201)
+
+
 @pytest.fixture(params=["staff", "admin"])
-def caller(request, make, monkeypatch):
+def caller(request, client, make, monkeypatch):
     """Headers of a signed-in member of a fresh organisation, the organisation, a colleague."""
     for limit in RATE_LIMITS:
         monkeypatch.setattr(limit, 10**9)
@@ -50,6 +83,7 @@ def caller(request, make, monkeypatch):
     team = make.team(org)
     user = make.user(org, team, request.param)
     colleague = make.user(org, team, "staff")
+    seed_world(client, make, org, team, user)
     return make.headers(user), org, colleague
 
 
