@@ -87,6 +87,12 @@ def caller(request, client, make, monkeypatch):
     return make.headers(user), org, colleague
 
 
+def describe(label: str, check: str, info) -> str:
+    """One finding: the operation, the check, what went wrong and a curl line to replay it."""
+    return (f"{label}: {check}: {info.failure.title}\n    {info.failure.message[:400]}\n"
+            f"    {info.code_sample}")
+
+
 class FuzzRun:
     """What one engine run exercised and every check that failed."""
 
@@ -101,11 +107,9 @@ class FuzzRun:
             self.exercised.add(recorder.label)
             self.statuses |= {i.response.status_code for i in recorder.interactions.values()
                               if i.response is not None}
-            self.findings += [
-                f"{recorder.label}: {check.name}: {check.failure_info.failure.title}\n"
-                f"    {check.failure_info.code_sample}"
-                for checks in recorder.checks.values() for check in checks
-                if check.failure_info is not None]
+            self.findings += [describe(recorder.label, check.name, check.failure_info)
+                              for checks in recorder.checks.values() for check in checks
+                              if check.failure_info is not None]
         elif isinstance(event, NonFatalError):
             self.findings.append(f"{event.label}: error: {event.info.message}")
         elif isinstance(event, FatalError):
