@@ -199,7 +199,7 @@ def _credit_entry(session: Session, activity: Activity, behaviour: Behaviour,
         credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
                       team_id=activity.team_id, delta=activity.points, kind="earn",
                       source_type="activity", source_id=activity.id, now=now,
-                      reason=_reason(behaviour, activity))
+                      reason=_reason(behaviour, activity), new_source=True)
     record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
                         team_id=activity.team_id, day=activity.local_date,
                         co2e_g=activity.co2e_saved_g, points=activity.points, entries=1)
