@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import runpy
+import signal
 import sys
 import time
 import uuid
@@ -291,6 +292,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # A TERM (a CI timeout, kill) unwinds like Ctrl-C, so gunicorn and the load
+    # generator are stopped by their context managers instead of being orphaned.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     duration = args.duration or (5.0 if args.quick else 20.0)
     started = time.perf_counter()
     seed_s = prepare_database(args.reseed, seed.SeedSize())
