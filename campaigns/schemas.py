@@ -79,7 +79,7 @@ class CampaignIn(CampaignRulesIn):
                            metadata={"description": "region-wide campaign (superadmin only)"})
     starts_at = aware_datetime(required=True)
     ends_at = aware_datetime(required=True)
-    multiplier = multiplier_field(load_default=Decimal("1"))
+    multiplier = multiplier_field(load_default=Decimal("1"), metadata={"default": 1})
     activity_multipliers = fields.Dict(keys=fields.String(), values=multiplier_field(),
                                        load_default=dict, validate=check_activity_multipliers)
     goal_co2e_kg = fields.Decimal(load_default=None, allow_none=True, allow_nan=False,

@@ -63,8 +63,9 @@ class _RewardFields(Schema):
                                     validate=validate.Range(min=1, max=10_000))
     available_from = aware_datetime(allow_none=True)
     available_until = aware_datetime(allow_none=True)
+    # "uri" is the JSON Schema format; marshmallow's Url would be documented as "url".
     image_url = fields.Url(allow_none=True, schemes={"http", "https"},
-                           validate=validate.Length(max=500))
+                           validate=validate.Length(max=500), metadata={"format": "uri"})
 
     @ma.validates_schema
     def window_is_ordered(self, data, **_kwargs):
