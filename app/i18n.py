@@ -32,6 +32,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_enrolled": ("你已加入单位", "You are already enrolled"),
     "username_taken": ("用户名已被使用", "The username is taken"),
     "team_not_in_org": ("该团队不属于此单位", "The team is not in this organisation"),
+    "cannot_lock_self_out": ("不能降低自己的角色或停用自己的账号，请由其他管理员操作", "You cannot lower your own role or deactivate yourself; another admin must"),
     "role_not_allowed": ("不能授予高于自己的角色", "You cannot grant a role above your own"),
     "idempotency_key_missing": ("缺少 Idempotency-Key 请求头", "The Idempotency-Key header is required"),
     "idempotency_key_reused": (

@@ -211,6 +211,15 @@ def user_in_org(session: Session, org: Organisation, user_id: int) -> User:
     return user
 
 
+def _check_not_locking_self_out(actor: User, user: User, changes: dict) -> None:
+    """An admin cannot lower their own role or deactivate themselves: another admin must."""
+    if actor.id != user.id:
+        return
+    lowered = "role" in changes and changes["role"] != user.role
+    if lowered or changes.get("is_active") is False:
+        raise Unprocessable("cannot_lock_self_out")
+
+
 def update_user(session: Session, actor: User, org: Organisation, user: User, changes: dict,
                 ip: str | None, password_method: str) -> User:
     """Admin: change a person's team, role, name or status."""
@@ -218,6 +227,7 @@ def update_user(session: Session, actor: User, org: Organisation, user: User, ch
         _check_grant(actor, changes["role"])
     if not role_at_least(actor.role, user.role):
         raise Forbidden("role_not_allowed")
+    _check_not_locking_self_out(actor, user, changes)
     if "team_id" in changes:
         team_in_org(session, org.id, changes["team_id"])
     password = changes.pop("password", None)
