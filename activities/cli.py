@@ -29,6 +29,7 @@ from activities.restate import restate_year
 from activities.rollups_cli import rollups_cli
 from app.db import now_utc
 from app.extensions import db
+from points.demo import seed_demo_redemptions
 
 factors_cli = AppGroup("factors", help="排放因子 (emission factor sets)")
 CHECK_REGIONS = ("beijing", "tianjin", "hebei", "other")
@@ -47,6 +48,9 @@ def register_commands(app: Flask) -> None:
         seeders.insert(0, seed_demo_history)
     if seed_demo_activities not in seeders:
         seeders.append(seed_demo_activities)
+    if seed_demo_redemptions not in seeders:
+        # After the logged days: a redemption follows the points that paid for it.
+        seeders.append(seed_demo_redemptions)
 
 
 def seed_demo_history(session: Session, echo: Callable[[str], None]) -> None:

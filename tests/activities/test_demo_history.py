@@ -12,7 +12,7 @@ from activities.cli import seed_demo_activities, seed_demo_history
 from activities.models import Activity
 from app.db import now_utc
 from campaigns.setup import seed_demo_campaigns
-from points.models import DailyContribution, LedgerEntry
+from points.models import DailyContribution, LedgerEntry, OrgDailyPoints, Redemption
 from tests.activities.rollup_checks import expected_rollups, held_rollups
 from tests.points.helpers import invariant_violations
 
@@ -41,6 +41,7 @@ def test_seed_demo_spans_last_year_with_books_contributions_and_rollups_consiste
     _every_month_of_last_year_has_activity_and_this_year_grew(seeded)
     _books_balance_and_contributions_equal_the_activities(seeded)
     _rollups_equal_the_raw_rows_and_a_rebuild(app, seeded)
+    _people_redeemed_at_the_counter_so_reports_show_points_redeemed(seeded)
 
 
 def _every_month_of_last_year_has_activity_and_this_year_grew(seeded):
@@ -85,3 +86,11 @@ def _rollups_equal_the_raw_rows_and_a_rebuild(app, seeded):
 
     assert result.exit_code == 0, result.output
     assert held_rollups(seeded) == maintained
+
+
+def _people_redeemed_at_the_counter_so_reports_show_points_redeemed(seeded):
+    redemptions = seeded.scalars(select(Redemption)).all()
+    assert {r.status for r in redemptions} == {"pending", "fulfilled", "cancelled"}
+    spent = sum(r.cost_points for r in redemptions if r.status != "cancelled")
+    assert spent > 0
+    assert sum(seeded.scalars(select(OrgDailyPoints.redeemed))) == spent
