@@ -123,6 +123,29 @@ class ActivityRollup(db.Model):
     points: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ActivityMonthlyRollup(db.Model):
+    """Carbon, points and count of one behaviour in one local month of an organisation.
+
+    The month-grained twin of `ActivityRollup`, moved with it at commit time: a yearly
+    report reads at most 24 months x behaviours rows per organisation instead of every
+    day and team of two years. A void leaves a row at zero, like the daily one.
+    """
+
+    __tablename__ = "activity_monthly_rollups"
+    __table_args__ = (
+        CheckConstraint("activities >= 0", name="activities_non_negative"),
+        CheckConstraint("co2e_g >= 0", name="co2e_non_negative"),
+    )
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    # The first day of the organisation-local month.
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    activities: Mapped[int] = mapped_column(Integer, default=0)
+    co2e_g: Mapped[int] = mapped_column(BigInteger, default=0)
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class MonthlyParticipant(db.Model):
     """How many accepted activities one person has in one local month of their organisation.
 

@@ -1,14 +1,18 @@
-"""Report rollups kept with every activity: per (org, day, team, behaviour) and per month.
+"""Report rollups kept with every activity: per (org, day, team, behaviour), per (org,
+month, behaviour) and per person and month.
 
-`record_activity_rollup` moves both tables in the caller's transaction: +1 activity
+`record_activity_rollup` moves the three tables in the caller's transaction: +1 activity
 (with its grams and points) when an entry is accepted, the same taken away when it is
 voided; a void leaves the rows at zero rather than deleting them.
 
 - The person's month row (`monthly_participants`) is theirs alone: one upsert at once.
-- The (org, day, team, behaviour) row is shared by a whole team, so its increment is
-  queued with `app.commit_time.add_at_commit` and applied right before COMMIT, summed
-  per row and in key order, like the organisation's points of the day: a hot row is
-  locked for one statement, and two batches never take shared rows crosswise.
+- The (org, day, team, behaviour) row is shared by a whole team and the (org, month,
+  behaviour) row by the whole organisation, so their increments are queued with
+  `app.commit_time.add_at_commit` and applied right before COMMIT, summed per row and in
+  key order, like the organisation's points of the day: a hot row is locked for one
+  statement, and two batches never take shared rows crosswise. The keys sort the month
+  rows first ("activity_monthly_rollups" < "activity_rollups"), the order
+  `rollups_cli.pause_rollup_writers` locks the tables in.
 
 `flask rollups rebuild` recomputes the same rows from the raw activities.
 """
@@ -22,7 +26,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from activities.models import Activity, ActivityRollup, MonthlyParticipant
+from activities.models import (
+    Activity,
+    ActivityMonthlyRollup,
+    ActivityRollup,
+    MonthlyParticipant,
+)
 from app.commit_time import add_at_commit
 
 
@@ -55,6 +64,13 @@ def record_activity_rollup(session: Session, activity: Activity, sign: int) -> N
 
     add_at_commit(session, ("activity_rollups", *key), apply, sign, sign * activity.co2e_saved_g,
                   sign * activity.points)
+    month_key = (activity.org_id, month, activity.type)
+
+    def apply_month(activities: int, co2e_g: int, points: int):
+        return _monthly_rollup_change(insert_for, month_key, activities, co2e_g, points)
+
+    add_at_commit(session, ("activity_monthly_rollups", *month_key), apply_month, sign,
+                  sign * activity.co2e_saved_g, sign * activity.points)
 
 
 def _rollup_change(insert_for, key: tuple, team_id: int | None, activities: int, co2e_g: int,
@@ -81,6 +97,27 @@ def _rollup_change(insert_for, key: tuple, team_id: int | None, activities: int,
               "points": ActivityRollup.points + stmt.excluded.points})
 
 
+def _monthly_rollup_change(insert_for, key: tuple, activities: int, co2e_g: int, points: int):
+    """The statement that adds a transaction's summed change to one monthly rollup row."""
+    org_id, month, activity_type = key
+    table = ActivityMonthlyRollup
+    if min(activities, co2e_g, points) < 0:
+        # Taking back: the row exists (see `_rollup_change`).
+        return (update(table)
+                .where(table.org_id == org_id, table.month == month,
+                       table.type == activity_type)
+                .values(activities=table.activities + activities,
+                        co2e_g=table.co2e_g + co2e_g, points=table.points + points)
+                .execution_options(synchronize_session=False))
+    stmt = insert_for(table).values(org_id=org_id, month=month, type=activity_type,
+                                    activities=activities, co2e_g=co2e_g, points=points)
+    return stmt.on_conflict_do_update(
+        index_elements=["org_id", "month", "type"],
+        set_={"activities": table.activities + stmt.excluded.activities,
+              "co2e_g": table.co2e_g + stmt.excluded.co2e_g,
+              "points": table.points + stmt.excluded.points})
+
+
 # --- rebuild ---------------------------------------------------------------------------------
 
 def _month_start(session: Session, day_column):
@@ -90,13 +127,14 @@ def _month_start(session: Session, day_column):
 
 
 def rebuild_activity_rollups(session: Session, org_id: int) -> tuple[int, int, int]:
-    """Replace one organisation's activity and participant rows with sums of its accepted
-    activities; answers (activities read, rollup rows, participant rows).
+    """Replace one organisation's day, month and participant rows with sums of its accepted
+    activities; answers (activities read, day rollup rows, participant rows).
 
     Run it in a transaction that logged nothing: increments it queued for commit time
     would be added on top of the recomputed rows.
     """
     accepted = (Activity.org_id == org_id, Activity.status == "accepted")
+    session.execute(delete(ActivityMonthlyRollup).where(ActivityMonthlyRollup.org_id == org_id))
     session.execute(delete(ActivityRollup).where(ActivityRollup.org_id == org_id))
     session.execute(delete(MonthlyParticipant).where(MonthlyParticipant.org_id == org_id))
     team_key = func.coalesce(Activity.team_id, 0)
@@ -110,6 +148,12 @@ def rebuild_activity_rollups(session: Session, org_id: int) -> tuple[int, int, i
         ["org_id", "day", "team_key", "type", "team_id", "activities", "co2e_g", "points"],
         by_day))
     month = _month_start(session, Activity.local_date)
+    by_type_month = (select(Activity.org_id, month, Activity.type, func.count(),
+                            func.sum(Activity.co2e_saved_g), func.sum(Activity.points))
+                     .where(*accepted)
+                     .group_by(Activity.org_id, month, Activity.type))
+    session.execute(insert(ActivityMonthlyRollup.__table__).from_select(
+        ["org_id", "month", "type", "activities", "co2e_g", "points"], by_type_month))
     by_month = (select(Activity.org_id, month, Activity.user_id, func.count())
                 .where(*accepted)
                 .group_by(Activity.org_id, month, Activity.user_id))

@@ -12,33 +12,39 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activities.models import Activity, ActivityRollup, MonthlyParticipant
+from activities.models import Activity, ActivityMonthlyRollup, ActivityRollup, MonthlyParticipant
 from app.models import Organisation
 from points.models import LedgerEntry, OrgDailyPoints
 
 
 def held_rollups(session: Session) -> dict:
-    """What the three tables say; rows left at zero by voids say nothing and are dropped."""
+    """What the four tables say; rows left at zero by voids say nothing and are dropped."""
     session.expire_all()
     activities = {(r.org_id, r.day, r.team_key, r.type): (r.activities, r.co2e_g, r.points)
                   for r in session.scalars(select(ActivityRollup))
                   if (r.activities, r.co2e_g, r.points) != (0, 0, 0)}
+    months = {(r.org_id, r.month, r.type): (r.activities, r.co2e_g, r.points)
+              for r in session.scalars(select(ActivityMonthlyRollup))
+              if (r.activities, r.co2e_g, r.points) != (0, 0, 0)}
     participants = {(r.org_id, r.month, r.user_id): r.activities
                     for r in session.scalars(select(MonthlyParticipant)) if r.activities}
     points = {(r.org_id, r.day): (r.issued, r.redeemed)
               for r in session.scalars(select(OrgDailyPoints)) if (r.issued, r.redeemed) != (0, 0)}
-    return {"activities": activities, "participants": participants, "points": points}
+    return {"activities": activities, "months": months, "participants": participants,
+            "points": points}
 
 
 def expected_rollups(session: Session) -> dict:
     """The same figures summed from accepted activities and ledger entries."""
     session.expire_all()
     activities: dict = defaultdict(lambda: (0, 0, 0))
+    months: dict = defaultdict(lambda: (0, 0, 0))
     participants: dict = defaultdict(int)
     for a in session.scalars(select(Activity).where(Activity.status == "accepted")):
-        key = (a.org_id, a.local_date, a.team_id or 0, a.type)
-        count, grams, points = activities[key]
-        activities[key] = (count + 1, grams + a.co2e_saved_g, points + a.points)
+        for sums, key in ((activities, (a.org_id, a.local_date, a.team_id or 0, a.type)),
+                          (months, (a.org_id, a.local_date.replace(day=1), a.type))):
+            count, grams, points = sums[key]
+            sums[key] = (count + 1, grams + a.co2e_saved_g, points + a.points)
         participants[(a.org_id, a.local_date.replace(day=1), a.user_id)] += 1
     zones = {o.id: ZoneInfo(o.timezone) for o in session.scalars(select(Organisation))}
     points: dict = defaultdict(lambda: (0, 0))
@@ -52,7 +58,8 @@ def expected_rollups(session: Session) -> dict:
         elif e.kind == "refund":
             redeemed -= e.delta
         points[key] = (issued, redeemed)
-    return {"activities": dict(activities), "participants": dict(participants),
+    return {"activities": dict(activities), "months": dict(months),
+            "participants": dict(participants),
             "points": {k: v for k, v in points.items() if v != (0, 0)}}
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from activities.logbook import void_activity
-from activities.models import ActivityRollup, MonthlyParticipant
+from activities.models import ActivityMonthlyRollup, ActivityRollup, MonthlyParticipant
 from app.db import now_utc
 from points.ledger import credit_points
 from points.models import LedgerEntry, OrgDailyPoints
@@ -39,13 +39,17 @@ def test_the_last_and_first_second_of_a_month_land_in_their_own_day_and_month(pe
                                                                              log_at):
     last = shanghai(2026, 9, 30, 23, 59, 59)
     first = shanghai(2026, 10, 1, 0, 0, 0)
-    log_at(person.user, "walk", 2, now=last)
-    log_at(person.user, "stairs", 3, now=first)
+    walk = log_at(person.user, "walk", 2, now=last)
+    stairs = log_at(person.user, "stairs", 3, now=first)
 
     held = held_rollups(session)
     assert {(k[1], k[3]) for k in held["activities"]} == {(date(2026, 9, 30), "walk"),
                                                           (date(2026, 10, 1), "stairs")}
     org, user = person.org.id, person.user.id
+    # 16:00 UTC on 30 September is already October in Beijing time.
+    assert held["months"] == {
+        (org, date(2026, 9, 1), "walk"): (1, walk.co2e_saved_g, walk.points),
+        (org, date(2026, 10, 1), "stairs"): (1, stairs.co2e_saved_g, stairs.points)}
     assert held["participants"] == {(org, date(2026, 9, 1), user): 1,
                                     (org, date(2026, 10, 1), user): 1}
     # The points were issued at those local days too (the ledger's own time).
@@ -63,6 +67,10 @@ def test_a_voided_activity_leaves_the_rollups(person, session, log_at):
     row = session.get(ActivityRollup, (person.org.id, kept.local_date, person.team.id, "bus"))
     session.refresh(row)
     assert (row.activities, row.co2e_g, row.points) == (1, kept.co2e_saved_g, kept.points)
+    month = session.get(ActivityMonthlyRollup,
+                        (person.org.id, kept.local_date.replace(day=1), "bus"))
+    session.refresh(month)
+    assert (month.activities, month.co2e_g, month.points) == (1, kept.co2e_saved_g, kept.points)
     assert held_rollups(session) == expected_rollups(session)
 
 
@@ -173,6 +181,8 @@ def test_rebuild_recomputes_every_table_from_the_raw_rows(app, client, make, ses
     # Lose and spoil what was maintained.
     session.execute(delete(MonthlyParticipant))
     session.execute(update(ActivityRollup).values(points=ActivityRollup.points + 1))
+    session.execute(delete(ActivityMonthlyRollup).where(ActivityMonthlyRollup.type == "bus"))
+    session.execute(update(ActivityMonthlyRollup).values(co2e_g=ActivityMonthlyRollup.co2e_g * 2))
     session.execute(update(OrgDailyPoints).values(issued=0, redeemed=99))
     session.commit()
 
@@ -188,14 +198,16 @@ def test_rebuild_of_one_organisation_leaves_the_others_alone(app, make, session,
     for org in (first, second):
         log_at(make.user(org, make.team(org)), "bus", 5)
     session.execute(update(ActivityRollup).values(points=0))
+    session.execute(update(ActivityMonthlyRollup).values(points=0))
     session.commit()
 
     output = rebuild(app, "--org", str(first.id))
 
     assert "rollups rebuilt: 1 organisations" in output
-    points = dict(session.execute(select(ActivityRollup.org_id, ActivityRollup.points)).all())
-    assert points[first.id] > 0
-    assert points[second.id] == 0
+    for table in (ActivityRollup, ActivityMonthlyRollup):
+        points = dict(session.execute(select(table.org_id, table.points)).all())
+        assert points[first.id] > 0
+        assert points[second.id] == 0
 
 
 def test_rebuild_of_an_unknown_organisation_is_refused(app):
