@@ -16,7 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from activities.models import ActivityRollup, MonthlyParticipant
+from activities.models import ActivityMonthlyRollup, ActivityRollup, MonthlyParticipant
 from app.models import Organisation
 from points.models import OrgDailyPoints
 
@@ -71,14 +71,12 @@ class OrgYear:
 
 
 def org_type_months(session: Session, org_id: int, start: date, end: date) -> list[TypeMonth]:
-    """Grams, points and accepted activities per month and behaviour, days in [start, end)."""
-    month = month_start(ActivityRollup.day)
-    stmt = (select(month, ActivityRollup.type, func.sum(ActivityRollup.co2e_g),
-                   func.sum(ActivityRollup.points), func.sum(ActivityRollup.activities))
-            .where(ActivityRollup.org_id == org_id, ActivityRollup.day >= start,
-                   ActivityRollup.day < end)
-            .group_by(month, ActivityRollup.type))
-    return [TypeMonth(as_date(m), t, int(g or 0), int(p or 0), int(n or 0))
+    """Grams, points and accepted activities per month and behaviour, months starting in
+    [start, end): the monthly rollup's rows as they are, no grouping."""
+    rollup = ActivityMonthlyRollup
+    stmt = (select(rollup.month, rollup.type, rollup.co2e_g, rollup.points, rollup.activities)
+            .where(rollup.org_id == org_id, rollup.month >= start, rollup.month < end))
+    return [TypeMonth(as_date(m), t, int(g), int(p), int(n))
             for m, t, g, p, n in session.execute(stmt)]
 
 
@@ -135,15 +133,16 @@ def _scope(column, region: str | None):
 
 def org_years(session: Session, region: str | None, start: date, year_start: date,
               end: date) -> dict[tuple[int, int], OrgYear]:
-    """(org_id, year flag) -> figures, for every organisation of the region, in 3 statements."""
+    """(org_id, year flag) -> figures, for every organisation of the region, in 3 statements.
+
+    `start`, `year_start` and `end` are first days of months (whole years)."""
     years: dict[tuple[int, int], OrgYear] = {}
-    flag = _year_flag(ActivityRollup.day, year_start)
+    rollup = ActivityMonthlyRollup
+    flag = _year_flag(rollup.month, year_start)
     for org_id, current, grams, count in session.execute(
-            select(ActivityRollup.org_id, flag, func.sum(ActivityRollup.co2e_g),
-                   func.sum(ActivityRollup.activities))
-            .where(_scope(ActivityRollup.org_id, region), ActivityRollup.day >= start,
-                   ActivityRollup.day < end)
-            .group_by(ActivityRollup.org_id, flag)):
+            select(rollup.org_id, flag, func.sum(rollup.co2e_g), func.sum(rollup.activities))
+            .where(_scope(rollup.org_id, region), rollup.month >= start, rollup.month < end)
+            .group_by(rollup.org_id, flag)):
         year = years.setdefault((org_id, int(current)), OrgYear())
         year.co2e_g, year.activities = int(grams or 0), int(count or 0)
     flag = _year_flag(OrgDailyPoints.day, year_start)
@@ -168,7 +167,8 @@ def org_years(session: Session, region: str | None, start: date, year_start: dat
 
 def days_with_activities(session: Session, region: str | None, start: date,
                          end: date) -> Sequence[date]:
-    """Local days in [start, end) on which some organisation of the region has an activity."""
+    """Local days in [start, end) on which some organisation of the region has an activity
+    (the factor sets in use: a per-day question, so the daily rollup)."""
     stmt = (select(ActivityRollup.day).distinct()
             .where(_scope(ActivityRollup.org_id, region), ActivityRollup.day >= start,
                    ActivityRollup.day < end, ActivityRollup.activities > 0))
