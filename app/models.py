@@ -14,7 +14,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import UTCDateTime, now_utc
 from app.extensions import db
@@ -78,6 +78,9 @@ class User(db.Model):
     wechat_openid: Mapped[str | None] = mapped_column(String(128), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # Read-only: loaded with the user on every request (app/auth.py), which also keeps the
+    # row in the session so `session.get(Organisation, user.org_id)` costs no query.
+    organisation: Mapped[Organisation | None] = relationship(viewonly=True)
 
     @property
     def enrolled(self) -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, Unprocessable
@@ -117,13 +118,12 @@ def read_board(session: Session, gateway: RedisGateway | None, viewer: User,
         raise Unprocessable(details={"metric": [f"可选 {', '.join(METRICS)}"]})
     if request.period.startswith("campaign:"):
         gateway = None  # campaign boards sum the campaign's own activities, in SQL
-    ready = gateway is not None and gateway.run(
-        lambda client: client.exists(gateway.key(READY))) == 1
+    # Each board asks Redis whether it is ready in the same round trip as its read.
     if request.scope == "users":
-        return _users_board(session, gateway if ready else None, viewer, request, now)
+        return _users_board(session, gateway, viewer, request, now)
     if request.scope == "teams":
-        return _teams_board(session, gateway if ready else None, viewer, request, now)
-    return _orgs_board(session, gateway if ready else None, viewer, request, now)
+        return _teams_board(session, gateway, viewer, request, now)
+    return _orgs_board(session, gateway, viewer, request, now)
 
 
 def _users_board(session, gateway, viewer, request, now) -> Board:
@@ -171,6 +171,7 @@ def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
 
     def first(client):
         pipe = client.pipeline(transaction=False)
+        pipe.exists(gateway.key(READY))
         pipe.zrevrange(key, 0, request.limit + len(hidden_ids), withscores=True)
         pipe.zscore(key, me_id or 0)
         if hidden_ids:
@@ -178,10 +179,10 @@ def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
         return pipe.execute()
 
     answer = gateway.run(first)
-    if answer is None:
+    if answer is None or answer[0] != 1:
         return None
-    top, my_score = answer[0], answer[1]
-    hidden_scores = [s for s in (answer[2] if hidden_ids else []) if s is not None]
+    top, my_score = answer[1], answer[2]
+    hidden_scores = [s for s in (answer[3] if hidden_ids else []) if s is not None]
     rows = [(int(m), _score(request.metric, s)) for m, s in top if int(m) not in hidden]
     me = None
     if me_id is not None and my_score is not None:
@@ -193,27 +194,38 @@ def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
     return rows, me
 
 
-def _team_members(session: Session, org_id: int) -> dict[int, int]:
-    return dict(session.execute(
-        select(User.team_id, func.count(User.id))
-        .where(User.org_id == org_id, User.is_active.is_(True), User.team_id.is_not(None))
-        .group_by(User.team_id)).all())
+def _teams_with_members(session: Session, org_id: int) -> list:
+    """(id, name, members) of an organisation's teams: members are its active people."""
+    return session.execute(_teams_with_members_query(), {"org_id": org_id}).all()
+
+
+@cache
+def _teams_with_members_query():
+    # Built once: composing the statement costs more Python than running it.
+    org_id = bindparam("org_id")
+    return (select(Team.id, Team.name, func.count(User.id).label("members"))
+            .outerjoin(User, and_(User.team_id == Team.id, User.org_id == org_id,
+                                  User.is_active.is_(True)))
+            .where(Team.org_id == org_id).group_by(Team.id, Team.name))
 
 
 def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
-    if not ids:
-        return {}
+    """Totals of `ids` on a board, or None when Redis is away or not rebuilt yet."""
 
     def run(client):
         pipe = client.pipeline(transaction=False)
-        for metric in ("co2e", "points", "part"):
-            pipe.zmscore(board_key(gateway, period, scope, scope_id, metric), ids)
+        pipe.exists(gateway.key(READY))
+        if ids:
+            for metric in ("co2e", "points", "part"):
+                pipe.zmscore(board_key(gateway, period, scope, scope_id, metric), ids)
         return pipe.execute()
 
     answer = gateway.run(run)
-    if answer is None:
+    if answer is None or answer[0] != 1:
         return None
-    grams, points, part = answer
+    if not ids:
+        return {}
+    grams, points, part = answer[1:]
     return {i: queries.Totals(int(g or 0), int(p or 0), int(n or 0))
             for i, g, p, n in zip(ids, grams, points, part, strict=True)}
 
@@ -221,15 +233,14 @@ def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
 def _teams_board(session, gateway, viewer, request, now) -> Board:
     org = _org_in_view(session, viewer, request.org_id)
     period = resolve_period(session, viewer, request, org.timezone, now)
-    teams = session.execute(select(Team.id, Team.name).where(Team.org_id == org.id)).all()
-    members = _team_members(session, org.id)
+    teams = _teams_with_members(session, org.id)
     ids = [t.id for t in teams]
     totals = _totals_from_redis(gateway, period, "to", org.id, ids) if gateway else None
     source = "redis" if totals is not None else "sql"
     if totals is None:
         totals = queries.team_totals(session, period, org_id=org.id)
     rows = [(t.id, t.name, _value(request.metric, totals.get(t.id, queries.Totals()),
-                                  members.get(t.id, 0)), members.get(t.id, 0)) for t in teams]
+                                  t.members), t.members) for t in teams]
     entries, me = _ranked(rows, request.limit, viewer.team_id)
     return Board(period, request.metric, entries, me, source)
 
