@@ -1,24 +1,25 @@
 """A person's summary, read from the daily contributions rollup.
 
-The rollup holds one row per person, team and local day, so the summary costs a
-handful of small queries however many activities the person has logged.
+The rollup holds one row per person, team and local day, so the summary costs two
+small statements (after auth) however many activities the person has logged.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Date, Integer, bindparam, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from activities.carbon import equivalents
 from activities.factors import FactorRegistry
 from activities.service import factor_set_on, place_of
 from app.models import User
-from points.ledger import balance_of
 from points.models import DailyContribution as Day
+from points.models import PointsAccount
 
-STREAK_PAGE = 64
+PERIODS = ("today", "week", "month", "year")
 
 
 def period_starts(today: date) -> dict[str, date]:
@@ -29,55 +30,80 @@ def period_starts(today: date) -> dict[str, date]:
 
 def summarise(session: Session, user: User, registry: FactorRegistry, now: datetime) -> dict:
     """Balance, carbon per period, entries, streak, team rank and equivalents."""
-    place = place_of(session, user)
+    place = place_of(session, user)  # no query: auth loaded the organisation with the user
     today = place.today(now)
     starts = period_starts(today)
-    sums = [func.coalesce(func.sum(case((Day.day >= start, Day.co2e_g), else_=0)), 0)
-            for start in starts.values()]
-    row = session.execute(
-        select(*sums, func.coalesce(func.sum(Day.co2e_g), 0),
-               func.coalesce(func.sum(Day.entries), 0))
-        .where(Day.user_id == user.id)).one()
+    has_team = user.team_id is not None and user.org_id is not None
+    row = session.execute(_totals_query(has_team), {
+        "user_id": user.id, "org_id": user.org_id, "team_id": user.team_id,
+        **{f"{name}_start": start for name, start in starts.items()}}).one()
     grams = dict(zip(starts, (int(v) for v in row[:4]), strict=True))
     grams["total"] = int(row[4])
     factor_set = factor_set_on(registry, today) or registry.sets[0]
     return {
-        "points_balance": balance_of(session, user.id),
+        "points_balance": int(row[6] or 0),
         "co2e_saved_g": grams,
         "activities_count": int(row[5]),
         "streak_days": streak_days(session, user.id, today),
-        "team_rank": team_rank(session, user, starts["month"], today),
+        "team_rank": int(row[7]) if has_team else None,
         "equivalents": list(equivalents(max(0, grams["total"]), factor_set)),
     }
 
 
+# The statements are built once, with bind parameters: composing them per request costs
+# more Python than running them.
+
+@cache
+def _totals_query(has_team: bool):
+    """One round trip: the person's carbon per period, total entries, balance, team rank."""
+    starts = [bindparam(f"{name}_start", type_=Date) for name in PERIODS]
+    sums = [func.coalesce(func.sum(case((Day.day >= start, Day.co2e_g), else_=0)), 0)
+            for start in starts]
+    balance = (select(PointsAccount.balance)
+               .where(PointsAccount.user_id == bindparam("user_id")).scalar_subquery())
+    rank = _team_rank(starts[2], starts[0]) if has_team else literal(None, Integer)
+    return (select(*sums, func.coalesce(func.sum(Day.co2e_g), 0),
+                   func.coalesce(func.sum(Day.entries), 0), balance, rank)
+            .where(Day.user_id == bindparam("user_id")))
+
+
+def _team_rank(month_start, today):
+    """Rank of the caller's team in the organisation by carbon this month (ties share)."""
+    this_month = (Day.org_id == bindparam("org_id"), Day.day >= month_start, Day.day <= today)
+    # correlate(None): these read other rows of the table the outer query reads
+    mine = (select(func.coalesce(func.sum(Day.co2e_g), 0))
+            .where(*this_month, Day.team_id == bindparam("team_id"))
+            .correlate(None).scalar_subquery())
+    teams = (select(func.sum(Day.co2e_g).label("grams"))
+             .where(*this_month, Day.team_id.is_not(None)).group_by(Day.team_id).subquery())
+    return (select(1 + func.count()).select_from(teams)
+            .where(func.coalesce(teams.c.grams, 0) > mine).correlate(None).scalar_subquery())
+
+
 def streak_days(session: Session, user_id: int, today: date) -> int:
     """Consecutive local days with an entry, ending today (or yesterday, if none yet today)."""
-    stmt = (select(Day.day).where(Day.user_id == user_id, Day.day <= today)
-            .group_by(Day.day).having(func.sum(Day.entries) > 0).order_by(Day.day.desc()))
-    expected, streak, offset = today, 0, 0
-    while True:
-        days = list(session.scalars(stmt.offset(offset).limit(STREAK_PAGE)))
-        for day in days:
-            if streak == 0 and day == today - timedelta(days=1) and expected == today:
-                expected = day  # nothing logged yet today: the streak still stands
-            if day != expected:
-                return streak
-            streak += 1
-            expected = day - timedelta(days=1)
-        if len(days) < STREAK_PAGE:
-            return streak
-        offset += STREAK_PAGE
+    query = _streak_query(session.get_bind().dialect.name)
+    row = session.execute(query, {"user_id": user_id, "today": today}).first()
+    if row is None or row[0] < today - timedelta(days=1):
+        return 0
+    return int(row[1])
 
 
-def team_rank(session: Session, user: User, month_start: date, today: date) -> int | None:
-    """Rank of the caller's team in the organisation by carbon this month (ties share)."""
-    if user.team_id is None or user.org_id is None:
-        return None
-    totals = dict(session.execute(
-        select(Day.team_id, func.sum(Day.co2e_g))
-        .where(Day.org_id == user.org_id, Day.team_id.is_not(None),
-               Day.day >= month_start, Day.day <= today)
-        .group_by(Day.team_id)).all())
-    mine = int(totals.get(user.team_id) or 0)
-    return 1 + sum(1 for grams in totals.values() if int(grams or 0) > mine)
+@cache
+def _streak_query(dialect: str):
+    """(newest day, length) of the newest run of consecutive days with an entry.
+
+    One statement however long the streak: numbered newest first, consecutive days share
+    day + number (an island).
+    """
+    days = (select(Day.day.label("day"))
+            .where(Day.user_id == bindparam("user_id"), Day.day <= bindparam("today", type_=Date))
+            .group_by(Day.day).having(func.sum(Day.entries) > 0).subquery())
+    number = func.row_number().over(order_by=days.c.day.desc())
+    if dialect == "sqlite":  # dates are text there
+        island = func.julianday(days.c.day) + number
+    else:
+        island = days.c.day + cast(number, Integer)
+    numbered = select(days.c.day, island.label("island")).subquery()
+    return (select(func.max(numbered.c.day), func.count()).group_by(numbered.c.island)
+            .order_by(func.max(numbered.c.day).desc()).limit(1))

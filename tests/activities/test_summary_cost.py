@@ -1,0 +1,30 @@
+"""The fixed cost of /me/summary: a few statements, however long the history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.db import now_utc
+from tests.read_cost import request_cost
+
+SUMMARY = "/api/v1/me/summary"
+
+
+def test_the_summary_costs_the_same_few_statements_whatever_the_history(
+        app, client, make, person, log_at):
+    short, long = make.user(person.org, person.team), make.user(person.org, person.team)
+    now = now_utc()
+    types = ["walk", "metro", "pc_off", "own_cup", "stairs"]
+    for user, days in ((short, 3), (long, 150)):
+        for n in range(days):  # a streak of `days` days ending today
+            log_at(user, types[n % len(types)], 1, now=now - timedelta(days=n))
+    request_cost(app, client, SUMMARY, make.headers(person.user))  # warm-up
+
+    few, many = (request_cost(app, client, SUMMARY, make.headers(u)) for u in (short, long))
+
+    print(f"/me/summary: {few.statements} statements (3 days) / {many.statements} (150 days)")
+    assert (few.status, many.status) == (200, 200)
+    assert (few.body["streak_days"], many.body["streak_days"]) == (3, 150)
+    assert few.statements == many.statements
+    # the user with their organisation; sums, balance and team rank; the streak
+    assert few.statements == 3
