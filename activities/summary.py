@@ -1,7 +1,7 @@
 """A person's summary, read from the daily contributions rollup.
 
-The rollup holds one row per person, team and local day, so the summary costs two
-small statements (after auth) however many activities the person has logged.
+The rollup holds one row per person, team and local day, so the summary costs one
+statement (after auth) however many activities the person has logged.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def summarise(session: Session, user: User, registry: FactorRegistry, now: datet
     today = place.today(now)
     starts = period_starts(today)
     has_team = user.team_id is not None and user.org_id is not None
-    row = session.execute(_totals_query(has_team), {
+    query = _summary_query(session.get_bind().dialect.name, has_team)
+    row = session.execute(query, {
         "user_id": user.id, "org_id": user.org_id, "team_id": user.team_id,
         **{f"{name}_start": start for name, start in starts.items()}}).one()
     grams = dict(zip(starts, (int(v) for v in row[:4]), strict=True))
@@ -44,33 +45,63 @@ def summarise(session: Session, user: User, registry: FactorRegistry, now: datet
         "points_balance": int(row[6] or 0),
         "co2e_saved_g": grams,
         "activities_count": int(row[5]),
-        "streak_days": streak_days(session, user.id, today),
-        "team_rank": int(row[7]) if has_team else None,
+        "streak_days": streak_length(row[7], row[8], today),
+        "team_rank": int(row[9]) if has_team else None,
         "equivalents": list(equivalents(max(0, grams["total"]), factor_set)),
     }
 
 
-# The statements are built once, with bind parameters: composing them per request costs
-# more Python than running them.
+def streak_length(newest_day: date | None, days: int | None, today: date) -> int:
+    """Consecutive local days with an entry, ending today (or yesterday, if none yet today):
+    the newest run of days counts only if it reaches today or yesterday."""
+    if newest_day is None or newest_day < today - timedelta(days=1):
+        return 0
+    return int(days or 0)
+
+
+# The statement is built once, with bind parameters: composing it per request costs more
+# Python than running it.
 
 @cache
-def _totals_query(has_team: bool):
-    """One round trip: the person's carbon per period, total entries, balance, team rank."""
+def _summary_query(dialect: str, has_team: bool):
+    """One round trip: the person's carbon per period, entries, balance, streak, team rank."""
     starts = [bindparam(f"{name}_start", type_=Date) for name in PERIODS]
+    user_id = bindparam("user_id")
     sums = [func.coalesce(func.sum(case((Day.day >= start, Day.co2e_g), else_=0)), 0)
             for start in starts]
     balance = (select(PointsAccount.balance)
-               .where(PointsAccount.user_id == bindparam("user_id")).scalar_subquery())
+               .where(PointsAccount.user_id == user_id).scalar_subquery())
+    newest_run_day, newest_run_length = _newest_run(dialect, user_id, starts[0])
     rank = _team_rank(starts[2], starts[0]) if has_team else literal(None, Integer)
     return (select(*sums, func.coalesce(func.sum(Day.co2e_g), 0),
-                   func.coalesce(func.sum(Day.entries), 0), balance, rank)
-            .where(Day.user_id == bindparam("user_id")))
+                   func.coalesce(func.sum(Day.entries), 0), balance,
+                   newest_run_day, newest_run_length, rank)
+            .where(Day.user_id == user_id))
+
+
+def _newest_run(dialect: str, user_id, today):
+    """(newest day, length) of the newest run of consecutive days with an entry, however
+    long: numbered newest first, consecutive days share day + number (an island)."""
+    days = (select(Day.day.label("day")).where(Day.user_id == user_id, Day.day <= today)
+            .group_by(Day.day).having(func.sum(Day.entries) > 0).subquery())
+    number = func.row_number().over(order_by=days.c.day.desc())
+    if dialect == "sqlite":  # dates are text there
+        island = func.julianday(days.c.day) + number
+    else:
+        island = days.c.day + cast(number, Integer)
+    # a CTE: PostgreSQL computes it once for the three references below
+    numbered = select(days.c.day, island.label("island")).cte("numbered_days")
+    newest = numbered.c.island == (select(numbered.c.island).order_by(numbered.c.day.desc())
+                                   .limit(1).scalar_subquery())
+    # correlate(None): these read other rows of the table the outer query reads
+    return (select(func.max(numbered.c.day)).where(newest).correlate(None).scalar_subquery(),
+            select(func.count()).select_from(numbered).where(newest)
+            .correlate(None).scalar_subquery())
 
 
 def _team_rank(month_start, today):
     """Rank of the caller's team in the organisation by carbon this month (ties share)."""
     this_month = (Day.org_id == bindparam("org_id"), Day.day >= month_start, Day.day <= today)
-    # correlate(None): these read other rows of the table the outer query reads
     mine = (select(func.coalesce(func.sum(Day.co2e_g), 0))
             .where(*this_month, Day.team_id == bindparam("team_id"))
             .correlate(None).scalar_subquery())
@@ -78,32 +109,3 @@ def _team_rank(month_start, today):
              .where(*this_month, Day.team_id.is_not(None)).group_by(Day.team_id).subquery())
     return (select(1 + func.count()).select_from(teams)
             .where(func.coalesce(teams.c.grams, 0) > mine).correlate(None).scalar_subquery())
-
-
-def streak_days(session: Session, user_id: int, today: date) -> int:
-    """Consecutive local days with an entry, ending today (or yesterday, if none yet today)."""
-    query = _streak_query(session.get_bind().dialect.name)
-    row = session.execute(query, {"user_id": user_id, "today": today}).first()
-    if row is None or row[0] < today - timedelta(days=1):
-        return 0
-    return int(row[1])
-
-
-@cache
-def _streak_query(dialect: str):
-    """(newest day, length) of the newest run of consecutive days with an entry.
-
-    One statement however long the streak: numbered newest first, consecutive days share
-    day + number (an island).
-    """
-    days = (select(Day.day.label("day"))
-            .where(Day.user_id == bindparam("user_id"), Day.day <= bindparam("today", type_=Date))
-            .group_by(Day.day).having(func.sum(Day.entries) > 0).subquery())
-    number = func.row_number().over(order_by=days.c.day.desc())
-    if dialect == "sqlite":  # dates are text there
-        island = func.julianday(days.c.day) + number
-    else:
-        island = days.c.day + cast(number, Integer)
-    numbered = select(days.c.day, island.label("island")).subquery()
-    return (select(func.max(numbered.c.day), func.count()).group_by(numbered.c.island)
-            .order_by(func.max(numbered.c.day).desc()).limit(1))
