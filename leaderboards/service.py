@@ -20,7 +20,7 @@ from leaderboards.periods import (
     local_today,
     period_containing,
 )
-from leaderboards.store import READY, board_key
+from leaderboards.store import READY, board_key, read_people
 
 METRICS = ("co2e", "points", "per_capita_co2e", "participation_rate")
 SCOPES = ("users", "teams", "orgs")
@@ -164,32 +164,17 @@ def _score(metric: str, raw: float):
 
 
 def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
-    """Top `limit` visible people and the caller's place in O(log N + limit + hidden)."""
+    """Top `limit` visible people and the caller's place in O(log N + limit + hidden),
+    in one round trip."""
     key = board_key(gateway, period, "ut" if team_id else "uo", team_id or org_id,
                     request.metric)
-    hidden_ids = sorted(hidden)
-
-    def first(client):
-        pipe = client.pipeline(transaction=False)
-        pipe.exists(gateway.key(READY))
-        pipe.zrevrange(key, 0, request.limit + len(hidden_ids), withscores=True)
-        pipe.zscore(key, me_id or 0)
-        if hidden_ids:
-            pipe.zmscore(key, hidden_ids)
-        return pipe.execute()
-
-    answer = gateway.run(first)
-    if answer is None or answer[0] != 1:
+    answer = read_people(gateway, key, request.limit + len(hidden), me_id, sorted(hidden))
+    if answer is None:
         return None
-    top, my_score = answer[1], answer[2]
-    hidden_scores = [s for s in (answer[3] if hidden_ids else []) if s is not None]
+    top, my_score, above = answer
     rows = [(int(m), _score(request.metric, s)) for m, s in top if int(m) not in hidden]
     me = None
     if me_id is not None and my_score is not None:
-        above = gateway.run(lambda c: c.zcount(key, f"({my_score}", "+inf"))
-        if above is None:
-            return None
-        above -= sum(1 for s in hidden_scores if s > my_score)
         me = {"rank": above + 1, "value": _score(request.metric, my_score)}
     return rows, me
 

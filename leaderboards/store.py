@@ -67,6 +67,25 @@ return 1
 """
 
 
+# A people board's top and the caller's place in one round trip. KEYS: ready flag, board.
+# ARGV: last index to read, the caller ('' for none), then the hidden people. Answers
+# {0} when the boards are not built, else {1, top (member, score...), my score or false,
+# how many visible people score above me}.
+PEOPLE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+local top = redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]), 'WITHSCORES')
+if ARGV[2] == '' then return {1, top, false, 0} end
+local mine = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if not mine then return {1, top, false, 0} end
+local above = redis.call('ZCOUNT', KEYS[2], '(' .. mine, '+inf')
+for i = 3, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[2], ARGV[i])
+  if score and tonumber(score) > tonumber(mine) then above = above - 1 end
+end
+return {1, top, mine, above}
+"""
+
+
 def board_key(gateway: RedisGateway, period: Period, scope: str, scope_id: object,
               metric: str) -> str:
     if scope == "o":
@@ -95,14 +114,36 @@ def apply_changes(gateway: RedisGateway, changes: Iterable[ContributionChange],
     return gateway.run(run) is not None
 
 
-_scripts: dict[int, object] = {}
+def read_people(gateway: RedisGateway, key: str, last_index: int, me_id: int | None,
+                hidden_ids: list[int]) -> tuple[list, float | None, int] | None:
+    """(top [(member, score)], my score, people above me), or None when Redis cannot answer
+    or the boards are not built yet."""
+
+    def run(client):
+        script = _script(client, PEOPLE_SCRIPT)
+        return script(keys=[gateway.key(READY), key],
+                      args=[last_index, "" if me_id is None else me_id, *hidden_ids])
+
+    answer = gateway.run(run)
+    if answer is None or answer[0] != 1:
+        return None
+    flat, mine, above = answer[1], answer[2], answer[3]
+    top = [(flat[i], float(flat[i + 1])) for i in range(0, len(flat), 2)]
+    return top, None if mine is None else float(mine), int(above)
+
+
+_scripts: dict[tuple[int, str], object] = {}
 
 
 def _apply_script(client):
+    return _script(client, APPLY_SCRIPT)
+
+
+def _script(client, source: str):
     # EVALSHA after the first call; redis-py loads the script again if Redis lost it.
-    script = _scripts.get(id(client))
+    script = _scripts.get((id(client), source))
     if script is None:
-        script = _scripts[id(client)] = client.register_script(APPLY_SCRIPT)
+        script = _scripts[(id(client), source)] = client.register_script(source)
     return script
 
 

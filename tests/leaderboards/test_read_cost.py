@@ -34,3 +34,28 @@ def test_a_team_board_read_costs_the_same_few_statements_however_many_teams(
     assert few.statements == 2
     # readiness and the three metrics of the teams, in one pipeline
     assert few.redis_round_trips == 1
+
+
+def test_a_people_board_read_asks_redis_once_even_with_hidden_people(
+        app, client, session, make, contribute, redis_gateway):
+    org = make.org(headcount=10)
+    team = make.team(org, "甲队")
+    people = make.users(6, org, team)
+    for n, person in enumerate(people):
+        contribute(person, 100 * (n + 1))
+    hidden = people[-1]  # the best scorer, above the viewer, is hidden
+    hidden.show_on_leaderboard = False
+    session.commit()
+    sync_boards(redis_gateway, session, now_utc(), force=True)
+    url = "/api/v1/leaderboards/users?period=week&limit=2"
+    request_cost(app, client, url, make.headers(people[0]))  # warm-up: the script loads
+
+    cost = request_cost(app, client, url, make.headers(people[0]))
+
+    assert cost.status == 200
+    assert [e["id"] for e in cost.body["entries"]] == [people[4].id, people[3].id]
+    assert cost.body["me"]["rank"] == 5
+    # the user with their organisation; the hidden people; the names shown
+    assert cost.statements == 3
+    # readiness, the top, my score and the people above me, in one script
+    assert cost.redis_round_trips == 1
