@@ -19,8 +19,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,6 +39,7 @@ from activities.service import (
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
 from app.idempotency import request_fingerprint
 from app.models import Organisation, User
+from app.upserts import additive_upsert, params
 from points.contributions import record_contribution
 from points.ledger import InsufficientPoints, credit_points
 
@@ -304,20 +303,13 @@ def lock_person(session: Session, user_id: int) -> None:
                         .with_for_update(key_share=True))
 
 
-def _insert_for(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _claim_usage(session: Session, user_id: int, activity_type: str, day) -> int:
     """Create or lock the day's usage row and answer what it has credited so far."""
-    stmt = _insert_for(session)(ActivityDailyUsage).values(
-        user_id=user_id, type=activity_type, day=day, used_milli=0)
     # A no-op update on conflict takes the row lock and returns the current value.
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["user_id", "type", "day"],
-        set_={"used_milli": ActivityDailyUsage.used_milli},
-    ).returning(ActivityDailyUsage.used_milli)
-    return int(session.execute(stmt).scalar_one())
+    statement = additive_upsert(session, ActivityDailyUsage, keys=("user_id", "type", "day"),
+                                touches=("used_milli",), returning="used_milli")
+    return int(session.execute(statement, params(user_id=user_id, type=activity_type, day=day,
+                                                 used_milli=0)).scalar_one())
 
 
 def _add_usage(session: Session, activity: Activity, milli: int) -> None:

@@ -22,8 +22,6 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Date, cast, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from activities.models import (
@@ -33,6 +31,7 @@ from activities.models import (
     MonthlyParticipant,
 )
 from app.commit_time import add_at_commit
+from app.upserts import additive_upsert, params
 
 
 def month_of(day: date) -> date:
@@ -42,14 +41,13 @@ def month_of(day: date) -> date:
 
 def record_activity_rollup(session: Session, activity: Activity, sign: int) -> None:
     """Add (sign=1, accepted) or take back (sign=-1, voided) one activity from the rollups."""
-    insert_for = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     month = month_of(activity.local_date)
     if sign > 0:
-        stmt = insert_for(MonthlyParticipant).values(
-            org_id=activity.org_id, month=month, user_id=activity.user_id, activities=1)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["org_id", "month", "user_id"],
-            set_={"activities": MonthlyParticipant.activities + 1}))
+        session.execute(additive_upsert(session, MonthlyParticipant,
+                                        keys=("org_id", "month", "user_id"),
+                                        adds=("activities",)),
+                        params(org_id=activity.org_id, month=month, user_id=activity.user_id,
+                               activities=1))
     else:
         session.execute(update(MonthlyParticipant)
                         .where(MonthlyParticipant.org_id == activity.org_id,
@@ -57,65 +55,41 @@ def record_activity_rollup(session: Session, activity: Activity, sign: int) -> N
                                MonthlyParticipant.user_id == activity.user_id)
                         .values(activities=MonthlyParticipant.activities - 1)
                         .execution_options(synchronize_session=False))
-    key = (activity.org_id, activity.local_date, activity.team_id or 0, activity.type)
+    day_row = {"org_id": activity.org_id, "day": activity.local_date,
+               "team_key": activity.team_id or 0, "type": activity.type}
 
     def apply(activities: int, co2e_g: int, points: int):
-        return _rollup_change(insert_for, key, activity.team_id, activities, co2e_g, points)
+        return _rollup_change(session, ActivityRollup, day_row, {"team_id": activity.team_id},
+                              activities, co2e_g, points)
 
-    add_at_commit(session, ("activity_rollups", *key), apply, sign, sign * activity.co2e_saved_g,
-                  sign * activity.points)
-    month_key = (activity.org_id, month, activity.type)
+    add_at_commit(session, ("activity_rollups", *day_row.values()), apply, sign,
+                  sign * activity.co2e_saved_g, sign * activity.points)
+    month_row = {"org_id": activity.org_id, "month": month, "type": activity.type}
 
     def apply_month(activities: int, co2e_g: int, points: int):
-        return _monthly_rollup_change(insert_for, month_key, activities, co2e_g, points)
+        return _rollup_change(session, ActivityMonthlyRollup, month_row, {}, activities, co2e_g,
+                              points)
 
-    add_at_commit(session, ("activity_monthly_rollups", *month_key), apply_month, sign,
+    add_at_commit(session, ("activity_monthly_rollups", *month_row.values()), apply_month, sign,
                   sign * activity.co2e_saved_g, sign * activity.points)
 
 
-def _rollup_change(insert_for, key: tuple, team_id: int | None, activities: int, co2e_g: int,
-                   points: int):
-    """The statement that adds a transaction's summed change to one rollup row."""
-    org_id, day, team_key, activity_type = key
+def _rollup_change(session: Session, model, key: dict, others: dict, activities: int,
+                   co2e_g: int, points: int):
+    """The statement that adds a transaction's summed change to one rollup row (daily or
+    monthly), with its parameters."""
     if min(activities, co2e_g, points) < 0:
         # Taking back: the row exists since the activity was accepted, and an upsert would
         # not do (its would-be inserted row breaks the CHECK before any conflict).
-        return (update(ActivityRollup)
-                .where(ActivityRollup.org_id == org_id, ActivityRollup.day == day,
-                       ActivityRollup.team_key == team_key, ActivityRollup.type == activity_type)
-                .values(activities=ActivityRollup.activities + activities,
-                        co2e_g=ActivityRollup.co2e_g + co2e_g,
-                        points=ActivityRollup.points + points)
-                .execution_options(synchronize_session=False))
-    stmt = insert_for(ActivityRollup).values(
-        org_id=org_id, day=day, team_key=team_key, type=activity_type, team_id=team_id,
-        activities=activities, co2e_g=co2e_g, points=points)
-    return stmt.on_conflict_do_update(
-        index_elements=["org_id", "day", "team_key", "type"],
-        set_={"activities": ActivityRollup.activities + stmt.excluded.activities,
-              "co2e_g": ActivityRollup.co2e_g + stmt.excluded.co2e_g,
-              "points": ActivityRollup.points + stmt.excluded.points})
-
-
-def _monthly_rollup_change(insert_for, key: tuple, activities: int, co2e_g: int, points: int):
-    """The statement that adds a transaction's summed change to one monthly rollup row."""
-    org_id, month, activity_type = key
-    table = ActivityMonthlyRollup
-    if min(activities, co2e_g, points) < 0:
-        # Taking back: the row exists (see `_rollup_change`).
-        return (update(table)
-                .where(table.org_id == org_id, table.month == month,
-                       table.type == activity_type)
-                .values(activities=table.activities + activities,
-                        co2e_g=table.co2e_g + co2e_g, points=table.points + points)
-                .execution_options(synchronize_session=False))
-    stmt = insert_for(table).values(org_id=org_id, month=month, type=activity_type,
-                                    activities=activities, co2e_g=co2e_g, points=points)
-    return stmt.on_conflict_do_update(
-        index_elements=["org_id", "month", "type"],
-        set_={"activities": table.activities + stmt.excluded.activities,
-              "co2e_g": table.co2e_g + stmt.excluded.co2e_g,
-              "points": table.points + stmt.excluded.points})
+        return (update(model)
+                .where(*(getattr(model, name) == value for name, value in key.items()))
+                .values(activities=model.activities + activities,
+                        co2e_g=model.co2e_g + co2e_g, points=model.points + points)
+                .execution_options(synchronize_session=False)), {}
+    statement = additive_upsert(session, model, keys=tuple(key), others=tuple(others),
+                                adds=("activities", "co2e_g", "points"))
+    return statement, params(**key, **others, activities=activities, co2e_g=co2e_g,
+                             points=points)
 
 
 # --- rebuild ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ _PENDING = "commit_time_increments"
 _MARKS = "commit_time_marks"
 _installed = False
 
-Builder = Callable[..., Any]  # amounts -> an executable statement
+Builder = Callable[..., Any]  # amounts -> a statement, or (statement, parameters)
 
 
 def add_at_commit(session: Session, key: tuple, build: Builder, *amounts: int) -> None:
@@ -76,4 +76,5 @@ def _apply(session: Session) -> None:
     for key in sorted(totals, key=repr):
         build, summed = totals[key]
         if any(summed):
-            session.execute(build(*summed))
+            built = build(*summed)
+            session.execute(*built) if isinstance(built, tuple) else session.execute(built)

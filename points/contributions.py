@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.commit_time import add_at_commit
+from app.upserts import additive_upsert, params
 from points.models import DailyContribution
 
 PENDING_KEY = "pending_board_updates"
@@ -37,17 +38,14 @@ def record_contribution(session: Session, *, user_id: int, org_id: int, team_id:
     """Add grams, earned points and entry count to a person's day (negative to reverse)."""
     if not (co2e_g or points or entries):
         return
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = additive_upsert(session, DailyContribution, keys=("user_id", "team_key", "day"),
+                                others=("org_id", "team_id"),
+                                adds=("co2e_g", "points", "entries"))
 
     def upsert(co2e_g: int, points: int, entries: int):
-        stmt = insert(DailyContribution).values(
-            user_id=user_id, org_id=org_id, team_id=team_id, team_key=team_id or 0, day=day,
-            co2e_g=co2e_g, points=points, entries=entries)
-        return stmt.on_conflict_do_update(
-            index_elements=["user_id", "team_key", "day"],
-            set_={"co2e_g": DailyContribution.co2e_g + stmt.excluded.co2e_g,
-                  "points": DailyContribution.points + stmt.excluded.points,
-                  "entries": DailyContribution.entries + stmt.excluded.entries})
+        return statement, params(user_id=user_id, org_id=org_id, team_id=team_id,
+                                 team_key=team_id or 0, day=day, co2e_g=co2e_g, points=points,
+                                 entries=entries)
 
     add_at_commit(session, ("daily_contributions", user_id, team_id or 0, day), upsert,
                   co2e_g, points, entries)

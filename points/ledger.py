@@ -27,6 +27,7 @@ from app.commit_time import add_at_commit
 from app.config import DEFAULT_TIMEZONE
 from app.errors import Conflict
 from app.models import Organisation
+from app.upserts import additive_upsert, params
 from points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, OrgDailyPoints, PointsAccount
 
 
@@ -114,9 +115,10 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
     return LedgerResult(entry, created=True)
 
 
-def _append(session: Session, move, entry: LedgerEntry) -> None:
-    """Move the account, then write the entry with the balance it left."""
-    balance_after = session.execute(move).scalar_one_or_none()
+def _append(session: Session, move: tuple, entry: LedgerEntry) -> None:
+    """Move the account (a statement and its parameters), then write the entry with the
+    balance it left."""
+    balance_after = session.execute(*move).scalar_one_or_none()
     if balance_after is None:
         raise InsufficientPoints(details={"needed": -entry.delta,
                                           "balance": balance_of(session, entry.user_id)})
@@ -165,21 +167,17 @@ def _balance_move(user_id: int, kind: str, delta: int, now: datetime):
             .values(balance=PointsAccount.balance + delta,
                     earned_total=PointsAccount.earned_total + earned_delta,
                     updated_at=now)
-            .returning(PointsAccount.balance))
+            .returning(PointsAccount.balance)), {}
 
 
 def _credit_move(session: Session, user_id: int, kind: str, delta: int, now: datetime):
     """The account moved by a credit (delta >= 0), opened by the same statement if need be."""
     earned_delta = delta if kind in EARNING_KINDS else 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(PointsAccount).values(user_id=user_id, balance=delta,
-                                        earned_total=earned_delta, updated_at=now)
-    return stmt.on_conflict_do_update(
-        index_elements=["user_id"],
-        set_={"balance": PointsAccount.balance + stmt.excluded.balance,
-              "earned_total": PointsAccount.earned_total + stmt.excluded.earned_total,
-              "updated_at": stmt.excluded.updated_at},
-    ).returning(PointsAccount.balance)
+    statement = additive_upsert(session, PointsAccount, keys=("user_id",),
+                                adds=("balance", "earned_total"), replaces=("updated_at",),
+                                returning="balance")
+    return statement, params(user_id=user_id, balance=delta, earned_total=earned_delta,
+                             updated_at=now)
 
 
 def _add_org_points(session: Session, org_id: int | None, kind: str, delta: int,
@@ -190,15 +188,11 @@ def _add_org_points(session: Session, org_id: int | None, kind: str, delta: int,
     if org_id is None or not (issued or redeemed):
         return
     day = org_local_day(session, org_id, now)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = additive_upsert(session, OrgDailyPoints, keys=("org_id", "day"),
+                                adds=("issued", "redeemed"))
 
     def upsert(issued: int, redeemed: int):
-        stmt = insert(OrgDailyPoints).values(org_id=org_id, day=day, issued=issued,
-                                             redeemed=redeemed)
-        return stmt.on_conflict_do_update(
-            index_elements=["org_id", "day"],
-            set_={"issued": OrgDailyPoints.issued + stmt.excluded.issued,
-                  "redeemed": OrgDailyPoints.redeemed + stmt.excluded.redeemed})
+        return statement, params(org_id=org_id, day=day, issued=issued, redeemed=redeemed)
 
     add_at_commit(session, ("org_daily_points", org_id, day), upsert, issued, redeemed)
 
