@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-_PENDING = "commit_time_increments"
-_MARKS = "commit_time_marks"
+from app.session_queue import TransactionQueue
+
+_INCREMENTS = TransactionQueue("commit_time_increments")
 _installed = False
 
 Builder = Callable[..., Any]  # amounts -> a statement, or (statement, parameters)
@@ -30,7 +31,7 @@ Builder = Callable[..., Any]  # amounts -> a statement, or (statement, parameter
 
 def add_at_commit(session: Session, key: tuple, build: Builder, *amounts: int) -> None:
     """Queue `amounts` for the row `key`; `build(*summed_amounts)` runs once at commit."""
-    session.info.setdefault(_PENDING, []).append((key, build, amounts))
+    _INCREMENTS.add(session, (key, build, amounts))
 
 
 def install() -> None:
@@ -39,33 +40,14 @@ def install() -> None:
     if _installed:
         return
     _installed = True
-    event.listen(Session, "after_transaction_create", _remember_position)
-    event.listen(Session, "after_soft_rollback", _forget_rolled_back)
+    _INCREMENTS.install()
     event.listen(Session, "before_commit", _apply)
-
-
-def _remember_position(session: Session, transaction) -> None:
-    if transaction.nested:
-        session.info.setdefault(_MARKS, {})[id(transaction)] = len(
-            session.info.get(_PENDING, ()))
-
-
-def _forget_rolled_back(session: Session, previous_transaction) -> None:
-    if previous_transaction.nested:
-        position = session.info.get(_MARKS, {}).pop(id(previous_transaction), None)
-        pending = session.info.get(_PENDING)
-        if pending is not None and position is not None:
-            del pending[position:]
-    elif previous_transaction.parent is None:
-        session.info.pop(_PENDING, None)
-        session.info.pop(_MARKS, None)
 
 
 def _apply(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint is released: its increments wait for the real commit
-    pending = session.info.pop(_PENDING, None)
-    session.info.pop(_MARKS, None)
+    pending = _INCREMENTS.take(session)
     if not pending:
         return
     totals: dict[tuple, tuple[Builder, list[int]]] = {}

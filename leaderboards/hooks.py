@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from app.db import now_utc
 from app.redis_store import get_gateway
 from leaderboards.store import LOCK, apply_changes, is_ready
-from points.contributions import PENDING_KEY, take_pending_changes
+from points.contributions import BOARD_CHANGES
 
 log = logging.getLogger(__name__)
-_MARKS = "pending_board_marks"
 _installed = False
 
 
@@ -31,32 +30,12 @@ def install_session_hooks() -> None:
     if _installed:
         return
     _installed = True
-    event.listen(Session, "after_transaction_create", _remember_position)
-    event.listen(Session, "after_soft_rollback", _forget_rolled_back)
+    BOARD_CHANGES.install()
     event.listen(Session, "after_commit", _apply_committed)
 
 
-def _remember_position(session: Session, transaction) -> None:
-    if transaction.nested:
-        session.info.setdefault(_MARKS, {})[id(transaction)] = len(
-            session.info.get(PENDING_KEY, []))
-
-
-def _forget_rolled_back(session: Session, previous_transaction) -> None:
-    pending = session.info.get(PENDING_KEY)
-    marks = session.info.get(_MARKS, {})
-    if previous_transaction.nested:
-        position = marks.pop(id(previous_transaction), None)
-        if pending is not None and position is not None:
-            del pending[position:]
-    elif previous_transaction.parent is None:
-        session.info.pop(PENDING_KEY, None)
-        session.info.pop(_MARKS, None)
-
-
 def _apply_committed(session: Session) -> None:
-    changes = take_pending_changes(session)
-    session.info.pop(_MARKS, None)
+    changes = BOARD_CHANGES.take(session)
     if not changes or not has_app_context():
         return
     gateway = get_gateway(current_app)

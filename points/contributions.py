@@ -3,7 +3,7 @@
 `record_contribution` adds to the (user, team, day) row in the caller's transaction,
 with one upsert at commit time (`app.commit_time`: a batch of 20 entries of one day
 moves its row once, not 20 times), and queues the same increment for the Redis
-boards, which are updated only after the transaction commits (`pending_board_updates`).
+boards, which are updated only after the transaction commits (`BOARD_CHANGES`).
 """
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.commit_time import add_at_commit
+from app.session_queue import TransactionQueue
 from app.upserts import additive_upsert, params
 from points.models import DailyContribution
 
-PENDING_KEY = "pending_board_updates"
+# Sent to the Redis boards after the transaction commits (leaderboards.hooks).
+BOARD_CHANGES = TransactionQueue("pending_board_updates")
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,7 @@ def record_contribution(session: Session, *, user_id: int, org_id: int, team_id:
     """Add grams, earned points and entry count to a person's day (negative to reverse)."""
     if not (co2e_g or points or entries):
         return
-    statement = additive_upsert(session, DailyContribution, keys=("user_id", "team_key", "day"),
-                                others=("org_id", "team_id"),
-                                adds=("co2e_g", "points", "entries"))
+    statement = _upsert(session)
 
     def upsert(co2e_g: int, points: int, entries: int):
         return statement, params(user_id=user_id, org_id=org_id, team_id=team_id,
@@ -49,17 +47,8 @@ def record_contribution(session: Session, *, user_id: int, org_id: int, team_id:
 
     add_at_commit(session, ("daily_contributions", user_id, team_id or 0, day), upsert,
                   co2e_g, points, entries)
-    session.info.setdefault(PENDING_KEY, []).append(
-        ContributionChange(user_id, org_id, team_id, day, co2e_g, points, entries))
-
-
-def take_pending_changes(session: Session) -> list[ContributionChange]:
-    """The changes of the transaction that just committed (emptied as they are taken)."""
-    return session.info.pop(PENDING_KEY, [])
-
-
-def discard_pending_changes(session: Session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    BOARD_CHANGES.add(session, ContributionChange(user_id, org_id, team_id, day, co2e_g, points,
+                                                  entries))
 
 
 def record_contributions(session: Session, changes: list[ContributionChange]) -> None:
@@ -67,15 +56,13 @@ def record_contributions(session: Session, changes: list[ContributionChange]) ->
     changes = [c for c in changes if c.co2e_g or c.points or c.entries]
     if not changes:
         return
-    table = DailyContribution.__table__
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table)
-    session.execute(stmt.on_conflict_do_update(
-        index_elements=["user_id", "team_key", "day"],
-        set_={"co2e_g": table.c.co2e_g + stmt.excluded.co2e_g,
-              "points": table.c.points + stmt.excluded.points,
-              "entries": table.c.entries + stmt.excluded.entries}),
-        [{"user_id": c.user_id, "org_id": c.org_id, "team_id": c.team_id,
-          "team_key": c.team_id or 0, "day": c.day, "co2e_g": c.co2e_g, "points": c.points,
-          "entries": c.entries} for c in changes])
-    session.info.setdefault(PENDING_KEY, []).extend(changes)
+    session.execute(_upsert(session), [
+        params(user_id=c.user_id, org_id=c.org_id, team_id=c.team_id, team_key=c.team_id or 0,
+               day=c.day, co2e_g=c.co2e_g, points=c.points, entries=c.entries)
+        for c in changes])
+    BOARD_CHANGES.extend(session, changes)
+
+
+def _upsert(session: Session):
+    return additive_upsert(session, DailyContribution, keys=("user_id", "team_key", "day"),
+                           others=("org_id", "team_id"), adds=("co2e_g", "points", "entries"))
