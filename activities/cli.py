@@ -27,7 +27,7 @@ from activities.factors import (
 )
 from activities.restate import restate_year
 from activities.rollups_cli import rollups_cli
-from app.db import now_utc
+from app.clock import now_utc
 from app.extensions import db
 from points.demo import seed_demo_redemptions
 

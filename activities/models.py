@@ -24,7 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import UTCDateTime, now_utc
+from app.clock import now_utc
+from app.db import UTCDateTime
 from app.extensions import db
 
 STATUSES = ("accepted", "voided")

@@ -20,7 +20,7 @@ from activities.schemas import (
     SummaryOut,
 )
 from app.auth import authenticated, current_user
-from app.db import now_utc
+from app.clock import now_utc
 from app.extensions import db
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway

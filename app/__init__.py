@@ -7,6 +7,7 @@ import os
 
 from flask import Flask
 
+from app.clock import clock_from_config
 from app.config import load_config
 from app.db import IdConverter
 
@@ -16,6 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_mapping(load_config(app.instance_path))
     if overrides:
         app.config.update(overrides)
+    app.extensions["clock"] = clock_from_config(app.config)
     app.json.ensure_ascii = False  # Chinese as UTF-8 text, not \u escapes
     app.url_map.converters["int"] = IdConverter  # before any route is registered
     os.makedirs(app.instance_path, exist_ok=True)

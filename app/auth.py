@@ -21,10 +21,12 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.clock import now_utc
 from app.errors import ApiError, Forbidden, Unauthorized
 from app.models import RefreshToken, User, role_at_least
 
 ALGORITHMS = ["HS256"]
+CLOCK_SKEW_S = 60  # a token issued by another node whose clock runs slightly ahead
 
 
 class RefreshTokenReused(ApiError):
@@ -74,18 +76,26 @@ def issue_access_token(user: User, settings: TokenSettings, now: datetime) -> st
                       headers={"kid": settings.current_kid})
 
 
-def decode_access_token(token: str, settings: TokenSettings) -> dict:
-    """Verify signature, algorithm, expiry and required claims; 401 on any doubt."""
+def decode_access_token(token: str, settings: TokenSettings, now: datetime) -> dict:
+    """Verify signature, algorithm, expiry (on the app's clock) and required claims; 401 on
+    any doubt."""
     try:
         header = jwt.get_unverified_header(token)
         secret = settings.keys.get(header.get("kid", ""))
         if secret is None:
             raise Unauthorized("token_invalid")
+        # Time claims are checked below against the app's clock, not PyJWT's wall clock.
         claims = jwt.decode(token, secret, algorithms=ALGORITHMS,
-                            options={"require": ["exp", "iat", "sub"]})
+                            options={"require": ["exp", "iat", "sub"], "verify_exp": False,
+                                     "verify_iat": False, "verify_nbf": False})
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("token_invalid") from exc
     if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+        raise Unauthorized("token_invalid")
+    at = now.timestamp()
+    if (not isinstance(claims["exp"], int) or claims["exp"] <= at
+            or not isinstance(claims["iat"], int) or claims["iat"] > at + CLOCK_SKEW_S
+            or not isinstance(claims.get("nbf", 0), int) or claims.get("nbf", 0) > at):
         raise Unauthorized("token_invalid")
     return claims
 
@@ -165,7 +175,7 @@ def bearer_claims() -> dict:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
-    return decode_access_token(token.strip(), token_settings(current_app.config))
+    return decode_access_token(token.strip(), token_settings(current_app.config), now_utc())
 
 
 def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: bool = True):

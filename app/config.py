@@ -56,6 +56,8 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS", "3")),
         "ACCESS_TOKEN_TTL": _int_env(env, "ACCESS_TOKEN_TTL", 900),
         "REFRESH_TOKEN_TTL": _int_env(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+        # Start the clock at another instant (ISO 8601 with offset): demos, drills, tests.
+        "CLOCK_START": env.get("CLOCK_START") or None,
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
         "FACTORS_PATH": env.get("FACTORS_PATH") or None,
         # Background board reconcile period per process; 0 turns it off.

@@ -15,7 +15,8 @@ from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.auth import authenticated
-from app.db import UTCDateTime, now_utc
+from app.clock import now_utc
+from app.db import UTCDateTime
 from app.extensions import db
 
 bp = Blueprint("probe", __name__, url_prefix="/_probe")

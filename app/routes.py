@@ -15,7 +15,7 @@ from app.auth import (
     rotate_refresh_token,
     token_settings,
 )
-from app.db import now_utc
+from app.clock import now_utc
 from app.extensions import db
 from app.models import AuditEntry, Invite, Organisation, User
 from app.pagination import PageQuery, paginate_newest_first

@@ -110,7 +110,7 @@ def truth_team_co2e(url: str, org_id: int) -> list[tuple[int, float]]:
 
 def redis_board_drift(app) -> tuple[bool, int, int]:
     """(boards ready, boards compared, boards that differ from the SQL rollup) now."""
-    from app.db import now_utc
+    from app.clock import now_utc
     from app.extensions import db
     from app.redis_store import get_gateway
     from leaderboards.queries import period_rows

@@ -105,7 +105,7 @@ def seed_region(app, staff_per_org: int) -> list[Person]:
     from sqlalchemy import insert
 
     from app.auth import issue_access_token, token_settings
-    from app.db import now_utc
+    from app.clock import now_utc
     from app.extensions import db
     from app.models import Organisation, Team, User
 

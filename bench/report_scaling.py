@@ -157,7 +157,7 @@ def main() -> None:
 
     from app import create_app
     from app.auth import issue_access_token, token_settings
-    from app.db import now_utc
+    from app.clock import now_utc
     from app.extensions import db
     from app.models import User
 

@@ -22,7 +22,7 @@ def init_campaigns(app: Flask) -> None:
 
 def seed_demo_campaigns(session: Session, echo: Callable[[str], None]) -> None:
     """Demo publicity weeks and open days (run by `flask seed-demo`, before the activities)."""
-    from app.db import now_utc
+    from app.clock import now_utc
     from campaigns.demo import seed_campaigns
 
     seed_campaigns(session, echo, now_utc())

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.extensions import db
 from app.redis_store import get_gateway
 from leaderboards.sync import sync_boards

@@ -15,7 +15,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.redis_store import get_gateway
 from leaderboards.store import LOCK, apply_changes, is_ready
 from points.contributions import BOARD_CHANGES

@@ -6,7 +6,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from app.auth import authenticated, current_user
-from app.db import now_utc
+from app.clock import now_utc
 from app.extensions import db
 from app.pagination import MAX_LIMIT
 from app.redis_store import get_gateway

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.models import Organisation
 from points.models import Reward, RewardStockMovement
 

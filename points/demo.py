@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.errors import ApiError
 from app.models import Organisation, User
 from points.models import PointsAccount, Redemption, Reward

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 import points.models  # noqa: F401 - registers the tables
 from app.auth import authenticated, client_ip, current_user
-from app.db import now_utc
+from app.clock import now_utc
 from app.extensions import db
 from app.idempotency import run_idempotent
 from app.pagination import PageQuery

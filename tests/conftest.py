@@ -20,10 +20,14 @@ PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:54
 TEST_REDIS = os.environ.get("TEST_REDIS", "redis://127.0.0.1:6379/15")
 RUN_ID = uuid.uuid4().hex[:10]
 IS_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The instant every test starts at (ISO 8601 with offset), e.g. TEST_NOW=2027-01-01T00:00:30+08:00;
+# unset: the real time. The clock runs on from there unless a test freezes or moves it.
+TEST_NOW = os.environ.get("TEST_NOW") or None
 
 
 def pytest_report_header(config):
-    return f"database: {TEST_DATABASE}; redis: {TEST_REDIS or 'none'}; run {RUN_ID}"
+    return (f"database: {TEST_DATABASE}; redis: {TEST_REDIS or 'none'}; run {RUN_ID}; "
+            f"clock: {TEST_NOW or 'real time'}")
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +89,12 @@ def session(engine):
 
 
 @pytest.fixture
+def clock(app):
+    """The app's clock: `clock.now()`, `clock.freeze(at)`, `clock.advance(timedelta)`."""
+    return app.extensions["clock"]
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -109,6 +119,9 @@ def _clean_state(request):
         return
     app = request.getfixturevalue("app")
     engine = request.getfixturevalue("engine")
+    from app.clock import parse_instant
+
+    app.extensions["clock"].set(parse_instant(TEST_NOW) if TEST_NOW else None)
     yield
     from app.extensions import db
     from app.ratelimit import _local_counts
@@ -131,7 +144,6 @@ def _clean_state(request):
         keys = list(gateway.client.scan_iter(match=gateway.prefix + "*", count=1000))
         if keys:
             gateway.client.delete(*keys)
-    app.extensions.pop("test_clock", None)
 
 
 @pytest.fixture

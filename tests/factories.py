@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.auth import hash_password, issue_access_token, token_settings
-from app.db import now_utc
+from app.clock import now_utc
 from app.models import Organisation, Team, User
 
 _counter = itertools.count(1)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from activities.logbook import ActivityEntry, log_activity
-from app.db import now_utc
+from app.clock import now_utc
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from activities.models import Activity, ActivityDailyUsage
-from app.db import now_utc
+from app.clock import now_utc
 from points.ledger import account_of, credit_points, ledger_sum
 from points.models import DailyContribution, LedgerEntry
 

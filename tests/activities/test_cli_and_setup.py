@@ -11,8 +11,8 @@ import pytest
 
 from activities.factors import default_factors_path
 from activities.models import Activity
+from app.clock import now_utc
 from app.config import ConfigError
-from app.db import now_utc
 from points.models import DailyContribution, LedgerEntry
 
 

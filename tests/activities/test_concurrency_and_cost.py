@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from activities.models import Activity, ActivityDailyUsage
-from app.db import now_utc
+from app.clock import now_utc
 from points.ledger import account_of, ledger_sum
 from points.models import LedgerEntry
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from activities.cli import seed_demo_activities, seed_demo_history
 from activities.models import Activity
-from app.db import now_utc
+from app.clock import now_utc
 from campaigns.setup import seed_demo_campaigns
 from points.models import DailyContribution, LedgerEntry, OrgDailyPoints, Redemption
 from tests.activities.rollup_checks import expected_rollups, held_rollups

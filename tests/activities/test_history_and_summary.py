@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 from zoneinfo import ZoneInfo
 
-from app.db import now_utc
+from app.clock import now_utc
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

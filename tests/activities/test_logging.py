@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from activities.models import Activity, ActivityDailyUsage
-from app.db import now_utc
+from app.clock import now_utc
 from points.ledger import account_of
 from points.models import DailyContribution, LedgerEntry
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from activities.logbook import void_activity
 from activities.models import ActivityMonthlyRollup, ActivityRollup, MonthlyParticipant
-from app.db import now_utc
+from app.clock import now_utc
 from points.ledger import credit_points
 from points.models import LedgerEntry, OrgDailyPoints
 from tests.activities.rollup_checks import active_people, expected_rollups, held_rollups

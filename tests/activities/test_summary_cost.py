@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.db import now_utc
+from app.clock import now_utc
 from tests.read_cost import request_cost
 
 SUMMARY = "/api/v1/me/summary"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.db import now_utc
+from app.clock import now_utc
 
 
 def board(client, make, viewer, scope, period, **params):

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from activities.campaign_hook import campaign_multiplier_for
-from app.db import now_utc
+from app.clock import now_utc
 from campaigns.rules import CampaignRule, best_multiplier
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.errors import ApiError
 from campaigns.checkins import check_in
 from campaigns.models import CampaignEvent

@@ -17,7 +17,7 @@ import schemathesis
 from schemathesis.engine import from_schema
 from schemathesis.engine.events import FatalError, NonFatalError, ScenarioFinished
 
-from app.db import now_utc
+from app.clock import now_utc
 
 SPEC_PATH = "/api/v1/openapi.json"
 SEED = 20261130

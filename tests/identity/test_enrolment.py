@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.models import Invite
 
 

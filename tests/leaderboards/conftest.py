@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.db import now_utc
+from app.clock import now_utc
 from leaderboards.periods import local_today
 from points.contributions import record_contribution
 

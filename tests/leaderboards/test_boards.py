@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.db import now_utc
+from app.clock import now_utc
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.sync import sync_boards
 

@@ -9,7 +9,7 @@ import time
 import pytest
 import redis
 
-from app.db import now_utc
+from app.clock import now_utc
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.store import is_ready
 

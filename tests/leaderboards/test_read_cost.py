@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.db import now_utc
+from app.clock import now_utc
 from leaderboards.sync import sync_boards
 from tests.read_cost import request_cost
 

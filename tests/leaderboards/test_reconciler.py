@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.db import now_utc
+from app.clock import now_utc
 from leaderboards.hooks import Reconciler
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.store import READY

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, insert
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.extensions import db
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.sync import sync_boards

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db import now_utc
+from app.clock import now_utc
 from points.ledger import credit_points
 from points.models import (
     LIVE_STATUSES,

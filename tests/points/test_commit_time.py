@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.db import now_utc
+from app.clock import now_utc
 from points.ledger import credit_points, org_local_day
 from points.models import OrgDailyPoints
 

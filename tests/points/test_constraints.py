@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from app.db import now_utc
+from app.clock import now_utc
 from points.models import PointsAccount, Redemption, Reward
 from tests.points.helpers import add_reward, give_points
 

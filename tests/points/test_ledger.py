@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy.orm import Session
 
-from app.db import now_utc
+from app.clock import now_utc
 from points.ledger import InsufficientPoints, account_of, credit_points, ledger_sum
 
 

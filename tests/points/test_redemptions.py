@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.models import AuditEntry, IdempotencyKey
 from app.service import CODE_ALPHABET
 from points import redemptions as redemptions_module

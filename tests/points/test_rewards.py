@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.models import AuditEntry
 from points.models import RewardStockMovement
 from tests.points.helpers import add_reward

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from app.db import now_utc
+from app.clock import now_utc
 from app.models import User
 from points.redemptions import cancel_redemption, redeem_reward
 from tests.points.helpers import add_reward
