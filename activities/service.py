@@ -17,7 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activities.campaign_hook import campaign_multiplier_for
-from activities.carbon import apply_multiplier, estimate_saving, per_unit, points_for_grams
+from activities.carbon import (
+    Saving,
+    apply_multiplier,
+    credited_quantity,
+    entry_points,
+    estimate_saving,
+    per_unit,
+)
 from activities.factors import (
     QUANTITY_PLACES,
     Behaviour,
@@ -27,7 +34,7 @@ from activities.factors import (
     FactorSetNotFoundError,
     UnknownBehaviourError,
 )
-from activities.models import Activity
+from activities.models import Activity, ActivityDailyUsage
 from app.config import DEFAULT_TIMEZONE
 from app.errors import Forbidden, Unprocessable
 from app.models import Organisation, User
@@ -110,12 +117,64 @@ def number_text(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def points_for(saved_g: int, credited: Decimal, multiplier: Decimal,
-               factor_set: FactorSet) -> int:
-    """Points of an entry: nothing for an entry wholly past its cap, else the points rule."""
+@dataclass(frozen=True)
+class DayUsage:
+    """What one behaviour has credited to one person on one local day so far."""
+
+    milli: int = 0  # quantity, in thousandths of a unit (the daily cap counts it)
+    co2e_g: int = 0
+    base_points: int = 0  # points before campaign multipliers
+
+    @property
+    def quantity(self) -> Decimal:
+        return Decimal(self.milli) / 1000
+
+
+def points_for(saved_g: int, credited: Decimal, multiplier: Decimal, factor_set: FactorSet,
+               day: DayUsage) -> tuple[int, int]:
+    """(points before, after the multiplier) of an entry, after what `day` already holds.
+
+    Nothing for an entry wholly past its cap; otherwise `entry_points`: only the day's
+    first entry earns the minimum, so splitting an entry never earns more than logging it
+    once. The campaign multiplier multiplies the entry's points.
+    """
     if credited <= 0:
-        return 0
-    return apply_multiplier(points_for_grams(saved_g, factor_set), multiplier)
+        return 0, 0
+    base = entry_points(saved_g, day.co2e_g, day.base_points, factor_set)
+    return base, apply_multiplier(base, multiplier)
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One entry priced after what its day already holds: what logging it would store."""
+
+    credited: Decimal
+    capped: bool
+    saving: Saving
+    base_points: int
+    points: int
+
+    def added_to(self, day: DayUsage) -> DayUsage:
+        """The day's usage once this entry is credited."""
+        return DayUsage(day.milli + int(self.credited * 1000), day.co2e_g + self.saving.saved_g,
+                        day.base_points + self.base_points)
+
+
+def price_entry(behaviour: Behaviour, quantity: Decimal, region: str, factor_set: FactorSet,
+                day: DayUsage, multiplier: Decimal) -> Priced:
+    """Daily cap, grams and points of an entry of `quantity` after `day` (pure)."""
+    credit = credited_quantity(quantity, day.quantity, behaviour.daily_cap)
+    saving = estimate_saving(behaviour, credit.credited, region, factor_set)
+    base, points = points_for(saving.saved_g, credit.credited, multiplier, factor_set, day)
+    return Priced(credit.credited, credit.capped, saving, base, points)
+
+
+def day_usage(session: Session, user_id: int, activity_type: str, day: date) -> DayUsage:
+    """The usage row as it stands (no lock: logging reads it again under its lock)."""
+    row = session.get(ActivityDailyUsage, (user_id, activity_type, day))
+    if row is None:
+        return DayUsage()
+    return DayUsage(row.used_milli, row.co2e_g, row.base_points)
 
 
 # --- catalogue and estimates -----------------------------------------------------------
@@ -139,7 +198,9 @@ def catalogue_entry(behaviour: Behaviour, region: str, factor_set: FactorSet) ->
         "co2e_saved_per_unit_g": unit.saved_g,
         "per_entry_deduction_g": unit.per_entry_deduction_g,
         "points_per_unit": max(Decimal(0), unit.saved_g) / rule.grams_per_point,
-        "min_points_per_entry": rule.min_points_per_entry,
+        # Only the day's first entry of a behaviour earns the minimum (entry_points).
+        "min_points_per_entry": 0,
+        "first_entry_min_points": rule.min_points_per_entry,
         "max_per_entry": behaviour.max_per_entry, "daily_cap": behaviour.daily_cap,
         "factor_version": factor_set.version, "grid_factor": unit.grid_factor,
         "no_source": behaviour.no_source, "limits_note": behaviour.limits_note,
@@ -158,17 +219,22 @@ def activity_catalogue(session: Session, user: User, registry: FactorRegistry,
 
 def estimate_carbon(session: Session, user: User, activity_type: str, quantity: Decimal,
                     registry: FactorRegistry, now: datetime) -> dict:
-    """What an entry logged now would earn, before any daily cap; nothing is stored."""
+    """What an entry logged now would earn for this person: after what they already
+    logged today (daily cap, first entry of the day) and any campaign; nothing is stored."""
     place = place_of(session, user)
-    factor_set = factor_set_on(registry, place.today(now)) or registry.sets[0]
+    today = place.today(now)
+    factor_set = factor_set_on(registry, today) or registry.sets[0]
     behaviour = behaviour_of(factor_set, activity_type)
     check_quantity(quantity, behaviour)
-    saving = estimate_saving(behaviour, quantity, place.region, factor_set)
+    day = day_usage(session, user.id, behaviour.key, today) if place.org_id else DayUsage()
     multiplier, campaign_id = campaign_multiplier_for(session, user, behaviour.key, now)
+    priced = price_entry(behaviour, quantity, place.region, factor_set, day, multiplier)
+    saving = priced.saving
     return {
-        "type": behaviour.key, "quantity": quantity, "co2e_saved_g": saving.saved_g,
-        "points": points_for(saving.saved_g, quantity, multiplier, factor_set),
-        "multiplier": multiplier, "campaign_id": campaign_id,
+        "type": behaviour.key, "quantity": quantity, "credited_quantity": priced.credited,
+        "capped": priced.capped, "first_of_day": day.base_points == 0,
+        "co2e_saved_g": saving.saved_g, "points": priced.points, "multiplier": multiplier,
+        "campaign_id": campaign_id,
         "factor_version": factor_set.version, "region": place.region,
         "breakdown": {
             "baseline_g": saving.baseline_g, "actual_g": saving.project_g,

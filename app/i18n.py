@@ -59,6 +59,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event_full": ("活动签到人数已满", "The event is full"),
     "already_checked_in": ("你已签到过", "You have already checked in"),
     "campaign_started": ("活动已开始，规则不能修改", "The campaign has started; its rules are fixed"),
+    "campaign_end_not_extendable": ("活动已开始，只能提前结束，不能延长", "The campaign has started: it can only end earlier, not later"),
+    "campaign_starts_in_past": ("活动最多从一小时前开始", "A campaign may start at most an hour in the past"),
+    "campaign_too_long": ("活动时间过长（最长 92 天）", "The campaign is too long (92 days at most)"),
+    "campaign_event_points_exceeded": ("本活动的开放日积分合计已达上限", "The campaign's events would give more points than its ceiling"),
+    "own_event_checkin": ("不能在自己创建的开放日签到", "You cannot check in at an event you created"),
+    "event_not_approved": ("该开放日积分较高，须经管理员批准后才能签到", "This event awaits an admin's approval before check-ins"),
+    "event_already_approved": ("该开放日已批准或无需批准", "The event is already approved, or needs no approval"),
+    "redemption_locked": ("取货码错误次数过多，该兑换已锁定，须由管理员核实后越权核销", "Too many wrong pickup codes: the redemption is locked until an admin fulfils it by override"),
+    "redemption_not_locked": ("只有被锁定的兑换才能越权核销，请输入取货码", "Only a locked redemption can be fulfilled by override; enter the pickup code"),
 }
 
 
