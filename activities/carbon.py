@@ -139,22 +139,21 @@ def points_for_grams(saved_g: int, factor_set: FactorSet) -> int:
     return max(rule.min_points_per_entry, saved_g // rule.grams_per_point)
 
 
-def entry_points(saved_g: int, day_grams: int, day_points: int, factor_set: FactorSet) -> int:
-    """Points (before any multiplier) of an accepted entry of a behaviour, given what that
-    behaviour has already credited to the person on the same local day.
+def entry_points(saved_g: int, day_as_one_g: int, day_points: int, factor_set: FactorSet) -> int:
+    """Points (before any multiplier) of an accepted entry of a behaviour.
 
-    The first entry of the day (nothing earned yet) earns at least the minimum; a later
-    one earns at most its own grams' points. Either way the day's points never pass
-    `points_for_grams` of the day's grams taken as one entry, so splitting an entry
-    never earns more than logging it once.
+    `day_points`: what the behaviour's earlier entries of the person's local day earned;
+    `day_as_one_g`: the grams of the day's quantity with this entry, as ONE entry. The first
+    entry of the day (nothing earned yet) earns at least the minimum, a later one at most
+    its own grams' points, and the day never earns more than its quantity logged once: so
+    splitting an entry (into parts each rounded on its own) never earns more.
     """
-    for value in (day_grams, day_points):
+    for value in (day_as_one_g, day_points):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"day totals must be non-negative ints, got {value!r}")
     own = (points_for_grams(saved_g, factor_set) if day_points == 0
            else saved_g // factor_set.points.grams_per_point)
-    as_one_entry = points_for_grams(day_grams + saved_g, factor_set)
-    return max(0, min(own, as_one_entry - day_points))
+    return max(0, min(own, points_for_grams(day_as_one_g, factor_set) - day_points))
 
 
 def apply_multiplier(points: int, multiplier: Decimal) -> int:

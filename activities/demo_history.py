@@ -134,7 +134,7 @@ def _write(session: Session, rows: _Rows) -> int:
                    str(activity_id), reason, r["created_at"])
         for r, activity_id, reason in zip(rows.activities, ids, reasons, strict=True)
         if r["points"]])
-    usage = [{"user_id": u, "type": t, "day": d, "used_milli": m.milli, "co2e_g": m.co2e_g,
+    usage = [{"user_id": u, "type": t, "day": d, "used_milli": m.milli,
               "base_points": m.base_points} for (u, t, d), m in rows.usage.items()]
     if usage:
         session.execute(insert(ActivityDailyUsage.__table__), usage)

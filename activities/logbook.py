@@ -303,7 +303,7 @@ def lock_person(session: Session, user_id: int) -> None:
                         .with_for_update(key_share=True))
 
 
-_USAGE_TOTALS = ("used_milli", "co2e_g", "base_points")
+_USAGE_TOTALS = ("used_milli", "base_points")
 
 
 def _claim_usage(session: Session, user_id: int, activity_type: str, day) -> DayUsage:
@@ -312,19 +312,18 @@ def _claim_usage(session: Session, user_id: int, activity_type: str, day) -> Day
     statement = additive_upsert(session, ActivityDailyUsage, keys=("user_id", "type", "day"),
                                 touches=_USAGE_TOTALS, returning=_USAGE_TOTALS)
     row = session.execute(statement, params(user_id=user_id, type=activity_type, day=day,
-                                            used_milli=0, co2e_g=0, base_points=0)).one()
+                                            used_milli=0, base_points=0)).one()
     return DayUsage(*(int(value) for value in row))
 
 
 def _add_usage(session: Session, activity: Activity, sign: int) -> None:
-    """Add (sign 1) or take back (-1) an entry's quantity, grams and points on its day."""
+    """Add (sign 1) or take back (-1) an entry's quantity and points on its day."""
     usage = ActivityDailyUsage
     session.execute(
         update(usage)
         .where(usage.user_id == activity.user_id, usage.type == activity.type,
                usage.day == activity.local_date)
         .values(used_milli=usage.used_milli + sign * int(activity.credited_quantity * MILLI),
-                co2e_g=usage.co2e_g + sign * activity.co2e_saved_g,
                 base_points=usage.base_points + sign * activity.base_points)
         .execution_options(synchronize_session=False))
 

@@ -83,7 +83,7 @@ class Activity(db.Model):
 
 
 class ActivityDailyUsage(db.Model):
-    """Quantity, grams and points of one behaviour credited to one person on one local day.
+    """Quantity and points of one behaviour credited to one person on one local day.
 
     The row is upserted and locked before an entry is credited, so concurrent
     entries queue on it: together they never credit more than the daily cap, and
@@ -92,7 +92,6 @@ class ActivityDailyUsage(db.Model):
 
     __tablename__ = "activity_daily_usage"
     __table_args__ = (CheckConstraint("used_milli >= 0", name="used_non_negative"),
-                      CheckConstraint("co2e_g >= 0", name="co2e_non_negative"),
                       CheckConstraint("base_points >= 0", name="base_points_non_negative"))
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
@@ -101,7 +100,6 @@ class ActivityDailyUsage(db.Model):
     # Thousandths of a unit, an integer: SQLite keeps NUMERIC as a float, and a running
     # sum of floats must never drift across the cap or below zero.
     used_milli: Mapped[int] = mapped_column(Integer, default=0)
-    co2e_g: Mapped[int] = mapped_column(BigInteger, default=0)
     # Points before campaign multipliers (what `entry_points` compares with the day's grams).
     base_points: Mapped[int] = mapped_column(Integer, default=0)
 

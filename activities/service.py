@@ -122,7 +122,6 @@ class DayUsage:
     """What one behaviour has credited to one person on one local day so far."""
 
     milli: int = 0  # quantity, in thousandths of a unit (the daily cap counts it)
-    co2e_g: int = 0
     base_points: int = 0  # points before campaign multipliers
 
     @property
@@ -130,18 +129,6 @@ class DayUsage:
         return Decimal(self.milli) / 1000
 
 
-def points_for(saved_g: int, credited: Decimal, multiplier: Decimal, factor_set: FactorSet,
-               day: DayUsage) -> tuple[int, int]:
-    """(points before, after the multiplier) of an entry, after what `day` already holds.
-
-    Nothing for an entry wholly past its cap; otherwise `entry_points`: only the day's
-    first entry earns the minimum, so splitting an entry never earns more than logging it
-    once. The campaign multiplier multiplies the entry's points.
-    """
-    if credited <= 0:
-        return 0, 0
-    base = entry_points(saved_g, day.co2e_g, day.base_points, factor_set)
-    return base, apply_multiplier(base, multiplier)
 
 
 @dataclass(frozen=True)
@@ -156,17 +143,27 @@ class Priced:
 
     def added_to(self, day: DayUsage) -> DayUsage:
         """The day's usage once this entry is credited."""
-        return DayUsage(day.milli + int(self.credited * 1000), day.co2e_g + self.saving.saved_g,
+        return DayUsage(day.milli + int(self.credited * 1000),
                         day.base_points + self.base_points)
 
 
 def price_entry(behaviour: Behaviour, quantity: Decimal, region: str, factor_set: FactorSet,
                 day: DayUsage, multiplier: Decimal) -> Priced:
-    """Daily cap, grams and points of an entry of `quantity` after `day` (pure)."""
+    """Daily cap, grams and points of an entry of `quantity` after `day` (pure).
+
+    Nothing for an entry wholly past its cap; otherwise `entry_points` against the day's
+    quantity taken as one entry: only the day's first entry earns the minimum, and
+    splitting an entry never earns more than logging it once. The campaign multiplier
+    multiplies the entry's points.
+    """
     credit = credited_quantity(quantity, day.quantity, behaviour.daily_cap)
     saving = estimate_saving(behaviour, credit.credited, region, factor_set)
-    base, points = points_for(saving.saved_g, credit.credited, multiplier, factor_set, day)
-    return Priced(credit.credited, credit.capped, saving, base, points)
+    if credit.credited <= 0:
+        return Priced(credit.credited, credit.capped, saving, 0, 0)
+    as_one = estimate_saving(behaviour, day.quantity + credit.credited, region, factor_set)
+    base = entry_points(saving.saved_g, as_one.saved_g, day.base_points, factor_set)
+    return Priced(credit.credited, credit.capped, saving, base,
+                  apply_multiplier(base, multiplier))
 
 
 def day_usage(session: Session, user_id: int, activity_type: str, day: date) -> DayUsage:
@@ -174,7 +171,7 @@ def day_usage(session: Session, user_id: int, activity_type: str, day: date) -> 
     row = session.get(ActivityDailyUsage, (user_id, activity_type, day))
     if row is None:
         return DayUsage()
-    return DayUsage(row.used_milli, row.co2e_g, row.base_points)
+    return DayUsage(row.used_milli, row.base_points)
 
 
 # --- catalogue and estimates -----------------------------------------------------------

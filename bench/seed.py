@@ -203,10 +203,9 @@ def _steps(size: SeedSize, version: str) -> list[tuple[str, str]]:
             FROM activities WHERE status = 'accepted'
             GROUP BY user_id, org_id, team_id, local_date"""),
         ("daily usage", """
-            INSERT INTO activity_daily_usage (user_id, type, day, used_milli, co2e_g,
-                base_points)
+            INSERT INTO activity_daily_usage (user_id, type, day, used_milli, base_points)
             SELECT user_id, type, local_date, (sum(credited_quantity) * 1000)::int,
-                   sum(co2e_saved_g), sum(base_points)
+                   sum(base_points)
             FROM activities WHERE status = 'accepted' GROUP BY user_id, type, local_date"""),
         ("hot reward", """
             WITH r AS (

@@ -5,7 +5,7 @@ Revises: 0008
 Create Date: 2026-12-04 17:00:00
 
 Activities keep their points before the campaign multiplier (`base_points`); the usage
-row of a (person, behaviour, day) adds the grams and those points, so only the day's
+row of a (person, behaviour, day) adds those points up, so only the day's
 first entry earns the minimum. Organisations get the points above which an open day
 needs an admin's approval; events record that approval; redemptions count wrong
 pickup codes.
@@ -27,18 +27,14 @@ def upgrade():
                                    server_default='0'))
         batch.create_check_constraint(op.f('ck_activities_base_points_non_negative'), 'base_points >= 0')
     with op.batch_alter_table('activity_daily_usage') as batch:
-        batch.add_column(sa.Column('co2e_g', sa.BigInteger(), nullable=False,
-                                   server_default='0'))
         batch.add_column(sa.Column('base_points', sa.Integer(), nullable=False,
                                    server_default='0'))
-        batch.create_check_constraint(op.f('ck_activity_daily_usage_co2e_non_negative'), 'co2e_g >= 0')
         batch.create_check_constraint(op.f('ck_activity_daily_usage_base_points_non_negative'), 'base_points >= 0')
     # Existing entries: their points stand for their base points (a multiplier only ever
     # raised them, so the days' totals err on the side of earning less afterwards).
     op.execute("UPDATE activities SET base_points = points")
     op.execute(
         "UPDATE activity_daily_usage SET "
-        "co2e_g = (SELECT coalesce(sum(a.co2e_saved_g), 0) FROM activities a " + _same_day() + "), "
         "base_points = (SELECT coalesce(sum(a.base_points), 0) FROM activities a "
         + _same_day() + ")")
     with op.batch_alter_table('organisations') as batch:
@@ -81,9 +77,7 @@ def downgrade():
         batch.drop_column('event_approval_points')
     with op.batch_alter_table('activity_daily_usage') as batch:
         batch.drop_constraint(op.f('ck_activity_daily_usage_base_points_non_negative'), type_='check')
-        batch.drop_constraint(op.f('ck_activity_daily_usage_co2e_non_negative'), type_='check')
         batch.drop_column('base_points')
-        batch.drop_column('co2e_g')
     with op.batch_alter_table('activities') as batch:
         batch.drop_constraint(op.f('ck_activities_base_points_non_negative'), type_='check')
         batch.drop_column('base_points')
