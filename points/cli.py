@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
+import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import now_utc
+from app.extensions import db
 from app.models import Organisation
+from points.expiry import expire_points
 from points.models import Reward, RewardStockMovement
+
+points_cli = AppGroup("points", help="积分 (points)")
 
 # (name, description, cost_points, stock, per_user_limit). At 1 point per 10 g saved
 # (FACTORS.md) a cycling commuter earns a few hundred points a week.
@@ -45,8 +52,22 @@ def seed_rewards(session: Session, echo: Callable[[str], None]) -> None:
     session.flush()
 
 
+@points_cli.command("expire")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Run as of this organisation-local day (YYYY-MM-DD) instead of today.")
+def expire(as_of: datetime | None) -> None:
+    """Expire points past their organisation's expiry_months, oldest first (idempotent)."""
+    run = expire_points(db.session, now_utc(), as_of.date() if as_of else None,
+                        commit=db.session.commit)
+    db.session.commit()
+    click.echo(f"过期积分 (points expired): {run.points}，涉及 {run.people} 人 (people)，"
+               f"{run.organisations} 个单位 (organisations)")
+
+
 def register_commands(app: Flask) -> None:
     """Add this domain's commands and its demo seeder (run by `flask seed-demo`)."""
+    if "points" not in app.cli.commands:
+        app.cli.add_command(points_cli)
     seeders = app.extensions.setdefault("demo_seeders", [])
     if seed_rewards not in seeders:
         seeders.append(seed_rewards)

@@ -189,3 +189,38 @@ class DisclosureOut(Schema):
     regions = fields.List(fields.Nested(PublicRegionOut))
     organisations = fields.List(fields.Nested(PublicOrgOut))
     method = fields.Nested(MethodOut)
+
+
+# --- points report -----------------------------------------------------------------------
+
+class Yuan(fields.Float):
+    """A Decimal amount of yuan out as a JSON number (computed in Decimal, never float)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+class PointsMonthOut(Schema):
+    period = fields.String(metadata={"description": "YYYY-MM"})
+    issued = fields.Integer()
+    redeemed = fields.Integer()
+    expired = fields.Integer()
+
+
+class PointsReportOut(Schema):
+    org_id = fields.Integer()
+    year = fields.Integer()
+    months = fields.List(fields.Nested(PointsMonthOut))
+    issued = fields.Integer(metadata={"description": "the year's total"})
+    redeemed = fields.Integer(metadata={"description": "the year's total"})
+    expired = fields.Integer(metadata={"description": "the year's total"})
+    outstanding_points = fields.Integer(metadata={"description": "held by members now"})
+    point_value_yuan = Yuan()
+    liability_yuan = Yuan(metadata={"description": "outstanding_points x point_value_yuan"})
+    redeemed_value_yuan = Yuan(metadata={"description": "redeemed this year x point value"})
+    annual_budget_yuan = Yuan(allow_none=True)
+    budget_used_pct = Yuan(allow_none=True, metadata={
+        "description": "redeemed_value_yuan / annual_budget_yuan x 100, 1 place; "
+                       "null without a budget"})
