@@ -94,7 +94,8 @@ def test_the_cli_runs_as_of_a_date_and_is_idempotent(app, session, world, histor
     assert first.exit_code == 0, first.output
     assert "120" in first.output
     second = runner.invoke(args=["points", "expire", "--as-of", "2026-04-05"])
-    assert second.exit_code == 0 and "过期积分 (points expired): 0" in second.output
+    assert second.exit_code == 0
+    assert "过期积分 (points expired): 0" in second.output
     assert sum(_expired(session, history)) == -120
     bad = runner.invoke(args=["points", "expire", "--as-of", "April"])
     assert bad.exit_code != 0
@@ -114,7 +115,8 @@ def test_me_points_shows_what_expires_when(client, make, session, world, clock):
     clock.freeze(at(2026, 4, 2))
     body = client.get("/api/v1/me/points", headers=auth(make, world.staff, clock)).get_json()
     assert body["expiring"] == [{"points": 50, "on": "2026-05-01"}]
-    assert body["items"][0]["kind"] == "expire" and body["items"][0]["delta"] == -70
+    assert body["items"][0]["kind"] == "expire"
+    assert body["items"][0]["delta"] == -70
     assert body["items"][0]["ref"].startswith("expiry:")
 
 

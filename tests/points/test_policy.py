@@ -36,7 +36,8 @@ def test_an_admin_sets_the_policy_and_the_change_is_audited(client, make, world,
     assert response.get_json() == body
     assert client.get(_policy_url(world.org), headers=make.headers(world.admin)).get_json() == body
     audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "points.policy")).one()
-    assert audit.actor_id == world.admin.id and audit.org_id == world.org.id
+    assert audit.actor_id == world.admin.id
+    assert audit.org_id == world.org.id
     assert audit.changes["grams_per_point"] == ["10", "20"]
     assert audit.changes["annual_budget_yuan"] == ["None", "50000.5"]
     # Another organisation keeps its own (default) policy.
@@ -53,7 +54,7 @@ def test_a_partial_change_keeps_the_other_fields_and_null_lifts_a_cap(client, ma
     assert response.get_json() == {**DEFAULTS, "expiry_months": 6}
 
 
-@pytest.mark.parametrize("body, field", [
+@pytest.mark.parametrize(("body", "field"), [
     ({"grams_per_point": 0}, "grams_per_point"),
     ({"grams_per_point": -5}, "grams_per_point"),
     ({"monthly_earn_cap": -1}, "monthly_earn_cap"),
@@ -101,7 +102,8 @@ def test_a_new_rate_applies_to_later_entries_only(client, make, world, session, 
     client.patch(_policy_url(world.org), json={"grams_per_point": 20},
                  headers=auth(make, world.admin, clock))
     after = _log(client, make, clock, world.staff)
-    assert before["grams_per_point"] == 10 and after["grams_per_point"] == 20
+    assert before["grams_per_point"] == 10
+    assert after["grams_per_point"] == 20
     assert before["co2e_saved_kg"] == after["co2e_saved_kg"]
     grams = round(before["co2e_saved_kg"] * 1000)
     assert before["points"] == grams // 10
@@ -109,7 +111,8 @@ def test_a_new_rate_applies_to_later_entries_only(client, make, world, session, 
     # The earlier entry keeps its points and its rate.
     session.expire_all()
     stored = session.get(Activity, before["id"])
-    assert stored.points == before["points"] and stored.grams_per_point == 10
+    assert stored.points == before["points"]
+    assert stored.grams_per_point == 10
 
 
 def test_catalogue_and_estimate_show_the_organisations_rate(client, make, world, clock):
