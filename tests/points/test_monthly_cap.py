@@ -92,6 +92,7 @@ def test_a_back_filled_entry_counts_in_the_month_it_happened(client, make, world
 def test_concurrent_entries_never_earn_past_the_cap(app, client, make, world, clock, session):
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("row locks under real concurrency: PostgreSQL")
+    clock.freeze(MID_MONTH)  # every entry in one month, whatever instant the run starts at
     per_entry = _log(client, make, clock, world.staff, quantity=2)["points"]
     cap = 5 * per_entry + 3
     _set_policy(client, make, clock, world, monthly_earn_cap=cap)
