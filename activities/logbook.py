@@ -280,13 +280,7 @@ def void_activity(session: Session, user: User, activity_id: int, now: datetime)
     if activity.created_at.astimezone(tz).date() != now.astimezone(tz).date():
         raise Conflict("activity_not_voidable")
     lock_person(session, user.id)
-    # Conditional: of two concurrent voids exactly one moves anything back.
-    voided = session.execute(
-        update(Activity).where(Activity.id == activity.id, Activity.status == "accepted")
-        .values(status="voided", voided_at=now)
-        .execution_options(synchronize_session="evaluate")).rowcount
-    if voided != 1:
-        raise Conflict("activity_already_voided")
+    mark_voided(session, activity, now)
     if activity.points:
         try:
             credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
@@ -297,6 +291,16 @@ def void_activity(session: Session, user: User, activity_id: int, now: datetime)
             raise PointsAlreadySpent(details={**exc.details, "points": activity.points}) from exc
     take_back_entry(session, activity)
     return activity
+
+
+def mark_voided(session: Session, activity: Activity, now: datetime) -> None:
+    """Conditional: of two concurrent voids exactly one moves anything back."""
+    voided = session.execute(
+        update(Activity).where(Activity.id == activity.id, Activity.status == "accepted")
+        .values(status="voided", voided_at=now)
+        .execution_options(synchronize_session="evaluate")).rowcount
+    if voided != 1:
+        raise Conflict("activity_already_voided")
 
 
 def take_back_entry(session: Session, activity: Activity) -> None:

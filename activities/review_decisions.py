@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from activities.logbook import lock_person, take_back_entry
+from activities.logbook import lock_person, mark_voided, take_back_entry
 from activities.models import Activity, ActivityReview
 from app.audit import record_audit
 from app.errors import Conflict, NotFound
@@ -84,12 +84,7 @@ def _void_entry(session: Session, review: ActivityReview, activity: Activity, re
     """Void the entry, take back carbon and as many points as the balance holds; answers
     the shortfall."""
     lock_person(session, activity.user_id)
-    voided = session.execute(
-        update(Activity).where(Activity.id == activity.id, Activity.status == "accepted")
-        .values(status="voided", voided_at=now)
-        .execution_options(synchronize_session="evaluate")).rowcount
-    if voided != 1:
-        raise Conflict("activity_already_voided")
+    mark_voided(session, activity, now)
     balance = lock_account(session, activity.user_id)
     taken = min(activity.points, balance)
     # Written even when nothing is left to take: the person reads the reason there.

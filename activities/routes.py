@@ -29,6 +29,7 @@ from app.extensions import db
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
 from app.service import organisation_for
+from points.schemas import error_responses
 
 blp = Blueprint("activities", __name__, url_prefix="/api/v1",
                 description="低碳行为与碳减排 (behaviours and carbon)")
@@ -143,6 +144,7 @@ def org_reviews(query, org_id):
 @blp.route("/reviews/<int:review_id>/decide", methods=["POST"])
 @authenticated("admin")
 @blp.arguments(DecisionIn)
+@blp.doc(**error_responses(s409="review_decided; activity_already_voided (its owner voided it)"))
 @blp.response(200, ReviewOut)
 def decide_review(data, review_id):
     """Admin: accept, or void with a reason (points and carbon reversed); 409 review_decided."""

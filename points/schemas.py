@@ -221,7 +221,7 @@ MAX_GRAMS_PER_POINT = 1_000_000
 MAX_YUAN = Decimal("1000000000")
 
 
-class Yuan(fields.Field):
+class Yuan(fields.Float):
     """Money in yuan: a JSON number in (a string or a boolean is refused), a Decimal inside
     (never a float), at most `places` decimals; out as a JSON number."""
 

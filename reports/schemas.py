@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from app.models import REGIONS
 from app.schemas import Schema
+from points.schemas import Yuan
 
 FORMATS = ("json", "csv")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -193,15 +194,6 @@ class DisclosureOut(Schema):
 
 # --- points report -----------------------------------------------------------------------
 
-class Yuan(fields.Float):
-    """A Decimal amount of yuan out as a JSON number (computed in Decimal, never float)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return int(value) if value == value.to_integral_value() else float(value)
-
-
 class PointsMonthOut(Schema):
     period = fields.String(metadata={"description": "YYYY-MM"})
     issued = fields.Integer()
@@ -217,10 +209,10 @@ class PointsReportOut(Schema):
     redeemed = fields.Integer(metadata={"description": "the year's total"})
     expired = fields.Integer(metadata={"description": "the year's total"})
     outstanding_points = fields.Integer(metadata={"description": "held by members now"})
-    point_value_yuan = Yuan()
-    liability_yuan = Yuan(metadata={"description": "outstanding_points x point_value_yuan"})
-    redeemed_value_yuan = Yuan(metadata={"description": "redeemed this year x point value"})
-    annual_budget_yuan = Yuan(allow_none=True)
-    budget_used_pct = Yuan(allow_none=True, metadata={
+    point_value_yuan = Yuan(4)
+    liability_yuan = Yuan(2, metadata={"description": "outstanding_points x point_value_yuan"})
+    redeemed_value_yuan = Yuan(2, metadata={"description": "redeemed this year x point value"})
+    annual_budget_yuan = Yuan(2, allow_none=True)
+    budget_used_pct = Yuan(1, allow_none=True, metadata={  # a Decimal percent, same wire form
         "description": "redeemed_value_yuan / annual_budget_yuan x 100, 1 place; "
                        "null without a budget"})
