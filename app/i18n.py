@@ -68,6 +68,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event_already_approved": ("该开放日已批准或无需批准", "The event is already approved, or needs no approval"),
     "redemption_locked": ("取货码错误次数过多，该兑换已锁定，须由管理员核实后越权核销", "Too many wrong pickup codes: the redemption is locked until an admin fulfils it by override"),
     "redemption_not_locked": ("只有被锁定的兑换才能越权核销，请输入取货码", "Only a locked redemption can be fulfilled by override; enter the pickup code"),
+    "review_decided": ("该审核已处理，不能再次决定", "The review has already been decided"),
 }
 
 
