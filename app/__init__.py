@@ -94,6 +94,7 @@ def register_domains(app: Flask) -> None:
     from activities.cli import register_commands as register_activity_commands
     from activities.setup import init_activities
     from campaigns.setup import init_campaigns
+    from console.setup import init_console
     from leaderboards.cli import register_commands as register_board_commands
     from leaderboards.hooks import init_leaderboards
     from points.cli import register_commands as register_points_commands
@@ -101,6 +102,7 @@ def register_domains(app: Flask) -> None:
     init_activities(app)
     init_leaderboards(app)
     init_campaigns(app)
+    init_console(app)
     register_board_commands(app)
     # Order matters for `flask seed-demo`: rewards first, then activities earning points.
     register_points_commands(app)

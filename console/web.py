@@ -1,0 +1,167 @@
+"""Request side of the console: the signed-in person, roles, language, forms and pages.
+
+The console reads only its own session cookie: an `Authorization` header opens nothing
+here, and the JSON API never reads the cookie (app/auth.py reads bearer tokens only).
+"""
+
+from __future__ import annotations
+
+import uuid
+from functools import wraps
+from urllib.parse import urlsplit
+
+import marshmallow as ma
+from flask import current_app, g, redirect, render_template, request, session, url_for
+from werkzeug.datastructures import MultiDict
+
+from app.clock import now_utc
+from app.errors import Forbidden, Unprocessable
+from app.extensions import db
+from app.i18n import translate_field_messages
+from app.models import User, role_at_least
+from console.i18n import LANGUAGES, translate
+from console.sessions import user_of_session
+
+SESSION_KEY = "sid"  # in Flask's signed, HttpOnly, SameSite=Lax session cookie
+LANG_COOKIE = "lc_lang"
+
+
+def language() -> str:
+    """`?lang=` first, then the language cookie, else Chinese."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    kept = request.cookies.get(LANG_COOKIE)
+    return kept if kept in LANGUAGES else "zh"
+
+
+def t(key: str, **params) -> str:
+    return translate(key, language(), **params)
+
+
+def signed_in_user() -> User | None:
+    if "console_user" not in g:
+        g.console_user = user_of_session(db.session, session.get(SESSION_KEY), now_utc())
+    return g.console_user
+
+
+def current_user() -> User:
+    return g.console_user
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path inside the console, never another site."""
+    if target and target.startswith("/console") and not urlsplit(target).netloc \
+            and "\\" not in target:
+        return target
+    return url_for("console.home")
+
+
+def page(min_role: str = "staff"):
+    """A console page: a live session (else the sign-in page) and at least `min_role` (403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = signed_in_user()
+            if user is None:
+                return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+            if not role_at_least(user.role, min_role):
+                raise Forbidden()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def render(template: str, status: int = 200, **context):
+    return render_template(template, **context), status
+
+
+def form_data(schema: ma.Schema, fields: MultiDict | dict | None = None, *,
+              blank_is_none: tuple[str, ...] = ()) -> dict:
+    """A submitted form read with the API's own schema; blank fields are left out (or None).
+
+    Invalid values raise the API's 422 with field messages (in the console's language).
+    """
+    fields = request.form if fields is None else fields
+    raw = {}
+    for name in schema.fields:
+        value = fields.get(name)
+        if value is None:
+            continue
+        value = value.strip()
+        if value:
+            raw[name] = value
+        elif name in blank_is_none:
+            raw[name] = None
+    try:
+        return schema.load(raw)
+    except ma.ValidationError as error:
+        raise Unprocessable(details=translate_field_messages(error.messages)) from error
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+NAV = (  # (label key, endpoint, minimum role, needs an organisation)
+    ("nav.dashboard", "console.dashboard_page", "admin", True),
+    ("nav.counter", "console.counter", "admin", True),
+    ("nav.rewards", "console.rewards", "admin", True),
+    ("nav.people", "console.people", "admin", True),
+    ("nav.adjust", "console.adjustments", "admin", True),
+    ("nav.reports", "console.reports", "admin", True),
+    ("nav.audit", "console.audit", "admin", True),
+    ("nav.campaigns", "console.campaigns", "organizer", True),
+    ("nav.region", "console.region", "superadmin", False),
+    ("nav.me", "console.me", "staff", False),
+)
+
+
+def nav_items(user: User | None) -> list[dict]:
+    """The pages this person may open, for the header."""
+    if user is None:
+        return []
+    org_id = (request.view_args or {}).get("org_id") or user.org_id
+    items = []
+    for key, endpoint, min_role, needs_org in NAV:
+        if (not role_at_least(user.role, min_role) or (needs_org and org_id is None)
+                or endpoint not in current_app.view_functions):
+            continue
+        url = url_for(endpoint, org_id=org_id) if needs_org else url_for(endpoint)
+        items.append({"label": t(key), "url": url, "current": request.endpoint == endpoint})
+    return items
+
+
+def page_context() -> dict:
+    user = signed_in_user() if request.endpoint != "console.static" else None
+    return {"user": user, "lang": language(), "t": t, "nav_items": nav_items(user),
+            "fmt": fmt, "local_time": local_time, "kpi_labels": KPI_LABELS}
+
+
+KPI_LABELS = {"co2e_saved_kg": "dash.co2e", "participation_rate": "dash.participation",
+              "points_issued": "dash.points_issued", "points_redeemed": "dash.points_redeemed"}
+
+
+def fmt(figure: str, value) -> str:
+    """A figure as people read it: a rate in percent, a missing value as a dash."""
+    if value is None:
+        return "—"
+    if figure.endswith("_rate") or figure == "goal_progress":
+        return f"{float(value) * 100:.1f}%"
+    return str(value)
+
+
+def local_time(value, timezone: str | None = None) -> str:
+    """An instant in the organisation's time zone (default Beijing), to the minute."""
+    from activities.service import zone
+
+    if value is None:
+        return "—"
+    return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
