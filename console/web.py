@@ -112,7 +112,7 @@ def new_idempotency_key() -> str:
 
 NAV = (  # (label key, endpoint, minimum role, needs an organisation)
     ("nav.dashboard", "console.dashboard_page", "admin", True),
-    ("nav.counter", "console.counter", "admin", True),
+    ("nav.counter", "console.counter_page", "admin", True),
     ("nav.rewards", "console.rewards", "admin", True),
     ("nav.people", "console.people", "admin", True),
     ("nav.adjust", "console.adjustments", "admin", True),

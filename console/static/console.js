@@ -60,6 +60,16 @@
     form.dataset.sent = "1";
   }, true);
 
+  // After an htmx form succeeds, empty it and put the cursor back (the next scan).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.target;
+    if (form.hasAttribute && form.hasAttribute("data-reset-on-success")) {
+      form.reset();
+      var first = form.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) { first.focus(); }
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target); });
 })();
