@@ -127,6 +127,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "rewards.movements": ("库存变动", "Stock movements"),
     "rewards.stock_after": ("变动后库存", "Stock after"),
     "rewards.none": ("还没有奖品。", "No rewards yet."),
+    "rewards.available_from": ("开始兑换时间", "Available from"),
+    "rewards.available_until": ("截止兑换时间", "Available until"),
+    "rewards.image_url": ("图片网址", "Image URL"),
+    "rewards.edit": ("修改奖品", "Edit reward"),
     # people
     "people.title": ("人员、团队与邀请", "People, teams and invites"),
     "people.people": ("人员", "People"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from functools import wraps
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import current_app, g, redirect, render_template, request, session, url_for
@@ -22,6 +23,8 @@ from app.models import User, role_at_least
 from console.i18n import LANGUAGES, translate
 from console.sessions import user_of_session
 
+# Times typed into forms carry no offset; the API schemas read them as Beijing time.
+FORM_ZONE = ZoneInfo("Asia/Shanghai")
 SESSION_KEY = "sid"  # in Flask's signed, HttpOnly, SameSite=Lax session cookie
 LANG_COOKIE = "lc_lang"
 
@@ -79,27 +82,43 @@ def render(template: str, status: int = 200, **context):
     return render_template(template, **context), status
 
 
-def form_data(schema: ma.Schema, fields: MultiDict | dict | None = None, *,
-              blank_is_none: tuple[str, ...] = ()) -> dict:
+def _typed(field: ma.fields.Field, value: str):
+    """Form text as the JSON type the API schema expects (its integers are strict)."""
+    if isinstance(field, ma.fields.Integer):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if isinstance(field, ma.fields.Boolean):
+        return value in ("1", "true", "on", "yes")
+    return value
+
+
+def form_data(schema: ma.Schema, labels: dict[str, str] | None = None, *,
+              fields: MultiDict | dict | None = None,
+              blank_is_none: tuple[str, ...] = (), extra: dict | None = None) -> dict:
     """A submitted form read with the API's own schema; blank fields are left out (or None).
 
-    Invalid values raise the API's 422 with field messages (in the console's language).
+    Invalid values raise the API's 422, each message under the field's label key.
     """
     fields = request.form if fields is None else fields
-    raw = {}
-    for name in schema.fields:
+    raw = dict(extra or {})
+    for name, field in schema.fields.items():
         value = fields.get(name)
-        if value is None:
+        if value is None or name in raw:
             continue
         value = value.strip()
         if value:
-            raw[name] = value
+            raw[name] = _typed(field, value)
         elif name in blank_is_none:
             raw[name] = None
     try:
         return schema.load(raw)
     except ma.ValidationError as error:
-        raise Unprocessable(details=translate_field_messages(error.messages)) from error
+        messages = translate_field_messages(error.messages)
+        labels = labels or {}
+        raise Unprocessable(details={(t(labels[k]) if k in labels else k): v
+                                     for k, v in messages.items()}) from error
 
 
 def client_ip() -> str | None:
@@ -113,7 +132,7 @@ def new_idempotency_key() -> str:
 NAV = (  # (label key, endpoint, minimum role, needs an organisation)
     ("nav.dashboard", "console.dashboard_page", "admin", True),
     ("nav.counter", "console.counter_page", "admin", True),
-    ("nav.rewards", "console.rewards", "admin", True),
+    ("nav.rewards", "console.rewards_page", "admin", True),
     ("nav.people", "console.people", "admin", True),
     ("nav.adjust", "console.adjustments", "admin", True),
     ("nav.reports", "console.reports", "admin", True),
@@ -142,7 +161,8 @@ def nav_items(user: User | None) -> list[dict]:
 def page_context() -> dict:
     user = signed_in_user() if request.endpoint != "console.static" else None
     return {"user": user, "lang": language(), "t": t, "nav_items": nav_items(user),
-            "fmt": fmt, "local_time": local_time, "kpi_labels": KPI_LABELS}
+            "fmt": fmt, "local_time": local_time, "kpi_labels": KPI_LABELS,
+            "tz": FORM_ZONE}
 
 
 KPI_LABELS = {"co2e_saved_kg": "dash.co2e", "participation_rate": "dash.participation",
