@@ -167,6 +167,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "people.invite_sheet_hint": ("扫码或在小程序中输入邀请码加入本单位。",
                                  "Scan or type the invite code in the mini-program to join."),
     "people.filter": ("筛选", "Filter"),
+    "people.on_board": ("显示在排行榜", "Shown on leaderboards"),
+    "people.signin_sheet_hint": ("扫码打开控制台登录页（用户名已填好），用管理员告知的初始密码登录。",
+                                 "Scan to open the console sign-in with the username filled in."),
     "people.next_page": ("下一页", "Next page"),
     # adjustments
     "adjust.title": ("积分调整", "Points adjustment"),
@@ -176,6 +179,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "adjust.done": ("已为 {person} 调整 {delta} 积分，余额 {balance}。",
                     "Adjusted {delta} points for {person}; balance {balance}."),
     "adjust.recent": ("最近调整", "Recent adjustments"),
+    "adjust.unknown_person": ("本单位没有这个用户名", "No one in this organisation has that username"),
     # reports
     "reports.title": ("报表", "Reports"),
     "reports.year_total": ("全年合计", "Year total"),

@@ -56,3 +56,28 @@ def audit_page(session: Session, org_id: int, before_id: int | None,
 def user_by_username(session: Session, org_id: int, username: str) -> User | None:
     return session.scalar(select(User).where(User.org_id == org_id,
                                              User.username == username.strip()))
+
+
+PEOPLE_PAGE = 50
+
+
+def people_page(session: Session, org_id: int, filters: dict, cursor: str | None):
+    """A page of the organisation's people, newest first, `team_id`/`role` filters."""
+    from app.pagination import paginate_newest_first
+
+    stmt = select(User).where(User.org_id == org_id)
+    if filters.get("team_id") is not None:
+        stmt = stmt.where(User.team_id == filters["team_id"])
+    if filters.get("role"):
+        stmt = stmt.where(User.role == filters["role"])
+    return paginate_newest_first(session, stmt, User.id, PEOPLE_PAGE, cursor)
+
+
+def org_invites(session: Session, org_id: int, ids: list[int] | None = None,
+                limit: int = RECENT) -> list:
+    from app.models import Invite
+
+    stmt = select(Invite).where(Invite.org_id == org_id).order_by(Invite.id.desc()).limit(limit)
+    if ids:
+        stmt = stmt.where(Invite.id.in_(ids))
+    return list(session.scalars(stmt))

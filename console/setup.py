@@ -53,7 +53,14 @@ def init_console(app: Flask) -> None:
     user_deactivated.connect(_end_sessions_of_deactivated, weak=False)
 
 
+UPLOAD_MAX_BYTES = 2 * 1024 * 1024  # imports carry a file; the JSON API keeps its 64 KiB
+UPLOAD_ENDPOINTS = ("console.people_import_submit",)
+
+
 def protect_forms() -> None:
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = UPLOAD_MAX_BYTES
+        request.max_form_memory_size = UPLOAD_MAX_BYTES * 2
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
 

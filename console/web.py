@@ -185,3 +185,10 @@ def local_time(value, timezone: str | None = None) -> str:
     if value is None:
         return "—"
     return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def small_int(text: str | None) -> int | None:
+    """A query-string id as a database integer, or None (never an overflow in SQL)."""
+    if text and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None

@@ -1,1 +1,117 @@
-"""Pages."""
+"""Admin pages beside the catalogue: points adjustments, reports with exports, audit log."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, jsonify, redirect, request, url_for
+
+from app.clock import now_utc
+from app.csv_export import csv_response
+from app.errors import Unprocessable
+from app.extensions import db
+from app.service import organisation_for
+from console import queries
+from console.blueprint import bp
+from console.exports import xlsx_response
+from console.web import client_ip, current_user, form_data, page, render, small_int, t
+from points.schemas import AdjustmentIn
+from points.service import adjust_points
+from reports.schemas import OrgReportQuery
+from reports.service import org_report
+from reports.tables import org_report_table
+
+ADJUST_LABELS = {"user_id": "adjust.person", "delta": "adjust.delta", "reason": "adjust.reason"}
+REPORT_SERIES = (("co2e_saved_kg", "dash.co2e", "bar"), ("points_issued", "dash.points_issued",
+                 "line"), ("points_redeemed", "dash.points_redeemed", "line"),
+                 ("active_users", "dash.active_users", "line"))
+
+
+def _org(org_id: int):
+    return organisation_for(db.session, current_user(), org_id, "admin")
+
+
+@bp.route("/orgs/<int:org_id>/adjustments", methods=["GET"])
+@page("admin")
+def adjustments(org_id):
+    """Add or remove a person's points with a required reason; the latest adjustments."""
+    org = _org(org_id)
+    return render("adjustments.html", title=t("adjust.title"), org=org,
+                  username=request.args.get("username", "")[:64],
+                  recent=queries.recent_adjustments(db.session, org.id))
+
+
+@bp.route("/orgs/<int:org_id>/adjustments", methods=["POST"])
+@page("admin")
+def adjustments_create(org_id):
+    """The adjustment, audited, in the person's statement at once."""
+    org = _org(org_id)
+    person = queries.user_by_username(db.session, org.id, request.form.get("username", ""))
+    if person is None:
+        raise Unprocessable(details={t("adjust.person"): [t("adjust.unknown_person")]})
+    data = form_data(AdjustmentIn(), ADJUST_LABELS, extra={"user_id": person.id})
+    entry = adjust_points(db.session, current_user(), org, data, now_utc(), client_ip())
+    db.session.commit()
+    flash(t("adjust.done", person=person.display_name, delta=f"{entry.delta:+d}",
+            balance=entry.balance_after), "ok")
+    return redirect(url_for("console.adjustments", org_id=org.id), 303)
+
+
+def _report(org_id: int):
+    query = form_data(OrgReportQuery(), fields=request.args)
+    report = org_report(db.session, current_user(), org_id, query.get("year"),
+                        current_app.extensions["factor_registry"], now_utc())
+    return report, query["format"]
+
+
+@bp.route("/orgs/<int:org_id>/reports", methods=["GET"])
+@page("admin")
+def reports(org_id):
+    """The year month by month beside the year before; chart; CSV and XLSX downloads."""
+    report, _format = _report(org_id)
+    return render("reports.html", title=t("reports.title"), report=report,
+                  org=_org(org_id),
+                  chart_url=url_for("console.reports_chart", org_id=org_id, year=report["year"]))
+
+
+@bp.route("/orgs/<int:org_id>/reports/chart.json", methods=["GET"])
+@page("admin")
+def reports_chart(org_id):
+    """The year's months and the same months of the year before, as ECharts series."""
+    report, _format = _report(org_id)
+    months = report["months"]
+    series = []
+    for key, label, kind in REPORT_SERIES:
+        series.append({"name": t(label), "type": kind, "yAxisIndex": 0 if kind == "bar" else 1,
+                       "data": [float(m[key]) if key == "co2e_saved_kg" else m[key]
+                                for m in months]})
+    series.append({"name": f"{t(REPORT_SERIES[0][1])} · {report['previous_year']}",
+                   "type": "line", "yAxisIndex": 0,
+                   "data": [float(m["previous"]["co2e_saved_kg"]) for m in months]})
+    return jsonify({"categories": [m["period"] for m in months], "series": series,
+                    "second_axis": t("common.points")})
+
+
+@bp.route("/orgs/<int:org_id>/reports/export", methods=["GET"])
+@page("admin")
+def reports_export(org_id):
+    """`?format=csv` (the API's CSV) or `?format=xlsx` of the same table."""
+    fmt = request.args.get("format", "csv")
+    args = request.args.copy()
+    args["format"] = "csv"
+    query = form_data(OrgReportQuery(), fields=args)
+    report = org_report(db.session, current_user(), org_id, query.get("year"),
+                        current_app.extensions["factor_registry"], now_utc())
+    name = f"org-{org_id}-{report['year']}"
+    if fmt == "xlsx":
+        return xlsx_response(f"{name}.xlsx", *org_report_table(report))
+    return csv_response(f"{name}.csv", *org_report_table(report))
+
+
+@bp.route("/orgs/<int:org_id>/audit", methods=["GET"])
+@page("admin")
+def audit(org_id):
+    """Who changed what, newest first, a page at a time."""
+    org = _org(org_id)
+    rows, next_before = queries.audit_page(db.session, org.id,
+                                           small_int(request.args.get("before")))
+    return render("audit.html", title=t("audit.title"), org=org, rows=rows,
+                  next_before=next_before)

@@ -30,7 +30,8 @@ def login():
     """The sign-in form (a signed-in person goes straight on)."""
     if signed_in_user() is not None:
         return redirect(safe_next(request.args.get("next")))
-    return render("login.html", title=t("login.title"), next=request.args.get("next", ""))
+    return render("login.html", title=t("login.title"), next=request.args.get("next", ""),
+                  username=request.args.get("username", "")[:64])
 
 
 @bp.route("/login", methods=["POST"])
