@@ -81,3 +81,14 @@ def org_invites(session: Session, org_id: int, ids: list[int] | None = None,
     if ids:
         stmt = stmt.where(Invite.id.in_(ids))
     return list(session.scalars(stmt))
+
+
+def campaigns_of_org(session: Session, org, limit: int = RECENT) -> list:
+    """The organisation's publicity weeks and its region's, newest first."""
+    from sqlalchemy import or_
+
+    from campaigns.models import Campaign
+
+    return list(session.scalars(
+        select(Campaign).where(or_(Campaign.org_id == org.id, Campaign.region == org.region))
+        .order_by(Campaign.starts_at.desc(), Campaign.id.desc()).limit(limit)))

@@ -1,1 +1,156 @@
-"""Pages."""
+"""Publicity weeks and open days (organizer): create and edit (rules fixed once started, as
+the API does), live progress with team standings and a projector mode, QR posters."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+
+from app.clock import now_utc
+from app.errors import NotFound, Unprocessable
+from app.extensions import db
+from app.service import organisation_for
+from campaigns import service
+from campaigns.models import CampaignEvent
+from campaigns.schemas import CampaignEventIn, CampaignIn, CampaignPatch
+from console import queries
+from console.blueprint import bp
+from console.qr import qr_data_uri
+from console.web import client_ip, current_user, form_data, page, render, t
+
+LABELS = {"name": "campaigns.name", "description": "campaigns.description",
+          "starts_at": "campaigns.starts_at", "ends_at": "campaigns.ends_at",
+          "multiplier": "campaigns.multiplier",
+          "activity_multipliers": "campaigns.activity_multipliers",
+          "goal_co2e_kg": "campaigns.goal", "points": "campaigns.event_points",
+          "max_checkins": "campaigns.max_checkins"}
+LIVE_REFRESH_S = 10
+
+
+def _org(org_id: int):
+    return organisation_for(db.session, current_user(), org_id, "organizer")
+
+
+def _campaign(org, campaign_id: int):
+    """A campaign of this organisation (or its region); anything else is 404."""
+    campaign = service.visible_campaign(db.session, current_user(), campaign_id)
+    if campaign.org_id != org.id and campaign.region != org.region:
+        raise NotFound()
+    return campaign
+
+
+def _multipliers() -> dict | None:
+    """`type=factor` lines of the textarea as the API's `activity_multipliers` object."""
+    text = request.form.get("activity_multipliers")
+    if text is None:
+        return None
+    result = {}
+    for line in text.replace("，", "\n").replace(",", "\n").splitlines():
+        key, sep, value = (part.strip() for part in line.partition("="))
+        if not (key or value):
+            continue
+        if not (sep and key and value):
+            raise Unprocessable(details={t(LABELS["activity_multipliers"]): [line.strip()]})
+        result[key] = value
+    return result
+
+
+def _rules(schema, **extra):
+    multipliers = _multipliers()
+    if multipliers is not None:
+        extra["activity_multipliers"] = multipliers
+    return form_data(schema, LABELS, blank_is_none=("goal_co2e_kg",), extra=extra)
+
+
+@bp.route("/orgs/<int:org_id>/campaigns", methods=["GET"])
+@page("organizer")
+def campaigns(org_id):
+    """The organisation's publicity weeks, with the form for a new one."""
+    org, now = _org(org_id), now_utc()
+    rows = [service.campaign_view(c, now) for c in queries.campaigns_of_org(db.session, org)]
+    return render("campaigns.html", title=t("campaigns.title"), org=org, campaigns=rows)
+
+
+@bp.route("/orgs/<int:org_id>/campaigns", methods=["POST"])
+@page("organizer")
+def campaigns_create(org_id):
+    """A new publicity week for this organisation."""
+    org = _org(org_id)
+    data = _rules(CampaignIn(), org_id=org.id)
+    campaign = service.create_campaign(db.session, current_user(), data, client_ip())
+    db.session.commit()
+    flash(t("common.saved"), "ok")
+    return redirect(url_for("console.campaign", org_id=org.id, campaign_id=campaign.id), 303)
+
+
+@bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>", methods=["GET"])
+@page("organizer")
+def campaign(org_id, campaign_id):
+    """One publicity week: its rules (locked once started), open days and their posters."""
+    org, now = _org(org_id), now_utc()
+    detail = service.campaign_detail(db.session, current_user(),
+                                     _campaign(org, campaign_id).id, now)
+    return render("campaign.html", title=detail["name"], org=org, c=detail,
+                  started=detail["status"] != "upcoming")
+
+
+@bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>", methods=["POST"])
+@page("organizer")
+def campaign_update(org_id, campaign_id):
+    """Edit: before the start anything; afterwards the description and a later end only."""
+    org, now = _org(org_id), now_utc()
+    campaign = service.writable_campaign(db.session, current_user(),
+                                         _campaign(org, campaign_id).id)
+    service.update_campaign(db.session, current_user(), campaign, _rules(CampaignPatch()), now,
+                            client_ip())
+    db.session.commit()
+    flash(t("common.saved"), "ok")
+    return redirect(url_for("console.campaign", org_id=org.id, campaign_id=campaign.id), 303)
+
+
+@bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>/events", methods=["POST"])
+@page("organizer")
+def events_create(org_id, campaign_id):
+    """A new open day inside the campaign, with its check-in code."""
+    org = _org(org_id)
+    campaign = service.writable_campaign(db.session, current_user(),
+                                         _campaign(org, campaign_id).id)
+    event = service.create_event(db.session, current_user(), campaign,
+                                 form_data(CampaignEventIn(), LABELS), client_ip())
+    db.session.commit()
+    return redirect(url_for("console.event_poster", org_id=org.id, campaign_id=campaign.id,
+                            event_id=event.id), 303)
+
+
+def _live(org_id: int, campaign_id: int) -> dict:
+    org, now = _org(org_id), now_utc()
+    detail = service.campaign_detail(db.session, current_user(),
+                                     _campaign(org, campaign_id).id, now)
+    return {"org": org, "c": detail, "now": now, "refresh_s": LIVE_REFRESH_S}
+
+
+@bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>/live", methods=["GET"])
+@page("organizer")
+def campaign_live(org_id, campaign_id):
+    """Progress and team standings that refresh themselves; 投屏模式 fills the screen."""
+    context = _live(org_id, campaign_id)
+    if request.headers.get("HX-Request"):
+        return render("_live.html", **context)
+    return render("live.html", title=context["c"]["name"], **context)
+
+
+@bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>/events/<int:event_id>/poster",
+          methods=["GET"])
+@page("organizer")
+def event_poster(org_id, campaign_id, event_id):
+    """A printable poster: the QR code opens the staff check-in; the live count below."""
+    org = _org(org_id)
+    campaign = service.writable_campaign(db.session, current_user(),
+                                         _campaign(org, campaign_id).id)
+    event = db.session.get(CampaignEvent, event_id)
+    if event is None or event.campaign_id != campaign.id:
+        raise NotFound()
+    if request.headers.get("HX-Request"):
+        return render("_checkin_count.html", event=event)
+    link = url_for("console.me_checkin", code=event.checkin_code, _external=True)
+    return render("poster.html", title=event.name, org=org, campaign=campaign, event=event,
+                  qr=qr_data_uri(link), link=link)

@@ -1,1 +1,76 @@
-"""Pages."""
+"""The regional coordinator (superadmin): comparison of institutions, disclosure preview;
+and `/disclosure`, the public page (no sign-in)."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request, url_for
+
+from app.clock import now_utc
+from app.extensions import db
+from app.models import REGIONS
+from app.ratelimit import check_rate
+from app.redis_store import get_gateway
+from console.blueprint import bp, public_bp
+from console.region import disclosure_preview, region_chart
+from console.web import client_ip, form_data, page, render, t
+from reports.routes import DISCLOSURE_REQUESTS_PER_WINDOW, DISCLOSURE_WINDOW_S
+from reports.schemas import DisclosureQuery, RegionReportQuery
+from reports.service import public_disclosure, region_report
+
+CHART_LABELS = {"per_capita_co2e_kg": "region.per_capita",
+                "participation_rate": "dash.participation"}
+
+
+def _registry():
+    return current_app.extensions["factor_registry"]
+
+
+def _query(schema) -> dict:
+    return form_data(schema, fields=request.args)
+
+
+@bp.route("/region", methods=["GET"])
+@page("superadmin")
+def region():
+    """Institutions side by side: totals, per capita, participation, sector peer ranks."""
+    query = _query(RegionReportQuery())
+    report = region_report(db.session, query.get("region"), query.get("year"), now_utc())
+    return render("region.html", title=t("region.title"), report=report, regions=REGIONS,
+                  chart_url=url_for("console.region_chart_json", region=query.get("region"),
+                                    year=report["year"]))
+
+
+@bp.route("/region/chart.json", methods=["GET"])
+@page("superadmin")
+def region_chart_json():
+    """Per-capita carbon (bars) and participation in percent (line) of each institution."""
+    query = _query(RegionReportQuery())
+    chart = region_chart(region_report(db.session, query.get("region"), query.get("year"),
+                                       now_utc()))
+    for series in chart["series"]:
+        series["name"] = t(CHART_LABELS[series.pop("key")])
+    chart["second_axis"] = "%"
+    return jsonify(chart)
+
+
+@bp.route("/region/disclosure", methods=["GET"])
+@page("superadmin")
+def disclosure_preview_page():
+    """What `/disclosure` will show, beside the actual figures: what is withheld and why."""
+    query = _query(DisclosureQuery())
+    preview = disclosure_preview(db.session, query.get("region"), query.get("year"),
+                                 _registry(), now_utc())
+    return render("disclosure_preview.html", title=t("region.disclosure_preview"),
+                  preview=preview, regions=REGIONS, region=query.get("region"))
+
+
+@public_bp.route("/disclosure", methods=["GET"])
+def disclosure():
+    """The public page: aggregates only, groups of fewer than 10 people withheld."""
+    check_rate(get_gateway(current_app), f"disclosure:{client_ip()}",
+               DISCLOSURE_REQUESTS_PER_WINDOW, DISCLOSURE_WINDOW_S)
+    query = _query(DisclosureQuery())
+    report = public_disclosure(db.session, query.get("region"), query.get("year"),
+                               _registry(), now_utc())
+    return render("disclosure.html", title=t("disclosure.title"), report=report,
+                  regions=REGIONS, region=query.get("region"))
