@@ -30,11 +30,12 @@ def init_console(app: Flask) -> None:
     from console.blueprint import bp, public_bp
     from console.web import page_context
 
-    app.config.setdefault("SESSION_COOKIE_NAME", "lc_console")
+    app.config["SESSION_COOKIE_NAME"] = "lc_console"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config.setdefault("SESSION_COOKIE_SECURE",
-                          os.environ.get("CONSOLE_COOKIE_SECURE", "").lower() in ("1", "true"))
+    # Behind HTTPS set CONSOLE_COOKIE_SECURE=1 (make run serves plain http on 127.0.0.1).
+    app.config["SESSION_COOKIE_SECURE"] = (
+        os.environ.get("CONSOLE_COOKIE_SECURE", "").lower() in ("1", "true", "yes"))
     app.config.setdefault("CONSOLE_SESSION_TTL", timedelta(
         seconds=int(os.environ.get("CONSOLE_SESSION_TTL", str(12 * 3600)))))
     # Only console forms are checked (in `protect_forms`): the JSON API takes bearer tokens.
