@@ -125,8 +125,11 @@ def _live(org_id: int, campaign_id: int) -> dict:
     org, now = _org(org_id), now_utc()
     detail = service.campaign_detail(db.session, current_user(),
                                      _campaign(org, campaign_id).id, now)
-    return {"org": org, "c": detail, "now": now,
-            "refresh_s": current_app.config.get("CONSOLE_LIVE_REFRESH_S", LIVE_REFRESH_S)}
+    return {"org": org, "c": detail, "now": now, "refresh_s": _refresh_s()}
+
+
+def _refresh_s() -> int:
+    return current_app.config.get("CONSOLE_LIVE_REFRESH_S", LIVE_REFRESH_S)
 
 
 @bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>/live", methods=["GET"])
@@ -154,4 +157,4 @@ def event_poster(org_id, campaign_id, event_id):
         return render("_checkin_count.html", event=event)
     link = url_for("console.me_checkin", code=event.checkin_code, _external=True)
     return render("poster.html", title=event.name, org=org, campaign=campaign, event=event,
-                  qr=qr_data_uri(link), link=link)
+                  qr=qr_data_uri(link), link=link, refresh_s=_refresh_s())
