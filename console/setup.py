@@ -28,7 +28,6 @@ def init_console(app: Flask) -> None:
     import console.models  # noqa: F401 - registers the table
     from console import routes  # noqa: F401 - attaches the pages to the blueprints
     from console.blueprint import bp, public_bp
-    from console.web import page_context
 
     app.config["SESSION_COOKIE_NAME"] = "lc_console"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -42,16 +41,22 @@ def init_console(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
     csrf.init_app(app)
-    for blueprint in (bp, public_bp):
+    app.register_blueprint(bp)
+    app.register_blueprint(public_bp)
+    user_deactivated.connect(_end_sessions_of_deactivated, weak=False)
+
+
+def attach_hooks(blueprints) -> None:
+    """Once per blueprint (at import): CSRF, headers, page context, error pages."""
+    from console.web import page_context
+
+    for blueprint in blueprints:
         blueprint.before_request(protect_forms)
         blueprint.after_request(page_headers)
         blueprint.context_processor(page_context)
         blueprint.register_error_handler(CSRFError, csrf_refused)
         blueprint.register_error_handler(ApiError, error_page)
         blueprint.register_error_handler(Exception, unexpected_error_page)
-    app.register_blueprint(bp)
-    app.register_blueprint(public_bp)
-    user_deactivated.connect(_end_sessions_of_deactivated, weak=False)
 
 
 UPLOAD_MAX_BYTES = 2 * 1024 * 1024  # imports carry a file; the JSON API keeps its 64 KiB

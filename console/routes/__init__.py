@@ -1,5 +1,7 @@
-"""Console pages by area; importing this package attaches them to the blueprints."""
+"""Console pages by area; importing this package attaches them (and the hooks) to the
+blueprints, once per process."""
 
+from console.blueprint import bp, public_bp
 from console.routes import (  # noqa: F401
     admin,
     auth,
@@ -11,3 +13,6 @@ from console.routes import (  # noqa: F401
     region,
     rewards,
 )
+from console.setup import attach_hooks
+
+attach_hooks((bp, public_bp))
