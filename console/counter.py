@@ -31,7 +31,8 @@ class CounterResult:
 
 
 def normalise_code(code: str) -> str:
-    return "".join(code.split()).upper()[:CODE_MAX]
+    """What a scanner or a person typed, as the code is stored (letters and digits)."""
+    return "".join(ch for ch in code if ch.isascii() and ch.isalnum()).upper()[:CODE_MAX]
 
 
 def hand_over(session: Session, actor: User, org: Organisation, code: str, now: datetime,
@@ -80,7 +81,19 @@ def day_sheet(session: Session, org: Organisation, now: datetime) -> dict:
         .outerjoin(Redemption, Redemption.reward_id == Reward.id)
         .where(Reward.org_id == org.id)
         .group_by(Reward.id, Reward.name, Reward.stock).order_by(Reward.id)).all()
-    return {"day": start.date(),
+    return {"day": start.date(), "pending": pending_claims(session, org),
             "handed": [{"redemption": r, "person": name} for r, name in handed],
             "rewards": [{"id": i, "name": n, "stock": s, "handed_today": h, "pending": p}
                         for i, n, s, h, p in per_reward]}
+
+
+PENDING_SHOWN = 50
+
+
+def pending_claims(session: Session, org: Organisation) -> list[dict]:
+    """The oldest claims still waiting to be collected, with whose they are."""
+    rows = session.execute(
+        select(Redemption, User.display_name).join(User, User.id == Redemption.user_id)
+        .where(Redemption.org_id == org.id, Redemption.status == "pending")
+        .order_by(Redemption.id).limit(PENDING_SHOWN)).all()
+    return [{"redemption": r, "person": name} for r, name in rows]

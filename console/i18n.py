@@ -185,6 +185,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "reports.year_total": ("全年合计", "Year total"),
     "reports.previous": ("上年", "Year before"),
     "reports.activities": ("记录数", "Entries"),
+    # institution record
+    "org.title": ("单位信息", "Institution"),
+    "org.name": ("单位名称", "Name"),
+    "org.floor_area": ("建筑面积（平方米）", "Floor area (m²)"),
+    "org.timezone": ("时区", "Time zone"),
+    "org.new": ("新增单位", "New institution"),
+    "org.new_hint": ("保存后在人员页为该单位添加第一位管理员。", "After saving, add its first admin on its people page."),
+    "nav.settings": ("单位信息", "Institution"),
+    "counter.cancel": ("取消兑换（退还积分）", "Cancel (refund the points)"),
+    "counter.pending_list": ("待领取的兑换", "Claims waiting to be collected"),
+    "campaigns.report_csv": ("活动报告 CSV", "Campaign report (CSV)"),
     # audit
     "audit.title": ("审计日志", "Audit log"),
     "audit.action": ("操作", "Action"),

@@ -115,9 +115,14 @@ def error_page(error: ApiError):
 def unexpected_error_page(error: Exception):
     from werkzeug.exceptions import HTTPException
 
+    from app.errors import is_unstorable_value
     from app.extensions import db
-    from console.web import render, t
+    from console.web import language, render, t
 
+    if is_unstorable_value(error):  # a value no column can hold: the input, not a fault
+        db.session.rollback()
+        return render("error.html", 422, title=t("error.title"),
+                      message=message_for("validation_error", None, language()), details={})
     if isinstance(error, HTTPException):
         status = error.code or 500
         return render("error.html", status, title=t("error.title"),

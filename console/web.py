@@ -137,6 +137,7 @@ NAV = (  # (label key, endpoint, minimum role, needs an organisation)
     ("nav.adjust", "console.adjustments", "admin", True),
     ("nav.reports", "console.reports", "admin", True),
     ("nav.audit", "console.audit", "admin", True),
+    ("nav.settings", "console.org_settings", "admin", True),
     ("nav.campaigns", "console.campaigns", "organizer", True),
     ("nav.region", "console.region", "superadmin", False),
     ("nav.me", "console.me", "staff", False),

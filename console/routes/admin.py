@@ -8,7 +8,9 @@ from app.clock import now_utc
 from app.csv_export import csv_response
 from app.errors import Unprocessable
 from app.extensions import db
-from app.service import organisation_for
+from app.models import REGIONS, SECTORS
+from app.schemas import OrganisationIn, OrganisationPatch
+from app.service import create_organisation, organisation_for, update_organisation
 from console import queries
 from console.blueprint import bp
 from console.exports import xlsx_response
@@ -115,3 +117,39 @@ def audit(org_id):
                                            small_int(request.args.get("before")))
     return render("audit.html", title=t("audit.title"), org=org, rows=rows,
                   next_before=next_before)
+
+
+ORG_LABELS = {"name": "org.name", "region": "region.region", "sector": "region.sector",
+              "headcount": "region.headcount", "floor_area_m2": "org.floor_area",
+              "timezone": "org.timezone"}
+
+
+@bp.route("/orgs/<int:org_id>/settings", methods=["GET"])
+@page("admin")
+def org_settings(org_id):
+    """The institution's record: name, region, sector, headcount, floor area, time zone."""
+    return render("org_settings.html", title=t("org.title"), org=_org(org_id),
+                  regions=REGIONS, sectors=SECTORS)
+
+
+@bp.route("/orgs/<int:org_id>/settings", methods=["POST"])
+@page("admin")
+def org_settings_update(org_id):
+    """Change the record (audited); per-capita figures use the new headcount from now."""
+    org = _org(org_id)
+    update_organisation(db.session, current_user(), org, form_data(OrganisationPatch(),
+                                                                   ORG_LABELS), client_ip())
+    db.session.commit()
+    flash(t("common.saved"), "ok")
+    return redirect(url_for("console.org_settings", org_id=org.id), 303)
+
+
+@bp.route("/orgs", methods=["POST"])
+@page("superadmin")
+def org_create():
+    """Coordinator: register an institution, then add its first admin on its people page."""
+    org = create_organisation(db.session, current_user(), form_data(OrganisationIn(),
+                                                                    ORG_LABELS), client_ip())
+    db.session.commit()
+    flash(t("common.saved"), "ok")
+    return redirect(url_for("console.people", org_id=org.id), 303)

@@ -6,11 +6,14 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 
 from app.clock import now_utc
+from app.csv_export import csv_response
 from app.errors import NotFound, Unprocessable
 from app.extensions import db
 from app.service import organisation_for
 from campaigns import service
 from campaigns.models import CampaignEvent
+from campaigns.report import campaign_report
+from campaigns.report_csv import COLUMNS, report_rows
 from campaigns.schemas import CampaignEventIn, CampaignIn, CampaignPatch
 from console import queries
 from console.blueprint import bp
@@ -158,3 +161,13 @@ def event_poster(org_id, campaign_id, event_id):
     link = url_for("console.me_checkin", code=event.checkin_code, _external=True)
     return render("poster.html", title=event.name, org=org, campaign=campaign, event=event,
                   qr=qr_data_uri(link), link=link, refresh_s=_refresh_s())
+
+
+@bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>/report.csv", methods=["GET"])
+@page("organizer")
+def campaign_report_csv(org_id, campaign_id):
+    """The campaign report as the API's CSV (teams, behaviours, points, the previous week)."""
+    org = _org(org_id)
+    report = campaign_report(db.session, current_user(), _campaign(org, campaign_id).id,
+                             current_app.extensions["factor_registry"], now_utc())
+    return csv_response(f"campaign-{campaign_id}-report.csv", COLUMNS, report_rows(report))

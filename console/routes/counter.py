@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import flash, redirect, request, url_for
 
 from app.clock import now_utc
+from app.errors import NotFound
 from app.extensions import db
 from app.service import organisation_for
 from console import counter
 from console.blueprint import bp
 from console.web import client_ip, current_user, page, render, t
+from points import redemptions
 
 
 def _page(org, result=None, status=200):
@@ -39,3 +41,17 @@ def counter_hand_over(org_id):
     db.session.commit()
     return _page(org, result, 200 if result.outcome == "handed_over" else 409
                  if result.outcome != "unknown" else 404)
+
+
+@bp.route("/orgs/<int:org_id>/counter/<int:redemption_id>/cancel", methods=["POST"])
+@page("admin")
+def counter_cancel(org_id, redemption_id):
+    """Cancel a claim that will not be collected: points and stock come back once."""
+    org = organisation_for(db.session, current_user(), org_id, "admin")
+    claim = redemptions.redemption_in_scope(db.session, current_user(), redemption_id)
+    if claim.org_id != org.id:
+        raise NotFound()
+    redemptions.cancel_redemption(db.session, current_user(), claim.id, now_utc(), client_ip())
+    db.session.commit()
+    flash(t("common.saved"), "ok")
+    return redirect(url_for("console.counter_page", org_id=org.id) + "#pending", 303)

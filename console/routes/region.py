@@ -7,7 +7,7 @@ from flask import current_app, jsonify, request, url_for
 
 from app.clock import now_utc
 from app.extensions import db
-from app.models import REGIONS
+from app.models import REGIONS, SECTORS
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
 from console.blueprint import bp, public_bp
@@ -36,6 +36,7 @@ def region():
     query = _query(RegionReportQuery())
     report = region_report(db.session, query.get("region"), query.get("year"), now_utc())
     return render("region.html", title=t("region.title"), report=report, regions=REGIONS,
+                  sectors=SECTORS,
                   chart_url=url_for("console.region_chart_json", region=query.get("region"),
                                     year=report["year"]))
 

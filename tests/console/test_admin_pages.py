@@ -255,3 +255,39 @@ def test_deactivating_from_the_person_page(sign_in, people, client, make):
                       headers=make.headers(people.admin)).get_json()
     assert user["is_active"] is False
 
+
+
+def test_counter_cancels_a_claim_and_refunds_it(sign_in, people, session, client, make):
+    reward = add_reward(session, people.org, cost=30, name="保温杯")
+    give_points(session, people.staff, 100)
+    claim = redeem(client, make, people.staff, reward.id, "k1").get_json()["redemption"]
+    admin = sign_in(people.admin)
+    page = admin.get(f"/console/orgs/{people.org.id}/counter").text
+    assert "待领取的兑换" in page
+    assert claim["pickup_code"] not in page  # the person shows the code; the list never does
+    url = f"/console/orgs/{people.org.id}/counter/{claim['id']}/cancel"
+    assert admin.post(url).status_code == 303
+    assert admin.post(url).status_code == 409
+    statement = client.get("/api/v1/me/points", headers=make.headers(people.staff)).get_json()
+    assert statement["balance"] == 100
+
+
+def test_settings_change_the_institution_the_api_shows(sign_in, people, client, make):
+    admin = sign_in(people.admin)
+    response = admin.post(f"/console/orgs/{people.org.id}/settings", {
+        "name": "北京市测试局", "region": "beijing", "sector": "government",
+        "headcount": "80", "floor_area_m2": "5000", "timezone": "Asia/Shanghai"})
+    assert response.status_code == 303
+    org = client.get(f"/api/v1/orgs/{people.org.id}", headers=make.headers(people.admin))
+    assert org.get_json()["headcount"] == 80
+
+
+def test_coordinator_registers_an_institution_and_an_admin_cannot(sign_in, people, client,
+                                                                  make):
+    form = {"name": "河北某医院", "region": "hebei", "sector": "hospital", "headcount": "40"}
+    assert sign_in(people.admin).post("/console/orgs", form).status_code == 403
+    response = sign_in(people.coordinator).post("/console/orgs", form)
+    assert response.status_code == 303
+    names = [o["name"] for o in client.get("/api/v1/orgs", headers=make.headers(
+        people.coordinator)).get_json()["items"]]
+    assert "河北某医院" in names

@@ -190,3 +190,11 @@ def test_odd_addresses_never_answer_500(sign_in, people, url):
 def test_odd_forms_never_answer_500(sign_in, people, url, form):
     admin = sign_in(people.admin)
     assert admin.post(url.format(org=people.org.id), form).status_code < 500
+
+
+def test_campaign_report_downloads_as_csv(sign_in, people, clock):
+    organizer = sign_in(people.organizer)
+    location = _campaign(organizer, people.org, clock, -timedelta(hours=1)).headers["Location"]
+    report = organizer.get(location + "/report.csv")
+    assert report.status_code == 200
+    assert report.mimetype == "text/csv"
