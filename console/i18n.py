@@ -286,6 +286,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "me.not_enrolled": ("你还没有加入单位，请先在小程序中使用邀请码加入。",
                         "You have not joined an organisation yet; use an invite code first."),
     "me.stock": ("剩余 {n}", "{n} left"),
+    "me.void": ("撤销", "Void"),
+    "me.profile": ("个人信息", "My profile"),
     "energy.title": ("能耗台账", "Energy ledger"),
     "energy.placeholder": ("能耗台账页面即将上线。", "The energy ledger page is coming."),
 }

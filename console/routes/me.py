@@ -12,6 +12,8 @@ from app.errors import NotFound
 from app.extensions import db
 from app.i18n import message_for
 from app.idempotency import run_idempotent
+from app.schemas import ProfilePatch
+from app.service import teams_with_member_counts, update_profile
 from campaigns.checkins import check_in
 from campaigns.schemas import CheckinIn
 from console.blueprint import bp
@@ -22,7 +24,13 @@ from points.schemas import MAX_IDEMPOTENCY_KEY, RedeemOut
 from points.service import points_statement
 
 LABELS = {"type": "me.behaviour", "quantity": "me.quantity", "code": "me.checkin_code"}
+PROFILE_LABELS = {"display_name": "people.display_name", "team_id": "common.team"}
 RECENT = 10
+
+
+def place_today(user, now):
+    """The person's organisation-local date (entries of that day can be voided)."""
+    return service.place_of(db.session, user).today(now)
 
 
 def _registry():
@@ -49,7 +57,8 @@ def me():
                 for r in redemptions.list_my_redemptions(db.session, user, None, RECENT,
                                                          None).items],
         client_id=new_idempotency_key(), idempotency_key=new_idempotency_key(),
-        checkin_code=request.args.get("code", "")[:32])
+        checkin_code=request.args.get("code", "")[:32], today=place_today(user, now),
+        teams=teams_with_member_counts(db.session, user.organisation))
 
 
 @bp.route("/me/estimate", methods=["POST"])
@@ -126,3 +135,25 @@ def me_checkin_submit():
     db.session.commit()
     flash(t("me.checked_in", points=result["points"]), "ok")
     return redirect(url_for("console.me"), 303)
+
+
+@bp.route("/me/activities/<int:activity_id>/void", methods=["POST"])
+@page("staff")
+def me_void(activity_id):
+    """撤销 an entry on the day it was logged: its points and carbon move back."""
+    logbook.void_activity(db.session, current_user(), activity_id, now_utc())
+    db.session.commit()
+    flash(t("common.saved"), "ok")
+    return redirect(url_for("console.me") + "#history", 303)
+
+
+@bp.route("/me/profile", methods=["POST"])
+@page("staff")
+def me_profile():
+    """One's own name, team and whether one appears on leaderboards."""
+    changes = form_data(ProfilePatch(), PROFILE_LABELS, blank_is_none=("team_id",),
+                        extra={"show_on_leaderboard": "show_on_leaderboard" in request.form})
+    update_profile(db.session, current_user(), changes)
+    db.session.commit()
+    flash(t("common.saved"), "ok")
+    return redirect(url_for("console.me") + "#profile", 303)

@@ -198,3 +198,19 @@ def test_campaign_report_downloads_as_csv(sign_in, people, clock):
     report = organizer.get(location + "/report.csv")
     assert report.status_code == 200
     assert report.mimetype == "text/csv"
+
+
+def test_staff_void_todays_entry_and_edit_their_profile(sign_in, people, client, make):
+    staff = sign_in(people.staff)
+    staff.post("/console/me/activities", {"type": "walk", "quantity": "2", "client_id": "v1"})
+    activity = client.get("/api/v1/me/activities",
+                          headers=make.headers(people.staff)).get_json()["items"][0]
+    assert "撤销" in staff.get("/console/me").text
+    assert staff.post(f"/console/me/activities/{activity['id']}/void").status_code == 303
+    assert staff.post(f"/console/me/activities/{activity['id']}/void").status_code == 409
+    assert staff.post("/console/me/profile", {"display_name": "新名字", "team_id": ""}
+                      ).status_code == 303
+    me = client.get("/api/v1/me", headers=make.headers(people.staff)).get_json()
+    assert me["display_name"] == "新名字"
+    assert me["team_id"] is None
+    assert me["show_on_leaderboard"] is False
