@@ -194,9 +194,11 @@ def test_organizer_journey(tabs, people, client, make, clock, shoot):
     page.wait_for_selector("[data-checkins]:text-is('1')")
 
     page.goto(f"/console/orgs/{people.org.id}/campaigns/{campaign_id}/live")
+    assert page.locator("table.standings td", has_text="办公室").count() == 0
     assert client.post("/api/v1/activities", json={"type": "walk", "quantity": 3},
                        headers=make.headers(people.staff)).status_code == 201
-    page.wait_for_selector("[data-live=participants]:text-is('1')")  # no reload: it polls
+    # No reload: the page polls, and the team appears in the standings.
+    page.wait_for_selector("table.standings td:text-is('办公室')")
     page.get_by_role("button", name="投屏模式").click()
     assert "projector" in page.get_attribute("body", "class")
     shoot(page, "organizer-live-projector")
