@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
-from flask import current_app, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import MultiDict
 
 from app.clock import now_utc
@@ -193,3 +193,9 @@ def small_int(text: str | None) -> int | None:
     if text and text.isdigit() and len(text) <= 9:
         return int(text)
     return None
+
+
+def saved(url: str):
+    """After a form's change is committed: say so and show the page again (303)."""
+    flash(t("common.saved"), "ok")
+    return redirect(url, 303)

@@ -14,7 +14,7 @@ from app.service import create_organisation, organisation_for, update_organisati
 from console import queries
 from console.blueprint import bp
 from console.exports import xlsx_response
-from console.web import client_ip, current_user, form_data, page, render, small_int, t
+from console.web import client_ip, current_user, form_data, page, render, saved, small_int, t
 from points.schemas import AdjustmentIn
 from points.service import adjust_points
 from reports.schemas import OrgReportQuery
@@ -140,8 +140,7 @@ def org_settings_update(org_id):
     update_organisation(db.session, current_user(), org, form_data(OrganisationPatch(),
                                                                    ORG_LABELS), client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.org_settings", org_id=org.id), 303)
+    return saved(url_for("console.org_settings", org_id=org.id))
 
 
 @bp.route("/orgs", methods=["POST"])
@@ -151,5 +150,4 @@ def org_create():
     org = create_organisation(db.session, current_user(), form_data(OrganisationIn(),
                                                                     ORG_LABELS), client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.people", org_id=org.id), 303)
+    return saved(url_for("console.people", org_id=org.id))

@@ -3,7 +3,7 @@ the API does), live progress with team standings and a projector mode, QR poster
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 
 from app.clock import now_utc
 from app.csv_export import csv_response
@@ -18,7 +18,7 @@ from campaigns.schemas import CampaignEventIn, CampaignIn, CampaignPatch
 from console import queries
 from console.blueprint import bp
 from console.qr import qr_data_uri
-from console.web import client_ip, current_user, form_data, page, render, t
+from console.web import client_ip, current_user, form_data, page, render, saved, t
 
 LABELS = {"name": "campaigns.name", "description": "campaigns.description",
           "starts_at": "campaigns.starts_at", "ends_at": "campaigns.ends_at",
@@ -81,8 +81,7 @@ def campaigns_create(org_id):
     data = _rules(CampaignIn(), org_id=org.id)
     campaign = service.create_campaign(db.session, current_user(), data, client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.campaign", org_id=org.id, campaign_id=campaign.id), 303)
+    return saved(url_for("console.campaign", org_id=org.id, campaign_id=campaign.id))
 
 
 @bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>", methods=["GET"])
@@ -106,8 +105,7 @@ def campaign_update(org_id, campaign_id):
     service.update_campaign(db.session, current_user(), campaign, _rules(CampaignPatch()), now,
                             client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.campaign", org_id=org.id, campaign_id=campaign.id), 303)
+    return saved(url_for("console.campaign", org_id=org.id, campaign_id=campaign.id))
 
 
 @bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>/events", methods=["POST"])

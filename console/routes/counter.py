@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import request, url_for
 
 from app.clock import now_utc
 from app.errors import NotFound
@@ -10,7 +10,7 @@ from app.extensions import db
 from app.service import organisation_for
 from console import counter
 from console.blueprint import bp
-from console.web import client_ip, current_user, page, render, t
+from console.web import client_ip, current_user, page, render, saved, t
 from points import redemptions
 
 
@@ -53,5 +53,4 @@ def counter_cancel(org_id, redemption_id):
         raise NotFound()
     redemptions.cancel_redemption(db.session, current_user(), claim.id, now_utc(), client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.counter_page", org_id=org.id) + "#pending", 303)
+    return saved(url_for("console.counter_page", org_id=org.id) + "#pending")

@@ -18,7 +18,16 @@ from campaigns.checkins import check_in
 from campaigns.schemas import CheckinIn
 from console.blueprint import bp
 from console.qr import qr_data_uri
-from console.web import current_user, form_data, language, new_idempotency_key, page, render, t
+from console.web import (
+    current_user,
+    form_data,
+    language,
+    new_idempotency_key,
+    page,
+    render,
+    saved,
+    t,
+)
 from points import redemptions, rewards
 from points.schemas import MAX_IDEMPOTENCY_KEY, RedeemOut
 from points.service import points_statement
@@ -115,8 +124,7 @@ def me_cancel(redemption_id):
         raise NotFound()
     redemptions.cancel_redemption(db.session, current_user(), redemption.id, now_utc(), None)
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.me") + "#redemptions", 303)
+    return saved(url_for("console.me") + "#redemptions")
 
 
 @bp.route("/me/checkin", methods=["GET"])
@@ -143,8 +151,7 @@ def me_void(activity_id):
     """撤销 an entry on the day it was logged: its points and carbon move back."""
     logbook.void_activity(db.session, current_user(), activity_id, now_utc())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.me") + "#history", 303)
+    return saved(url_for("console.me") + "#history")
 
 
 @bp.route("/me/profile", methods=["POST"])
@@ -155,5 +162,4 @@ def me_profile():
                         extra={"show_on_leaderboard": "show_on_leaderboard" in request.form})
     update_profile(db.session, current_user(), changes)
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.me") + "#profile", 303)
+    return saved(url_for("console.me") + "#profile")

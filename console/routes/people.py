@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 
 from app.clock import now_utc
 from app.errors import Unprocessable
@@ -24,7 +24,7 @@ from app.service import (
 from console import people_import, queries
 from console.blueprint import bp
 from console.qr import qr_data_uri
-from console.web import client_ip, current_user, form_data, page, render, small_int, t
+from console.web import client_ip, current_user, form_data, page, render, saved, small_int, t
 
 LABELS = {"username": "people.username", "display_name": "people.display_name",
           "team_id": "common.team", "role": "common.role", "employee_no": "people.employee_no",
@@ -69,8 +69,7 @@ def people_create(org_id):
     data = form_data(UserIn(), LABELS, blank_is_none=("team_id", "employee_no"))
     create_user(db.session, current_user(), org, data, client_ip(), _hash_method())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.people", org_id=org.id), 303)
+    return saved(url_for("console.people", org_id=org.id))
 
 
 @bp.route("/orgs/<int:org_id>/people/<int:user_id>", methods=["GET"])
@@ -94,8 +93,7 @@ def person_update(org_id, user_id):
                                "is_active": "is_active" in request.form})
     update_user(db.session, current_user(), org, target, changes, client_ip(), _hash_method())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.person", org_id=org.id, user_id=target.id), 303)
+    return saved(url_for("console.person", org_id=org.id, user_id=target.id))
 
 
 @bp.route("/orgs/<int:org_id>/teams", methods=["POST"])
@@ -106,8 +104,7 @@ def teams_create(org_id):
     create_team(db.session, current_user(), org, form_data(TeamIn(), LABELS)["name"],
                 client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.people", org_id=org.id) + "#teams", 303)
+    return saved(url_for("console.people", org_id=org.id) + "#teams")
 
 
 @bp.route("/orgs/<int:org_id>/invites", methods=["POST"])

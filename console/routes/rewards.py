@@ -3,7 +3,7 @@ movements with their reasons, archiving. Every write is the points domain's own 
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import url_for
 
 from app.clock import now_utc
 from app.errors import NotFound
@@ -11,7 +11,7 @@ from app.extensions import db
 from app.service import organisation_for
 from console import queries
 from console.blueprint import bp
-from console.web import client_ip, current_user, form_data, page, render, t
+from console.web import client_ip, current_user, form_data, page, render, saved, t
 from points import rewards
 from points.schemas import RewardIn, RewardPatch, StockIn
 
@@ -49,8 +49,7 @@ def rewards_create(org_id):
     data = form_data(RewardIn(), LABELS, blank_is_none=("per_user_limit",))
     reward = rewards.create_reward(db.session, current_user(), org, data, now_utc(), client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.reward_page", org_id=org.id, reward_id=reward.id), 303)
+    return saved(url_for("console.reward_page", org_id=org.id, reward_id=reward.id))
 
 
 @bp.route("/orgs/<int:org_id>/rewards/<int:reward_id>", methods=["GET"])
@@ -71,8 +70,7 @@ def reward_update(org_id, reward_id):
         "per_user_limit", "available_from", "available_until", "image_url"))
     rewards.update_reward(db.session, current_user(), reward, changes, now_utc(), client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.reward_page", org_id=org.id, reward_id=reward.id), 303)
+    return saved(url_for("console.reward_page", org_id=org.id, reward_id=reward.id))
 
 
 @bp.route("/orgs/<int:org_id>/rewards/<int:reward_id>/stock", methods=["POST"])
@@ -84,8 +82,7 @@ def reward_stock(org_id, reward_id):
     rewards.change_stock(db.session, current_user(), reward, data["delta"], data["reason"],
                          now_utc(), client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.reward_page", org_id=org.id, reward_id=reward.id), 303)
+    return saved(url_for("console.reward_page", org_id=org.id, reward_id=reward.id))
 
 
 @bp.route("/orgs/<int:org_id>/rewards/<int:reward_id>/archive", methods=["POST"])
@@ -95,5 +92,4 @@ def reward_archive(org_id, reward_id):
     org, reward = _org_reward(org_id, reward_id)
     rewards.archive_reward(db.session, current_user(), reward, now_utc(), client_ip())
     db.session.commit()
-    flash(t("common.saved"), "ok")
-    return redirect(url_for("console.rewards_page", org_id=org.id), 303)
+    return saved(url_for("console.rewards_page", org_id=org.id))
