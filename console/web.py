@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from functools import wraps
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
@@ -159,11 +159,18 @@ def nav_items(user: User | None) -> list[dict]:
     return items
 
 
+def language_switch_url() -> str:
+    """This page in the other language, its other query arguments kept."""
+    args = request.args.to_dict()
+    args["lang"] = "zh" if language() == "en" else "en"
+    return f"{request.path}?{urlencode(args)}"
+
+
 def page_context() -> dict:
     user = signed_in_user() if request.endpoint != "console.static" else None
     return {"user": user, "lang": language(), "t": t, "nav_items": nav_items(user),
             "fmt": fmt, "local_time": local_time, "kpi_labels": KPI_LABELS,
-            "tz": FORM_ZONE}
+            "tz": FORM_ZONE, "language_switch_url": language_switch_url()}
 
 
 KPI_LABELS = {"co2e_saved_kg": "dash.co2e", "participation_rate": "dash.participation",
