@@ -37,8 +37,8 @@ def session_cookies(url: str, secret: str, user_ids: list[int]) -> dict[int, str
         for user_id in user_ids:
             key = secrets.token_urlsafe(32)
             conn.execute("INSERT INTO console_sessions (user_id, key_hash, created_at,"
-                         " last_seen_at, expires_at) VALUES (%s, %s, %s, %s, %s)",
-                         (user_id, hashlib.sha256(key.encode()).hexdigest(), now, now,
+                         " expires_at) VALUES (%s, %s, %s, %s)",
+                         (user_id, hashlib.sha256(key.encode()).hexdigest(), now,
                           now + timedelta(hours=6)))
             cookies[user_id] = f"{COOKIE}={signer.dumps({'sid': key})}"
     return cookies

@@ -36,7 +36,7 @@ def start_session(session: Session, username: str, password: str, ttl: timedelta
     user = login_user(session, username, password)
     key = secrets.token_urlsafe(32)
     session.add(ConsoleSession(user_id=user.id, key_hash=_hash(key), created_at=now,
-                               last_seen_at=now, expires_at=now + ttl, ip=ip))
+                               expires_at=now + ttl, ip=ip))
     session.flush()
     return SignedIn(user, key)
 

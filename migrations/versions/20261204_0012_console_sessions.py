@@ -22,7 +22,6 @@ def upgrade():
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('key_hash', sa.String(length=64), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-        sa.Column('last_seen_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('ip', sa.String(length=64), nullable=True),
