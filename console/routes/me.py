@@ -12,8 +12,8 @@ from app.errors import NotFound
 from app.extensions import db
 from app.i18n import message_for
 from app.idempotency import run_idempotent
-from app.schemas import ProfilePatch
-from app.service import teams_with_member_counts, update_profile
+from app.schemas import EnrolIn, ProfilePatch
+from app.service import enrol_user, teams_with_member_counts, update_profile
 from campaigns.checkins import check_in
 from campaigns.schemas import CheckinIn
 from console.blueprint import bp
@@ -33,6 +33,8 @@ from points.schemas import MAX_IDEMPOTENCY_KEY, RedeemOut
 from points.service import points_statement
 
 LABELS = {"type": "me.behaviour", "quantity": "me.quantity", "code": "me.checkin_code"}
+ENROL_LABELS = {"invite_code": "people.code", "display_name": "people.display_name",
+                "employee_no": "people.employee_no"}
 PROFILE_LABELS = {"display_name": "people.display_name", "team_id": "common.team"}
 RECENT = 10
 
@@ -163,3 +165,14 @@ def me_profile():
     update_profile(db.session, current_user(), changes)
     db.session.commit()
     return saved(url_for("console.me") + "#profile")
+
+
+@bp.route("/me/enrol", methods=["POST"])
+@page("staff")
+def me_enrol():
+    """Join an organisation and team with an invite code (as /auth/enrol does)."""
+    data = form_data(EnrolIn(), ENROL_LABELS, blank_is_none=("employee_no",))
+    enrol_user(db.session, current_user(), data["invite_code"], data["display_name"],
+               data["employee_no"], now_utc())
+    db.session.commit()
+    return saved(url_for("console.me"))

@@ -214,3 +214,21 @@ def test_staff_void_todays_entry_and_edit_their_profile(sign_in, people, client,
     assert me["display_name"] == "新名字"
     assert me["team_id"] is None
     assert me["show_on_leaderboard"] is False
+
+
+def test_a_person_without_an_organisation_joins_with_an_invite(sign_in, people, make, client,
+                                                               clock):
+    newcomer = make.user(None, None, username="t_newcomer", password="console-pass-1")
+    invite = client.post(f"/api/v1/orgs/{people.org.id}/invites", json={
+        "team_id": people.team.id, "role": "staff", "max_uses": 1,
+        "expires_at": (clock.now() + timedelta(days=1)).isoformat()},
+        headers=make.headers(people.admin)).get_json()
+    signed_in = sign_in(newcomer)
+    assert "加入单位" in signed_in.get("/console/me").text
+    assert signed_in.post("/console/me/enrol", {"invite_code": "NOPE1234",
+                                                "display_name": "新同事"}).status_code == 422
+    assert signed_in.post("/console/me/enrol", {"invite_code": invite["code"],
+                                                "display_name": "新同事"}).status_code == 303
+    me = client.get("/api/v1/me", headers=make.headers(newcomer)).get_json()
+    assert me["org_id"] == people.org.id
+    assert me["display_name"] == "新同事"
