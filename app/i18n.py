@@ -60,6 +60,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "already_checked_in": ("你已签到过", "You have already checked in"),
     "import_rejected": ("导入被拒绝：有数据不符合要求，未保存任何内容", "The import was refused: some rows are invalid and nothing was saved"),
     "campaign_started": ("活动已开始，规则不能修改", "The campaign has started; its rules are fixed"),
+    "review_decided": ("该审核已处理，不能再次决定", "The review has already been decided"),
 }
 
 
