@@ -92,3 +92,11 @@ def campaigns_of_org(session: Session, org, limit: int = RECENT) -> list:
     return list(session.scalars(
         select(Campaign).where(or_(Campaign.org_id == org.id, Campaign.region == org.region))
         .order_by(Campaign.starts_at.desc(), Campaign.id.desc()).limit(limit)))
+
+
+def display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """id -> display name of a page's people, in one statement."""
+    if not user_ids:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name)
+                                .where(User.id.in_(sorted(user_ids)))).all())

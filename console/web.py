@@ -89,6 +89,11 @@ def _typed(field: ma.fields.Field, value: str):
             return int(value)
         except ValueError:
             return value
+    if isinstance(field, ma.fields.Float):  # money fields take JSON numbers only
+        try:
+            return float(value)
+        except ValueError:
+            return value
     if isinstance(field, ma.fields.Boolean):
         return value in ("1", "true", "on", "yes")
     return value
@@ -136,6 +141,7 @@ NAV = (  # (label key, endpoint, minimum role, needs an organisation)
     ("nav.people", "console.people", "admin", True),
     ("nav.adjust", "console.adjustments", "admin", True),
     ("nav.reports", "console.reports", "admin", True),
+    ("nav.reviews", "console.reviews", "admin", True),
     ("nav.audit", "console.audit", "admin", True),
     ("nav.settings", "console.org_settings", "admin", True),
     ("nav.campaigns", "console.campaigns", "organizer", True),

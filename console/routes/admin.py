@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, flash, jsonify, redirect, request, url_for
 
+from activities.review_decisions import decide_review, list_reviews
+from activities.schemas import DecisionIn
 from app.clock import now_utc
 from app.csv_export import csv_response
 from app.errors import Unprocessable
@@ -15,13 +17,16 @@ from console import queries
 from console.blueprint import bp
 from console.exports import xlsx_response
 from console.web import client_ip, current_user, form_data, page, render, saved, small_int, t
-from points.schemas import AdjustmentIn
+from points.policy import policy_of, update_policy
+from points.schemas import AdjustmentIn, PointsPolicyPatch
 from points.service import adjust_points
+from reports.points_report import points_report, points_report_table
 from reports.schemas import OrgReportQuery
-from reports.service import org_report
+from reports.service import behaviour_names, org_report
 from reports.tables import org_report_table
 
 ADJUST_LABELS = {"user_id": "adjust.person", "delta": "adjust.delta", "reason": "adjust.reason"}
+REVIEWS_SHOWN = 50
 REPORT_SERIES = (("co2e_saved_kg", "dash.co2e", "bar"), ("points_issued", "dash.points_issued",
                  "line"), ("points_redeemed", "dash.points_redeemed", "line"),
                  ("active_users", "dash.active_users", "line"))
@@ -69,7 +74,8 @@ def _report(org_id: int):
 def reports(org_id):
     """The year month by month beside the year before; chart; CSV and XLSX downloads."""
     report, _format = _report(org_id)
-    return render("reports.html", title=t("reports.title"), report=report,
+    points = points_report(db.session, current_user(), org_id, report["year"], now_utc())
+    return render("reports.html", title=t("reports.title"), report=report, points=points,
                   org=_org(org_id),
                   chart_url=url_for("console.reports_chart", org_id=org_id, year=report["year"]))
 
@@ -102,10 +108,14 @@ def reports_export(org_id):
     query = form_data(OrgReportQuery(), fields=args)
     report = org_report(db.session, current_user(), org_id, query.get("year"),
                         current_app.extensions["factor_registry"], now_utc())
-    name = f"org-{org_id}-{report['year']}"
+    name, table = f"org-{org_id}-{report['year']}", org_report_table(report)
+    if request.args.get("kind") == "points":
+        name = f"org-{org_id}-points-{report['year']}"
+        table = points_report_table(points_report(db.session, current_user(), org_id,
+                                                  report["year"], now_utc()))
     if fmt == "xlsx":
-        return xlsx_response(f"{name}.xlsx", *org_report_table(report))
-    return csv_response(f"{name}.csv", *org_report_table(report))
+        return xlsx_response(f"{name}.xlsx", *table)
+    return csv_response(f"{name}.csv", *table)
 
 
 @bp.route("/orgs/<int:org_id>/audit", methods=["GET"])
@@ -128,8 +138,9 @@ ORG_LABELS = {"name": "org.name", "region": "region.region", "sector": "region.s
 @page("admin")
 def org_settings(org_id):
     """The institution's record: name, region, sector, headcount, floor area, time zone."""
-    return render("org_settings.html", title=t("org.title"), org=_org(org_id),
-                  regions=REGIONS, sectors=SECTORS)
+    org = _org(org_id)
+    return render("org_settings.html", title=t("org.title"), org=org, regions=REGIONS,
+                  sectors=SECTORS, policy=policy_of(db.session, org.id))
 
 
 @bp.route("/orgs/<int:org_id>/settings", methods=["POST"])
@@ -151,3 +162,51 @@ def org_create():
                                                                     ORG_LABELS), client_ip())
     db.session.commit()
     return saved(url_for("console.people", org_id=org.id))
+
+
+POLICY_LABELS = {"grams_per_point": "policy.grams_per_point",
+                 "monthly_earn_cap": "policy.monthly_earn_cap",
+                 "expiry_months": "policy.expiry_months",
+                 "point_value_yuan": "policy.point_value_yuan",
+                 "annual_budget_yuan": "policy.annual_budget_yuan"}
+
+
+@bp.route("/orgs/<int:org_id>/settings/points-policy", methods=["POST"])
+@page("admin")
+def points_policy_update(org_id):
+    """What a point is worth and may cost: a new rate or cap applies to later entries."""
+    org = _org(org_id)
+    changes = form_data(PointsPolicyPatch(), POLICY_LABELS, blank_is_none=(
+        "monthly_earn_cap", "expiry_months", "annual_budget_yuan"))
+    update_policy(db.session, current_user(), org, changes, now_utc(), client_ip())
+    db.session.commit()
+    return saved(url_for("console.org_settings", org_id=org.id) + "#policy")
+
+
+REVIEW_STATUSES = ("open", "accepted", "voided")
+
+
+@bp.route("/orgs/<int:org_id>/reviews", methods=["GET"])
+@page("admin")
+def reviews(org_id):
+    """Flagged self-reported entries (open first), each with accept or void and a reason."""
+    org = _org(org_id)
+    status = request.args.get("status", "open")
+    status = status if status in REVIEW_STATUSES else "open"
+    page_ = list_reviews(db.session, org, status, REVIEWS_SHOWN, request.args.get("cursor"))
+    return render("reviews.html", title=t("reviews.title"), org=org, reviews=page_.items,
+                  next_cursor=page_.next_cursor, shown=status, statuses=REVIEW_STATUSES,
+                  names=queries.display_names(db.session, {r.user_id for r in page_.items}),
+                  behaviours=behaviour_names(current_app.extensions["factor_registry"]))
+
+
+@bp.route("/orgs/<int:org_id>/reviews/<int:review_id>", methods=["POST"])
+@page("admin")
+def review_decide(org_id, review_id):
+    """Accept, or void (points and carbon reversed; the person sees the reason)."""
+    org = _org(org_id)
+    data = form_data(DecisionIn(), {"decision": "reviews.decision", "reason": "common.reason"})
+    decide_review(db.session, current_user(), review_id, data["decision"], data["reason"],
+                  now_utc(), client_ip())
+    db.session.commit()
+    return saved(url_for("console.reviews", org_id=org.id))

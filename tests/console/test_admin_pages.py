@@ -291,3 +291,46 @@ def test_coordinator_registers_an_institution_and_an_admin_cannot(sign_in, peopl
     names = [o["name"] for o in client.get("/api/v1/orgs", headers=make.headers(
         people.coordinator)).get_json()["items"]]
     assert "河北某医院" in names
+
+
+def test_points_policy_form_changes_what_the_api_shows(sign_in, people, client, make):
+    admin = sign_in(people.admin)
+    url = f"/console/orgs/{people.org.id}/settings/points-policy"
+    assert admin.post(url, {"grams_per_point": "0", "point_value_yuan": "0.01"}
+                      ).status_code == 422
+    assert admin.post(url, {"grams_per_point": "30", "monthly_earn_cap": "2000",
+                            "expiry_months": "", "point_value_yuan": "0.05",
+                            "annual_budget_yuan": "5000"}).status_code == 303
+    policy = client.get(f"/api/v1/orgs/{people.org.id}/points-policy",
+                        headers=make.headers(people.admin)).get_json()
+    assert policy["grams_per_point"] == 30
+    assert policy["monthly_earn_cap"] == 2000
+    assert policy["expiry_months"] is None
+
+
+def test_reports_page_shows_the_points_report_and_exports_it(sign_in, people):
+    admin = sign_in(people.admin)
+    page = admin.get(f"/console/orgs/{people.org.id}/reports")
+    assert "积分负债（元）" in page.text
+    export = admin.get(f"/console/orgs/{people.org.id}/reports/export?kind=points&format=csv")
+    assert export.status_code == 200
+    assert "points" in export.headers["Content-Disposition"]
+
+
+def test_reviews_are_decided_once_from_the_console(sign_in, people, client, make):
+    for _ in range(3):
+        client.post("/api/v1/activities", json={"type": "rail_not_flight", "quantity": 400},
+                    headers=make.headers(people.staff))
+    admin = sign_in(people.admin)
+    page = admin.get(f"/console/orgs/{people.org.id}/reviews")
+    assert page.status_code == 200
+    reviews = client.get(f"/api/v1/orgs/{people.org.id}/reviews?status=open",
+                         headers=make.headers(people.admin)).get_json()["items"]
+    assert reviews, "1,200 km of trains in a month is flagged"
+    url = f"/console/orgs/{people.org.id}/reviews/{reviews[0]['id']}"
+    assert admin.post(url, {"decision": "void", "reason": ""}).status_code == 422
+    assert admin.post(url, {"decision": "void", "reason": "行程无法核实"}).status_code == 303
+    assert admin.post(url, {"decision": "accept", "reason": "x"}).status_code == 409
+    decided = client.get(f"/api/v1/orgs/{people.org.id}/reviews?status=voided",
+                         headers=make.headers(people.admin)).get_json()["items"]
+    assert [r["reason"] for r in decided] == ["行程无法核实"]
