@@ -146,6 +146,7 @@ NAV = (  # (label key, endpoint, minimum role, needs an organisation)
     ("nav.settings", "console.org_settings", "admin", True),
     ("nav.campaigns", "console.campaigns", "organizer", True),
     ("nav.region", "console.region", "superadmin", False),
+    ("nav.boards", "console.boards", "staff", False),
     ("nav.me", "console.me", "staff", False),
 )
 

@@ -5,6 +5,7 @@ from console.blueprint import bp, public_bp
 from console.routes import (  # noqa: F401
     admin,
     auth,
+    boards,
     campaigns,
     counter,
     dashboard,

@@ -119,7 +119,8 @@ def test_admin_journey(tabs, people, session, client, make, shoot):
     assert "伪造" not in names
 
     for name, suffix in (("admin-people", "people"), ("admin-adjustments", "adjustments"),
-                         ("admin-audit", "audit")):
+                         ("admin-audit", "audit"), ("admin-reviews", "reviews"),
+                         ("admin-settings", "settings")):
         page.goto(f"/console/orgs/{people.org.id}/{suffix}")
         shoot(page, name)
     page.goto(f"/console/orgs/{people.org.id}/reports")

@@ -232,3 +232,15 @@ def test_a_person_without_an_organisation_joins_with_an_invite(sign_in, people, 
     me = client.get("/api/v1/me", headers=make.headers(newcomer)).get_json()
     assert me["org_id"] == people.org.id
     assert me["display_name"] == "新同事"
+
+
+def test_leaderboard_page_shows_the_api_board(sign_in, people, client, make):
+    client.post("/api/v1/activities", json={"type": "walk", "quantity": 2},
+                headers=make.headers(people.staff))
+    api = client.get("/api/v1/leaderboards/teams?period=week",
+                     headers=make.headers(people.staff)).get_json()
+    page = sign_in(people.staff).get("/console/boards?scope=teams&period=week")
+    assert page.status_code == 200
+    assert api["entries"][0]["name"] in page.text
+    assert "我的名次" in page.text
+    assert sign_in(people.staff).get("/console/boards?metric=nope").status_code == 422
