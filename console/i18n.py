@@ -195,6 +195,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "nav.settings": ("单位信息", "Institution"),
     "counter.cancel": ("取消兑换（退还积分）", "Cancel (refund the points)"),
     "counter.pending_list": ("待领取的兑换", "Claims waiting to be collected"),
+    "counter.history": ("兑换记录", "Redemptions"),
     "campaigns.report_csv": ("活动报告 CSV", "Campaign report (CSV)"),
     # points policy, points report, reviews
     "nav.reviews": ("记录审核", "Reviews"),

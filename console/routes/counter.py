@@ -8,7 +8,7 @@ from app.clock import now_utc
 from app.errors import NotFound
 from app.extensions import db
 from app.service import organisation_for
-from console import counter
+from console import counter, queries
 from console.blueprint import bp
 from console.web import client_ip, current_user, page, render, saved, t
 from points import redemptions
@@ -54,3 +54,25 @@ def counter_cancel(org_id, redemption_id):
     redemptions.cancel_redemption(db.session, current_user(), claim.id, now_utc(), client_ip())
     db.session.commit()
     return saved(url_for("console.counter_page", org_id=org.id) + "#pending")
+
+
+REDEMPTION_STATUSES = ("pending", "fulfilled", "cancelled")
+HISTORY_PAGE = 50
+
+
+@bp.route("/orgs/<int:org_id>/redemptions", methods=["GET"])
+@page("admin")
+def redemption_history(org_id):
+    """Every claim, newest first, by status and person (as GET /orgs/{id}/redemptions)."""
+    org = organisation_for(db.session, current_user(), org_id, "admin")
+    status = request.args.get("status") if request.args.get("status") in REDEMPTION_STATUSES \
+        else None
+    username = request.args.get("username", "").strip()[:64]
+    person = queries.user_by_username(db.session, org.id, username) if username else None
+    listing = redemptions.list_org_redemptions(db.session, org, {
+        "status": status, "user_id": (person.id if person else -1) if username else None,
+        "limit": HISTORY_PAGE, "cursor": request.args.get("cursor") or None})
+    return render("redemptions.html", title=t("counter.history"), org=org,
+                  items=listing.items, next_cursor=listing.next_cursor, shown=status,
+                  username=username, names=queries.display_names(
+                      db.session, {r.user_id for r in listing.items}))

@@ -334,3 +334,15 @@ def test_reviews_are_decided_once_from_the_console(sign_in, people, client, make
     decided = client.get(f"/api/v1/orgs/{people.org.id}/reviews?status=voided",
                          headers=make.headers(people.admin)).get_json()["items"]
     assert [r["reason"] for r in decided] == ["行程无法核实"]
+
+
+def test_redemption_history_by_status_and_person(sign_in, people, session, client, make):
+    reward = add_reward(session, people.org, cost=10, name="笔记本")
+    give_points(session, people.staff, 50)
+    redeem(client, make, people.staff, reward.id, "h1")
+    admin = sign_in(people.admin)
+    url = f"/console/orgs/{people.org.id}/redemptions"
+    assert "笔记本" in admin.get(url + "?status=pending&username=t_staff").text
+    assert "笔记本" not in admin.get(url + "?status=fulfilled").text
+    assert "笔记本" not in admin.get(url + "?username=nobody").text
+    assert admin.get(url + "?cursor=%%%").status_code == 422
