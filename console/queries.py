@@ -100,3 +100,14 @@ def display_names(session: Session, user_ids: set[int]) -> dict[int, str]:
         return {}
     return dict(session.execute(select(User.id, User.display_name)
                                 .where(User.id.in_(sorted(user_ids)))).all())
+
+
+def region_campaigns(session: Session, region: str | None, limit: int = RECENT) -> list:
+    """Region-wide publicity weeks (of one region, or all), newest first."""
+    from campaigns.models import Campaign
+
+    stmt = (select(Campaign).where(Campaign.region.is_not(None))
+            .order_by(Campaign.starts_at.desc(), Campaign.id.desc()).limit(limit))
+    if region:
+        stmt = stmt.where(Campaign.region == region)
+    return list(session.scalars(stmt))

@@ -7,7 +7,7 @@ from flask import current_app, redirect, request, url_for
 
 from app.clock import now_utc
 from app.csv_export import csv_response
-from app.errors import NotFound, Unprocessable
+from app.errors import NotFound
 from app.extensions import db
 from app.service import organisation_for
 from campaigns import service
@@ -17,15 +17,10 @@ from campaigns.report_csv import COLUMNS, report_rows
 from campaigns.schemas import CampaignEventIn, CampaignIn, CampaignPatch
 from console import queries
 from console.blueprint import bp
+from console.campaign_forms import LABELS, campaign_rules
 from console.qr import qr_data_uri
 from console.web import client_ip, current_user, form_data, page, render, saved, t
 
-LABELS = {"name": "campaigns.name", "description": "campaigns.description",
-          "starts_at": "campaigns.starts_at", "ends_at": "campaigns.ends_at",
-          "multiplier": "campaigns.multiplier",
-          "activity_multipliers": "campaigns.activity_multipliers",
-          "goal_co2e_kg": "campaigns.goal", "points": "campaigns.event_points",
-          "max_checkins": "campaigns.max_checkins"}
 LIVE_REFRESH_S = 10  # CONSOLE_LIVE_REFRESH_S overrides (tests poll faster)
 
 
@@ -39,29 +34,6 @@ def _campaign(org, campaign_id: int):
     if campaign.org_id != org.id and campaign.region != org.region:
         raise NotFound()
     return campaign
-
-
-def _multipliers() -> dict | None:
-    """`type=factor` lines of the textarea as the API's `activity_multipliers` object."""
-    text = request.form.get("activity_multipliers")
-    if text is None:
-        return None
-    result = {}
-    for line in text.replace("，", "\n").replace(",", "\n").splitlines():
-        key, sep, value = (part.strip() for part in line.partition("="))
-        if not (key or value):
-            continue
-        if not (sep and key and value):
-            raise Unprocessable(details={t(LABELS["activity_multipliers"]): [line.strip()]})
-        result[key] = value
-    return result
-
-
-def _rules(schema, **extra):
-    multipliers = _multipliers()
-    if multipliers is not None:
-        extra["activity_multipliers"] = multipliers
-    return form_data(schema, LABELS, blank_is_none=("goal_co2e_kg",), extra=extra)
 
 
 @bp.route("/orgs/<int:org_id>/campaigns", methods=["GET"])
@@ -78,7 +50,7 @@ def campaigns(org_id):
 def campaigns_create(org_id):
     """A new publicity week for this organisation."""
     org = _org(org_id)
-    data = _rules(CampaignIn(), org_id=org.id)
+    data = campaign_rules(CampaignIn(), org_id=org.id)
     campaign = service.create_campaign(db.session, current_user(), data, client_ip())
     db.session.commit()
     return saved(url_for("console.campaign", org_id=org.id, campaign_id=campaign.id))
@@ -102,8 +74,8 @@ def campaign_update(org_id, campaign_id):
     org, now = _org(org_id), now_utc()
     campaign = service.writable_campaign(db.session, current_user(),
                                          _campaign(org, campaign_id).id)
-    service.update_campaign(db.session, current_user(), campaign, _rules(CampaignPatch()), now,
-                            client_ip())
+    service.update_campaign(db.session, current_user(), campaign,
+                            campaign_rules(CampaignPatch()), now, client_ip())
     db.session.commit()
     return saved(url_for("console.campaign", org_id=org.id, campaign_id=campaign.id))
 

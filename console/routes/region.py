@@ -6,13 +6,18 @@ from __future__ import annotations
 from flask import current_app, jsonify, request, url_for
 
 from app.clock import now_utc
+from app.errors import Unprocessable
 from app.extensions import db
 from app.models import REGIONS, SECTORS
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
+from campaigns.schemas import CampaignIn
+from campaigns.service import campaign_view, create_campaign
+from console import queries
 from console.blueprint import bp, public_bp
+from console.campaign_forms import campaign_rules
 from console.region import disclosure_preview, region_chart
-from console.web import client_ip, form_data, page, render, t
+from console.web import client_ip, current_user, form_data, page, render, saved, t
 from reports.routes import DISCLOSURE_REQUESTS_PER_WINDOW, DISCLOSURE_WINDOW_S
 from reports.schemas import DisclosureQuery, RegionReportQuery
 from reports.service import public_disclosure, region_report
@@ -35,10 +40,28 @@ def region():
     """Institutions side by side: totals, per capita, participation, sector peer ranks."""
     query = _query(RegionReportQuery())
     report = region_report(db.session, query.get("region"), query.get("year"), now_utc())
+    now = now_utc()
+    campaigns = [campaign_view(c, now) for c in
+                 queries.region_campaigns(db.session, query.get("region"))]
+    first_org = {}
+    for org in report["organisations"]:
+        first_org.setdefault(org["region"], org["id"])
     return render("region.html", title=t("region.title"), report=report, regions=REGIONS,
-                  sectors=SECTORS,
+                  sectors=SECTORS, campaigns=campaigns, first_org=first_org,
                   chart_url=url_for("console.region_chart_json", region=query.get("region"),
                                     year=report["year"]))
+
+
+@bp.route("/region/campaigns", methods=["POST"])
+@page("superadmin")
+def region_campaign_create():
+    """A publicity week for every institution of a region (its rules as an organizer's)."""
+    data = campaign_rules(CampaignIn())
+    if data.get("region") is None:
+        raise Unprocessable(details={t("region.region"): [t("region.pick_one")]})
+    create_campaign(db.session, current_user(), data, client_ip())
+    db.session.commit()
+    return saved(url_for("console.region", region=data["region"]) + "#campaigns")
 
 
 @bp.route("/region/chart.json", methods=["GET"])

@@ -244,3 +244,19 @@ def test_leaderboard_page_shows_the_api_board(sign_in, people, client, make):
     assert api["entries"][0]["name"] in page.text
     assert "我的名次" in page.text
     assert sign_in(people.staff).get("/console/boards?metric=nope").status_code == 422
+
+
+def test_coordinator_runs_a_region_wide_campaign_an_organizer_cannot(sign_in, people, clock,
+                                                                     client, make):
+    now = clock.now()
+    form = {"region": "beijing", "name": "京津冀低碳周",
+            "starts_at": local_input(now + timedelta(days=1)),
+            "ends_at": local_input(now + timedelta(days=8)), "multiplier": "1.5"}
+    assert sign_in(people.organizer).post("/console/region/campaigns", form).status_code == 403
+    coordinator = sign_in(people.coordinator)
+    assert coordinator.post("/console/region/campaigns", {**form, "region": ""}
+                            ).status_code == 422
+    assert coordinator.post("/console/region/campaigns", form).status_code == 303
+    assert "京津冀低碳周" in coordinator.get("/console/region").text
+    seen = client.get("/api/v1/campaigns", headers=make.headers(people.staff)).get_json()
+    assert [(c["name"], c["region"]) for c in seen["items"]] == [("京津冀低碳周", "beijing")]
