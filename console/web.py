@@ -15,6 +15,7 @@ import marshmallow as ma
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.datastructures import MultiDict
 
+from app.auth import client_ip  # noqa: F401 - the pages' one way to read it
 from app.clock import now_utc
 from app.errors import Forbidden, Unprocessable
 from app.extensions import db
@@ -124,10 +125,6 @@ def form_data(schema: ma.Schema, labels: dict[str, str] | None = None, *,
         labels = labels or {}
         raise Unprocessable(details={(t(labels[k]) if k in labels else k): v
                                      for k, v in messages.items()}) from error
-
-
-def client_ip() -> str | None:
-    return request.remote_addr
 
 
 def new_idempotency_key() -> str:
