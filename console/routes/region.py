@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request, url_for
 
 from app.clock import now_utc
+from app.csv_export import csv_response
 from app.errors import Unprocessable
 from app.extensions import db
 from app.models import REGIONS, SECTORS
@@ -16,11 +17,13 @@ from campaigns.service import campaign_view, create_campaign
 from console import queries
 from console.blueprint import bp, public_bp
 from console.campaign_forms import campaign_rules
+from console.exports import xlsx_response
 from console.region import disclosure_preview, region_chart
 from console.web import client_ip, current_user, form_data, page, render, saved, t
 from reports.routes import DISCLOSURE_REQUESTS_PER_WINDOW, DISCLOSURE_WINDOW_S
 from reports.schemas import DisclosureQuery, RegionReportQuery
 from reports.service import public_disclosure, region_report
+from reports.tables import region_report_table
 
 CHART_LABELS = {"per_capita_co2e_kg": "region.per_capita",
                 "participation_rate": "dash.participation"}
@@ -62,6 +65,20 @@ def region_campaign_create():
     create_campaign(db.session, current_user(), data, client_ip())
     db.session.commit()
     return saved(url_for("console.region", region=data["region"]) + "#campaigns")
+
+
+@bp.route("/region/export", methods=["GET"])
+@page("superadmin")
+def region_export():
+    """The comparison as the API's CSV (`?format=csv`) or the same table as XLSX."""
+    fmt = "xlsx" if request.args.get("format") == "xlsx" else "csv"
+    args = request.args.to_dict()
+    args.pop("format", None)
+    query = form_data(RegionReportQuery(), fields=args)
+    report = region_report(db.session, query.get("region"), query.get("year"), now_utc())
+    name = f"region-{query.get('region') or 'all'}-{report['year']}.{fmt}"
+    table = region_report_table(report)
+    return xlsx_response(name, *table) if fmt == "xlsx" else csv_response(name, *table)
 
 
 @bp.route("/region/chart.json", methods=["GET"])

@@ -260,3 +260,13 @@ def test_coordinator_runs_a_region_wide_campaign_an_organizer_cannot(sign_in, pe
     assert "京津冀低碳周" in coordinator.get("/console/region").text
     seen = client.get("/api/v1/campaigns", headers=make.headers(people.staff)).get_json()
     assert [(c["name"], c["region"]) for c in seen["items"]] == [("京津冀低碳周", "beijing")]
+
+
+def test_region_comparison_exports_csv_and_xlsx(sign_in, people):
+    coordinator = sign_in(people.coordinator)
+    csv = coordinator.get("/console/region/export?format=csv&region=beijing")
+    assert csv.mimetype == "text/csv"
+    assert people.org.name in csv.data.decode("utf-8-sig")
+    xlsx = coordinator.get("/console/region/export?format=xlsx")
+    assert xlsx.data[:2] == b"PK"
+    assert coordinator.get("/console/region/export?region=mars").status_code == 422
