@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask
@@ -21,8 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese as UTF-8 text, not \u escapes
     app.url_map.converters["int"] = IdConverter  # before any route is registered
     os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(level=logging.INFO)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin
+    register_observability(app)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
@@ -31,11 +29,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+def register_observability(app: Flask) -> None:
+    """Request ids and JSON logs first (their timer and id serve the metrics too)."""
+    from app.metrics import init_metrics
+    from app.request_log import init_request_log
+
+    init_request_log(app)
+    init_metrics(app)
+
+
 def register_extensions(app: Flask) -> None:
     from app import commit_time
     from app.db import configure_sqlite
     from app.extensions import db, migrate
     from app.redis_store import init_redis
+    from app.replica import init_replica
 
     db.init_app(app)
     with app.app_context():
@@ -43,6 +51,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
                                                      "migrations"))
     init_redis(app)
+    init_replica(app)
     commit_time.install()
 
 
