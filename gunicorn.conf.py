@@ -28,26 +28,16 @@ accesslog = "-" if os.environ.get("ACCESS_LOG") else None
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
 
 # --- metrics, readiness and shutdown (README "Operations") ------------------------------------
-# Prometheus multiprocess mode: each worker writes its figures under this directory and a
-# scrape adds them up; it must be set before any worker imports prometheus_client.
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    import tempfile
-
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lc-metrics-")
-    _OWN_METRICS_DIR = True
-else:
-    _OWN_METRICS_DIR = False
-
 # On TERM: /readyz answers 503 for this many seconds (the balancer's checks see it and stop
 # sending), then gunicorn stops: listeners close and each worker finishes its requests in
 # flight within graceful_timeout. INT and QUIT still stop at once.
 DRAIN_SECONDS = float(os.environ.get("READINESS_DRAIN_SECONDS", "5"))
+_OWN_METRICS_DIR = False
 
 
 def on_starting(server):
     """In the master, before any worker: refuse a bad configuration with one line per setting,
     start with empty metric files, and drain before stopping on TERM."""
-    import glob
     import sys
 
     from app.config import ConfigError, load_config
@@ -57,9 +47,23 @@ def on_starting(server):
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         sys.exit(1)
+    _metrics_directory()
+    _drain_before_term(server)
+
+
+def _metrics_directory():
+    """Prometheus multiprocess mode: each worker writes its figures under this directory and
+    a scrape adds them up. Set here, in the master before any worker imports
+    prometheus_client; a directory given by the operator is emptied of a previous run."""
+    import glob
+    import tempfile
+
+    global _OWN_METRICS_DIR
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lc-metrics-")
+        _OWN_METRICS_DIR = True
     for stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
         os.remove(stale)
-    _drain_before_term(server)
 
 
 def _drain_before_term(server):

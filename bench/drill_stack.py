@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -163,7 +164,7 @@ class Gunicorn:
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the process keeps it
         self.process = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py",
+            [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py",
              "--bind", f"127.0.0.1:{self.port}", "app:create_app()"],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)

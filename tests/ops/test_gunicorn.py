@@ -32,11 +32,14 @@ def get(port: int, path: str) -> tuple[int, bytes]:
 
 def start(tmp_path, **env) -> tuple[subprocess.Popen, int]:
     port = free_port()
+    metrics_dir = tmp_path / "metrics"  # the operator's directory: a killed test leaves nothing
+    metrics_dir.mkdir(exist_ok=True)
     environment = {**os.environ, "APP_ENV": "development",
                    "DATABASE_URL": f"sqlite:///{tmp_path}/g.db", "WEB_CONCURRENCY": "2",
                    "GUNICORN_THREADS": "2", "READINESS_DRAIN_SECONDS": "2",
-                   "LEADERBOARD_RECONCILE_SECONDS": "0", **env}
-    for name in ("REDIS_URL", "PROMETHEUS_MULTIPROC_DIR", "ACCESS_LOG"):
+                   "LEADERBOARD_RECONCILE_SECONDS": "0",
+                   "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), **env}
+    for name in ("REDIS_URL", "ACCESS_LOG"):
         environment.pop(name, None)
     process = subprocess.Popen(
         [GUNICORN, "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "app:create_app()"],
