@@ -95,8 +95,10 @@ def register_errors(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.cli import register_commands
+    from app.partitioning import register_commands as register_partitioning_commands
 
     register_commands(app)
+    register_partitioning_commands(app)
 
 
 def register_domains(app: Flask) -> None:
