@@ -19,6 +19,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["clock"] = clock_from_config(app.config)
     app.json.ensure_ascii = False  # Chinese as UTF-8 text, not \u escapes
     app.url_map.converters["int"] = IdConverter  # before any route is registered
+    if app.config["FORWARDED_FOR_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["FORWARDED_FOR_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     os.makedirs(app.instance_path, exist_ok=True)
     register_observability(app)
     register_extensions(app)

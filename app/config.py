@@ -97,7 +97,8 @@ def _problems(env: dict[str, str], app_env: str, database_url: str) -> list[str]
         problems.append("REDIS_URL must start with redis://, rediss:// or unix://")
     if _flag(env, "REDIS_REQUIRED") and not redis_url:
         problems.append("REDIS_REQUIRED=true but REDIS_URL is not set")
-    for name in ("ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "REPLICA_MAX_LAG_SECONDS"):
+    for name in ("ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "REPLICA_MAX_LAG_SECONDS",
+                 "FORWARDED_FOR_HOPS"):
         try:
             _int_env(env, name, 0)
         except ConfigError as exc:
@@ -133,6 +134,9 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "REDIS_REQUIRED": _flag(env, "REDIS_REQUIRED"),
         # Who may read GET /metrics (comma-separated CIDRs of the operator's network).
         "METRICS_ALLOW": metrics_allow,
+        # Proxies in front that append X-Forwarded-For (1 behind HAProxy): the client's
+        # address, for per-address rate limits, is then taken from that header.
+        "FORWARDED_FOR_HOPS": _int_env(env, "FORWARDED_FOR_HOPS", 0),
         "REDIS_PREFIX": env.get("REDIS_PREFIX", "lc:"),
         "WECHAT_APPID": env.get("WECHAT_APPID", ""),
         "WECHAT_SECRET": env.get("WECHAT_SECRET", ""),

@@ -58,6 +58,13 @@ bp = Blueprint("metrics", __name__)
 UNMATCHED_ROUTE = "<unmatched>"  # 404s: their paths are whatever a client typed
 
 
+def peer_address() -> str | None:
+    """The address that opened the connection, never one a client wrote in a header
+    (X-Forwarded-For, which ProxyFix turns into remote_addr behind a balancer)."""
+    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    return original.get("REMOTE_ADDR") or request.remote_addr
+
+
 def _allowed(address: str | None, networks: list) -> bool:
     try:
         ip = ipaddress.ip_address(address or "")
@@ -69,7 +76,7 @@ def _allowed(address: str | None, networks: list) -> bool:
 @bp.get("/metrics")
 def metrics():
     """Prometheus text format; 403 unless the caller's address is in METRICS_ALLOW."""
-    if not _allowed(request.remote_addr, current_app.config["METRICS_ALLOW"]):
+    if not _allowed(peer_address(), current_app.config["METRICS_ALLOW"]):
         raise Forbidden()
     update_pool_gauge()
     registry = REGISTRY

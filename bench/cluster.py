@@ -105,6 +105,7 @@ frontend web
     http-request deny deny_status 403 if {{ path_beg /metrics }}
     unique-id-format %{{+X}}o%ci%cp%fp%Ts%ms%rt%pid
     http-request set-header X-Request-ID %[unique-id] unless {{ req.hdr(X-Request-ID) -m found }}
+    option forwardfor
     default_backend nodes
 backend nodes
     balance roundrobin
@@ -172,7 +173,7 @@ class Cluster:
         env = {**os.environ, **self.app_env(), "FLASK_APP": "app",
                "WEB_CONCURRENCY": str(WORKERS_PER_NODE),
                "GUNICORN_THREADS": str(THREADS_PER_WORKER),
-               "READINESS_DRAIN_SECONDS": str(DRAIN_S)}
+               "READINESS_DRAIN_SECONDS": str(DRAIN_S), "FORWARDED_FOR_HOPS": "1"}
         for name in ("ACCESS_LOG", "PROMETHEUS_MULTIPROC_DIR"):
             env.pop(name, None)
         for n in range(NODES):

@@ -52,3 +52,15 @@ def captured_log():
     yield CapturedLog(stream)
     root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture
+def behind_balancer(app):
+    """The app as deployed behind one proxy that appends X-Forwarded-For."""
+    from app import create_app
+    from app.extensions import db
+
+    application = create_app({"FORWARDED_FOR_HOPS": 1})
+    yield application
+    with application.app_context():
+        db.engine.dispose()
