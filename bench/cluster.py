@@ -46,6 +46,7 @@ from bench.drill_stack import (
     PrivateRedis,
     _pg_bin,
     free_port,
+    tear_down,
     wait_until,
 )
 from bench.drills import ENTRIES, DrillReport, Person, activity_jobs, make_app, seed_region
@@ -195,19 +196,11 @@ class Cluster:
         return None if row is None else int(row[0])
 
     def close(self) -> None:
-        steps = [lambda: self.balancer and self.balancer.stop(),
-                 *[node.stop for node in self.nodes], self.redis.kill,
-                 lambda: self.replica.running() and self.replica.stop("immediate"),
-                 lambda: self.postgres.running() and self.postgres.stop("immediate")]
-        for step in steps:
-            try:
-                step()
-            except Exception as exc:  # noqa: BLE001 - clean up the rest regardless
-                print(f"cleanup: {exc}")
-        if self.keep:
-            print(f"kept {self.root}")
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
+        tear_down([lambda: self.balancer and self.balancer.stop(),
+                   *[node.stop for node in self.nodes], self.redis.kill,
+                   lambda: self.replica.running() and self.replica.stop("immediate"),
+                   lambda: self.postgres.running() and self.postgres.stop("immediate")],
+                  self.root, self.keep)
 
 
 # --- seeding beyond the drills' region ---------------------------------------------------------

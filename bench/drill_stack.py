@@ -234,16 +234,22 @@ class Stack:
         return "127.0.0.1", self.web.port
 
     def close(self) -> None:
-        for step in (lambda: self.web and self.web.stop(), self.redis.kill,
-                     lambda: self.postgres.running() and self.postgres.stop("immediate")):
-            try:
-                step()
-            except Exception as exc:  # noqa: BLE001 - clean up the rest regardless
-                print(f"cleanup: {exc}")
-        if self.keep:
-            print(f"kept {self.root}")
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
+        tear_down([lambda: self.web and self.web.stop(), self.redis.kill,
+                   lambda: self.postgres.running() and self.postgres.stop("immediate")],
+                  self.root, self.keep)
+
+
+def tear_down(steps, root: Path, keep: bool) -> None:
+    """Run every stop step whatever the others do, then remove (or keep) the temp dir."""
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - clean up the rest regardless
+            print(f"cleanup: {exc}")
+    if keep:
+        print(f"kept {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def error_code(body: bytes) -> str | None:
