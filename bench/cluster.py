@@ -13,8 +13,10 @@ loopback ports and in a temp dir, never touching the shared services on 5432/637
   production example of the same settings).
 
 `make cluster-drill` (python -m bench.cluster drill) runs a logging, redemption and report
-load through the balancer, stops one app node (TERM: it drains, then stops) and then the
-replica mid-load, and checks what the issue asks; it prints a table and exits 1 on a failure.
+load through the balancer, stops one app node (TERM: it drains, then stops), then the
+replica, then kills Redis for a few seconds (every node's /readyz turns 503: the balancer
+must keep sending to the live nodes), and checks what the issue asks; it prints a table
+and exits 1 on a failure.
 """
 
 from __future__ import annotations
@@ -82,7 +84,9 @@ class Replica(PrivatePostgres):
 
 @dataclass
 class Balancer:
-    """HAProxy: round robin over the nodes, /readyz checked every second, /metrics refused."""
+    """HAProxy: round robin over the nodes, /readyz checked every second, /metrics refused;
+    when no node is ready (Redis away everywhere: /readyz is 503 on all of them, yet they
+    answer from the database) the live ones still serve."""
 
     root: Path
     servers: list[int]
@@ -107,11 +111,17 @@ frontend web
     unique-id-format %{{+X}}o%ci%cp%fp%Ts%ms%rt%pid
     http-request set-header X-Request-ID %[unique-id] unless {{ req.hdr(X-Request-ID) -m found }}
     option forwardfor
+    use_backend live_nodes if {{ nbsrv(nodes) eq 0 }}
     default_backend nodes
 backend nodes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
+    default-server inter 1s fall 2 rise 2
+{servers}
+backend live_nodes
+    balance roundrobin
+    option httpchk GET /healthz
     default-server inter 1s fall 2 rise 2
 {servers}
 """
@@ -427,7 +437,9 @@ def run_drill(cluster: Cluster, app, people: list[Person], extras: Extras,
     faults = [Fault(args.duration * 0.3, "node 1 stopped (TERM: drain, finish in flight)",
                     cluster.nodes[0].stop),
               Fault(args.duration * 0.6, "replica stopped (fast)",
-                    lambda: cluster.replica.stop("fast"))]
+                    lambda: cluster.replica.stop("fast")),
+              Fault(args.duration * 0.75, "redis killed (every /readyz 503)", cluster.redis.kill),
+              Fault(args.duration * 0.9, "redis restarted (empty)", cluster.redis.start)]
     lags: list[tuple[int, float]] = []
     samples = [Fault(args.duration * share, "replica lag sampled",
                      lambda: lags.append(cluster.replica_lag() or (-1, -1.0)))

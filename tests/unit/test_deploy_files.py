@@ -46,3 +46,4 @@ def test_both_check_readiness_and_refuse_metrics():
         assert "option httpchk GET /readyz" in text
         assert "http-request deny deny_status 403 if { path_beg /metrics }" in text
         assert "option forwardfor" in text
+        assert "use_backend live_nodes if { nbsrv(nodes) eq 0 }" in text
