@@ -51,10 +51,10 @@ def _request_fields() -> dict:
         return {}
     fields: dict = {"request_id": g.get("request_id"), "route": route_label(),
                     "method": request.method}
-    user = g.get("user")
+    # Ids noted when the user was loaded (app/auth.py), never read from the row here: after
+    # a rollback it is expired, and reading it would query a database that may be away.
     claims = g.get("token_claims") or {}
-    user_id = user.id if user is not None else claims.get("sub")
-    org_id = user.org_id if user is not None else claims.get("org_id")
+    user_id, org_id = g.get("actor_ids") or (claims.get("sub"), claims.get("org"))
     if user_id is not None:
         fields["user_id"] = int(user_id)
     if org_id is not None:

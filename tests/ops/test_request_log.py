@@ -109,3 +109,34 @@ def test_bearer_tokens_are_blanked_even_if_some_code_logs_one(client, make, capt
     logging.getLogger("careless").warning("raw %s", token)
     assert token not in captured_log.text
     assert scrub(f"x {token} y") == "x [redacted] y"
+
+
+def test_the_request_line_after_a_rolled_back_error_reads_nothing_more(client, make, app,
+                                                                       captured_log):
+    """The error handler rolls back (the user row expires); logging must not load it again:
+    during a database outage that load would fail the request."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    org = make.org()
+    user = make.user(org, make.team(org))
+    user_reads = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if "FROM users" in statement:
+            user_reads.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.post("/api/v1/rewards/999999/redeem",
+                               headers=make.headers(user, **{"Idempotency-Key": "k-1",
+                                                             "X-Request-ID": "gone"}))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 404
+    (line,) = [e for e in captured_log.requests() if e["request_id"] == "gone"]
+    assert (line["user_id"], line["org_id"], line["status"]) == (user.id, org.id, 404)
+    assert len(user_reads) == 1  # the authentication's own read, nothing after the rollback
