@@ -11,7 +11,9 @@ cannot stay plain unique constraints. Here each moves to a small key table fille
 trigger in the same transaction (`activity_client_ids`, `ledger_sources`): a repeat still
 fails with unique_violation, which the services already map to "answer the original". That
 changes how two core invariants are enforced, rewrites the two largest tables under an
-exclusive lock, and needs a monthly job (`flask partitions-ahead`); an operator chooses it,
+exclusive lock, drops the foreign keys that point at `activities.id` alone
+(`activity_reviews.activity_id`: a partitioned table's `id` cannot be referenced without its
+month), and needs a monthly job (`flask partitions-ahead`); an operator chooses it,
 with a maintenance window, when one primary's tables grow too large.
 
 `flask partition-by-month` converts; `flask partitions-ahead --months 3` (monthly, from a
@@ -107,6 +109,13 @@ def _convert(conn: Connection, table: MonthlyTable, today: date, months_ahead: i
         "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() "
         "AND tablename = :t AND indexname NOT IN (:pk, :uq)"),
         {"t": t, "pk": f"pk_{t}", "uq": table.unique_name}).all()
+    # A foreign key to `id` alone (activity_reviews.activity_id) cannot point at a
+    # partitioned table, whose unique keys must hold the partition key: dropped, and named.
+    incoming = conn.execute(text(
+        "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+        "WHERE confrelid = CAST(:t AS regclass) AND contype = 'f'"), {"t": t}).all()
+    for referencing, name in incoming:
+        conn.execute(text(f"ALTER TABLE {referencing} DROP CONSTRAINT {name}"))
     sequence = conn.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": t})
     first, last = conn.execute(text(f"SELECT min({key}), max({key}) FROM {t}")).one()
     conn.execute(text(f"CREATE TABLE {t}_partitioned (LIKE {t} INCLUDING DEFAULTS "
