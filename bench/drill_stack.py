@@ -216,6 +216,8 @@ class Stack:
             "DATABASE_URL": self.postgres.url, "REDIS_URL": self.redis.url,
             "REDIS_PREFIX": "lc:", "ACCESS_TOKEN_TTL": "3600",
             "LEADERBOARD_RECONCILE_SECONDS": str(self.reconcile_s),
+            # No balancer in front: nothing to drain before a stop.
+            "READINESS_DRAIN_SECONDS": "0",
         }
 
     def start_dependencies(self) -> None:
