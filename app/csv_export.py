@@ -15,6 +15,17 @@ CSV_ALTERNATIVE_DOC = {"responses": {200: {"content": {
     "text/csv": {"schema": {"type": "string", "description": "UTF-8 with a BOM, header row"}}}}}}
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV/formula injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A text cell that a spreadsheet would read as a formula, neutralised with a leading '."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     """One header row, then the rows; None is written as an empty cell."""
     buffer = io.StringIO()
