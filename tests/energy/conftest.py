@@ -26,17 +26,33 @@ def methods(app):
 
 
 @pytest.fixture
-def institution(make):
-    """An institution in Tianjin with its admin (and that admin's headers)."""
-    org = make.org(region="tianjin", sector="school")
-    admin = make.user(org, role="admin")
-    return Institution(org, admin, make.headers(admin))
+def headers_for(make, clock):
+    """Bearer headers issued on the app's clock (so a frozen clock accepts them)."""
+    return lambda user: {"Authorization": f"Bearer {make.token(user, clock.now())}"}
 
 
 @pytest.fixture
-def coordinator(make):
+def member(make, headers_for):
+    """A new institution with its admin: `member(name, sector, region="tianjin")`."""
+
+    def build(name: str | None = None, sector: str = "school", region: str = "tianjin"):
+        org = make.org(name=name, region=region, sector=sector)
+        admin = make.user(org, role="admin")
+        return Institution(org, admin, headers_for(admin))
+
+    return build
+
+
+@pytest.fixture
+def institution(member):
+    """An institution (a school in Tianjin) with its admin (and that admin's headers)."""
+    return member()
+
+
+@pytest.fixture
+def coordinator(make, headers_for):
     """The regional coordinator's headers (superadmin)."""
-    return make.headers(make.user(None, role="superadmin"))
+    return headers_for(make.user(None, role="superadmin"))
 
 
 @pytest.fixture

@@ -42,10 +42,10 @@ def test_each_carrier_converts_by_factors_md(post_reading, carrier, quantity, un
     assert (response.get_json()["kgce"], response.get_json()["co2e_kg"]) == (kgce, co2e_kg)
 
 
-def test_electricity_outside_the_three_regions_uses_the_national_factor(make, client):
-    org = make.org(region="other")
-    headers = make.headers(make.user(org, role="admin"))
-    response = client.post(f"/api/v1/orgs/{org.id}/energy/readings", headers=headers,
+def test_electricity_outside_the_three_regions_uses_the_national_factor(member, client):
+    elsewhere = member(region="other")
+    response = client.post(f"/api/v1/orgs/{elsewhere.id}/energy/readings",
+                           headers=elsewhere.headers,
                            json={"carrier": "electricity", "period": "2024-01",
                                  "quantity": 1000, "unit": "kWh"})
     assert response.get_json()["co2e_kg"] == 530.6
@@ -126,10 +126,10 @@ def test_another_organisations_readings_are_404(client, make, institution):
     assert response.status_code == 404
 
 
-def test_staff_cannot_enter_readings(client, make, institution):
+def test_staff_cannot_enter_readings(client, make, headers_for, institution):
     staff = make.user(institution.org)
     response = client.post(f"/api/v1/orgs/{institution.id}/energy/readings",
-                           headers=make.headers(staff),
+                           headers=headers_for(staff),
                            json={"carrier": "water", "period": "2024-01", "quantity": 1,
                                  "unit": "m3"})
     assert response.status_code == 403

@@ -64,9 +64,8 @@ def test_correction_with_bad_values_changes_nothing(client, institution, reading
     assert len(history) == 1
 
 
-def test_another_organisations_reading_is_404(client, make, reading):
-    other = make.org()
-    headers = make.headers(make.user(other, role="admin"))
+def test_another_organisations_reading_is_404(client, member, reading):
+    headers = member().headers
     assert client.patch(f"/api/v1/energy/readings/{reading['id']}", headers=headers,
                         json={"quantity": 1, "reason": "x"}).status_code == 404
     assert client.get(f"/api/v1/energy/readings/{reading['id']}/history",
@@ -127,7 +126,7 @@ def test_submitting_an_empty_period_is_refused(client, institution):
     assert (response.status_code, error_code(response)) == (422, "nothing_to_submit")
 
 
-def test_review_queue_is_the_coordinators(client, institution, reading, coordinator, make):
+def test_review_queue_is_the_coordinators(client, institution, reading, coordinator):
     submit(client, institution, "2024-04")
     assert client.get("/api/v1/energy/submissions", headers=institution.headers
                       ).status_code == 403

@@ -22,8 +22,6 @@ import random
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from tests.energy.conftest import Institution
-
 # FACTORS.md, "Institution energy": kgce and CO2 per base unit, and exact unit conversions.
 KGCE = {"electricity": "0.1229", "natural_gas": "1.3300", "heat": "0.03412",
         "gasoline": "1.4714", "diesel": "1.4571", "coal": "0.7143", "lpg": "1.7143",
@@ -130,14 +128,12 @@ def two_places(value: Fraction) -> float:
     return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def test_region_report_reproduces_the_seed_table(client, make, coordinator):
+def test_region_report_reproduces_the_seed_table(client, member, coordinator):
     rng = random.Random(2020)
     sectors = ["government", "school", "hospital"]
     institutions = []
     for n in range(15):
-        org = make.org(name=f"天津公共机构{n + 1:02d}", region="tianjin", sector=sectors[n % 3])
-        admin = make.user(org, role="admin")
-        institutions.append(Institution(org, admin, make.headers(admin)))
+        institutions.append(member(f"天津公共机构{n + 1:02d}", sectors[n % 3]))
     weights = [rng.randint(50, 150) for _ in institutions]
     months_2020 = [f"2020-{m:02d}" for m in range(1, 13)]
     items_2020, grams_2020, water_2020 = year_items(weights, TOTAL_KGCE_2020, TOTAL_WATER_2020,
