@@ -24,12 +24,12 @@ from energy.schemas import (
     ImportFileIn,
     OrgReportQuery,
     ProfileIn,
-    ProfileList,
+    ProfileListOut,
     ProfileOut,
     PublicEnergyOut,
     PublicEnergyQuery,
     ReadingIn,
-    ReadingList,
+    ReadingListOut,
     ReadingOut,
     ReadingQuery,
     RegionReportQuery,
@@ -88,7 +88,7 @@ def put_profile(data, org_id, year):
 
 @blp.route("/orgs/<int:org_id>/energy/profiles", methods=["GET"])
 @authenticated("admin")
-@blp.response(200, ProfileList)
+@blp.response(200, ProfileListOut)
 def list_profiles(org_id):
     """Every year's profile, with the denominator_change flag."""
     return {"items": service.list_profiles(db.session, current_user(), org_id)}
@@ -137,8 +137,9 @@ def import_readings(query, files, org_id):
 @blp.route("/energy/import-template", methods=["GET"])
 @authenticated("admin")
 @blp.arguments(TemplateQuery, location="query")
-@blp.response(200, {"type": "string", "format": "binary"},
-              content_type="application/octet-stream")
+@blp.doc(responses={200: {"description": "the template file", "content": {
+    "text/csv": {"schema": {"type": "string", "description": "UTF-8 with a BOM"}},
+    XLSX_MIME: {"schema": {"type": "string", "format": "binary"}}}}})
 def import_template(query):
     """An empty import template (csv or xlsx) with the columns and one example row."""
     if query["format"] == "xlsx":
@@ -154,7 +155,7 @@ def import_template(query):
 @blp.route("/orgs/<int:org_id>/energy/readings", methods=["GET"])
 @authenticated("admin")
 @blp.arguments(ReadingQuery, location="query")
-@blp.response(200, ReadingList)
+@blp.response(200, ReadingListOut)
 @blp.doc(**CSV_ALTERNATIVE_DOC)
 def list_readings(query, org_id):
     """The organisation's readings (`?year=&carrier=`), with their flags."""

@@ -59,7 +59,7 @@ class ProfileOut(Schema):
     updated_at = fields.DateTime()
 
 
-class ProfileList(Schema):
+class ProfileListOut(Schema):
     items = fields.List(fields.Nested(ProfileOut))
 
 
@@ -93,7 +93,7 @@ class ReadingOut(Schema):
     updated_at = fields.DateTime()
 
 
-class ReadingList(Schema):
+class ReadingListOut(Schema):
     items = fields.List(fields.Nested(ReadingOut))
 
 
