@@ -135,7 +135,8 @@ def create_reading(session: Session, actor: User, methods: EnergyMethods, org_id
     checked = check_items(session, methods, org, [item], now)
     if checked.errors:
         raise_item_error(checked.errors[0])
-    (reading,) = write_readings(session, actor, checked.values, now)
+    (reading_id,) = write_readings(session, actor, checked.values, now)
+    reading = session.get(EnergyReading, reading_id)
     record_audit(session, actor, "energy.reading.create", "energy_reading", reading.id,
                  item, org_id=org.id)
     return reading_out(methods, reading, _previous_milli(session, reading))
