@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.errors import Conflict, NotFound, Unprocessable
+from app.i18n import message_for
 from app.models import Organisation, User
 from app.service import organisation_for
 from energy import checks
@@ -20,6 +21,7 @@ from energy.accounting import (
     FIRST_YEAR,
     LAST_YEAR,
     Period,
+    PeriodMalformed,
     QuantityOutOfRange,
     kg,
     parse_period,
@@ -272,7 +274,10 @@ def submit_period(session: Session, actor: User, org_id: int, period_text: str,
                   now: datetime) -> EnergySubmission:
     """Send a period's draft readings for review; they are read-only until reviewed."""
     org = organisation_for(session, actor, org_id, "admin")
-    period = parse_period(period_text)
+    try:
+        period = parse_period(period_text)
+    except PeriodMalformed:
+        raise Unprocessable(details={"period": [message_for("period_invalid")]}) from None
     covered = (EnergyReading.org_id == org.id) & _readings_of_period(period)
     statuses = set(session.scalars(select(EnergyReading.status).where(covered).distinct()))
     if "submitted" in statuses:

@@ -126,6 +126,13 @@ def test_submitting_an_empty_period_is_refused(client, institution):
     assert (response.status_code, error_code(response)) == (422, "nothing_to_submit")
 
 
+@pytest.mark.parametrize("period", ["0000", "6347", "2024-00", "2024-13"])
+def test_submitting_a_period_outside_the_ledger_is_422(client, institution, period):
+    response = submit(client, institution, period)  # found by the fuzzer: was a 500
+    assert (response.status_code, error_code(response)) == (422, "validation_error")
+    assert "period" in response.get_json()["error"]["details"]
+
+
 def test_review_queue_is_the_coordinators(client, institution, reading, coordinator):
     submit(client, institution, "2024-04")
     assert client.get("/api/v1/energy/submissions", headers=institution.headers
