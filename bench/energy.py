@@ -42,7 +42,7 @@ SEED_PROFILES = """
 INSERT INTO energy_profiles (org_id, year, building_area_m2, occupants, created_at, updated_at)
 SELECT o.id, y, 5000 + o.id % 9000, 100 + o.id % 900, now(), now()
 FROM organisations o CROSS JOIN (VALUES (:year), (:year - 1), (:base)) AS years(y)
-WHERE o.name LIKE '基准机构%'
+WHERE o.name LIKE '基准机构%' AND o.id > :after
 """
 SEED_CARRIER_YEARS = """
 INSERT INTO energy_carrier_years (org_id, carrier, year, annual)
@@ -50,7 +50,7 @@ SELECT o.id, c, y, y = :base
 FROM organisations o
 CROSS JOIN (VALUES ('electricity'), ('natural_gas'), ('heat'), ('water')) AS carriers(c)
 CROSS JOIN (VALUES (:year), (:year - 1), (:base)) AS years(y)
-WHERE o.name LIKE '基准机构%'
+WHERE o.name LIKE '基准机构%' AND o.id > :after
 """
 SEED_READINGS = """
 INSERT INTO energy_readings (org_id, carrier, year, month, annual, quantity, unit,
