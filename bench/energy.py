@@ -20,10 +20,11 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import statistics
 import time
 
 import psycopg
+
+from bench.report_scaling import measure
 
 PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DATABASE = "bench_energy"
@@ -165,30 +166,6 @@ def seed_institutions(db, count: int, after: int) -> float:
     db.session.commit()
     db.session.execute(text("ANALYZE"))
     return time.perf_counter() - started
-
-
-def measure(app, db, client, url: str, headers: dict, calls: int) -> tuple[int, float, dict]:
-    from sqlalchemy import event
-
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url, headers=headers)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    times = []
-    for _ in range(calls):
-        started = time.perf_counter()
-        assert client.get(url, headers=headers).status_code == 200
-        times.append((time.perf_counter() - started) * 1000)
-    return len(statements), statistics.median(times), response.get_json()
 
 
 def bench_region(app, db, client, headers: dict, sizes: list[int], calls: int) -> None:

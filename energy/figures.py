@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import cached_property
 
 from energy import checks
 from energy.accounting import change_pct, kg, ratio, two_places
@@ -98,7 +99,7 @@ class YearFigures:
     totals: Totals | None
     denominators: Denominators | None
 
-    @property
+    @cached_property
     def ratios(self) -> dict[str, Fraction | None]:
         return ratios(self.totals, self.denominators)
 
