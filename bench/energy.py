@@ -11,7 +11,8 @@ BENCH_PG_URL's server; no Redis)
    and as an all-or-nothing import refused by its last row (every check, then 422). The XLSX
    dry run of the same 10,000 rows is measured too.
 2. Region report: institutions seeded in bulk SQL (a profile for the year, the year before and
-   2015; 4 carriers x 12 months in 2 years and 4 annual 2015 readings each), then GET
+   2015; 4 carriers x 12 months in 2 years and 4 annual 2015 readings each, and their year
+   totals as the ledger keeps them), then GET
    /energy/region?year=&base_year=2015: SQL statements of one call and the median of `calls`.
 """
 
@@ -64,6 +65,14 @@ FROM energy_carrier_years cy
 CROSS JOIN LATERAL (SELECT generate_series(CASE WHEN cy.annual THEN 0 ELSE 1 END,
                                            CASE WHEN cy.annual THEN 0 ELSE 12 END) AS m) AS ms
 WHERE cy.org_id > :after
+"""
+SEED_TOTALS = """
+INSERT INTO energy_year_totals (org_id, year, status, readings, kgce_g, co2e_g, water_milli,
+    water_readings, restated_readings)
+SELECT org_id, year, status, count(*), sum(kgce_g), sum(co2e_g),
+       sum(CASE WHEN carrier = 'water' THEN base_quantity_milli ELSE 0 END),
+       sum(CASE WHEN carrier = 'water' THEN 1 ELSE 0 END), sum(CASE WHEN restated THEN 1 ELSE 0 END)
+FROM energy_readings WHERE org_id > :after GROUP BY org_id, year, status
 """
 
 
@@ -161,7 +170,8 @@ def seed_institutions(db, count: int, after: int) -> float:
 
     started = time.perf_counter()
     params = {"count": count, "year": YEAR, "base": BASE_YEAR, "after": after}
-    for statement in (SEED_ORGS, SEED_PROFILES, SEED_CARRIER_YEARS, SEED_READINGS):
+    for statement in (SEED_ORGS, SEED_PROFILES, SEED_CARRIER_YEARS, SEED_READINGS,
+                      SEED_TOTALS):
         db.session.execute(text(statement), params)
     db.session.commit()
     db.session.execute(text("ANALYZE"))

@@ -168,3 +168,24 @@ class EnergySubmission(db.Model):
     @property
     def period(self) -> str:
         return str(self.year) if self.month == ANNUAL_MONTH else f"{self.year:04d}-{self.month:02d}"
+
+
+class EnergyYearTotal(db.Model):
+    """A year's sums of one organisation's readings by review status, for the region report.
+
+    Derived data: recomputed from the readings of (organisation, year) in the transaction
+    of every write that touches them (energy/rollup.py), so a region report reads a few rows
+    per institution whatever the number of readings."""
+
+    __tablename__ = "energy_year_totals"
+    __table_args__ = (Index("ix_energy_year_totals_year_org_id", "year", "org_id"),)
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    readings: Mapped[int] = mapped_column(Integer)
+    kgce_g: Mapped[int] = mapped_column(BigInteger)
+    co2e_g: Mapped[int] = mapped_column(BigInteger)
+    water_milli: Mapped[int] = mapped_column(BigInteger)
+    water_readings: Mapped[int] = mapped_column(Integer)
+    restated_readings: Mapped[int] = mapped_column(Integer)

@@ -37,6 +37,7 @@ from energy.models import (
     EnergyReadingVersion,
     EnergySubmission,
 )
+from energy.rollup import refresh_year_totals
 
 BATCH_LIMIT = 1000
 CONFLICT_CODES = frozenset({"reading_exists", "period_conflict", "period_submitted"})
@@ -240,6 +241,7 @@ def write_readings(session: Session, actor: User, values: list[dict],
                   "submission_id": None, "created_by": actor.id, "created_at": now,
                   "updated_at": now} for v in values]))
             session.execute(_first_versions(org_id, min(ids), max(ids), actor, now))
+            refresh_year_totals(session, org_id, {v["year"] for v in values})
     except IntegrityError as error:
         raise _integrity_error(error) from None
     return ids

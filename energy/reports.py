@@ -28,7 +28,7 @@ from energy.figures import (
     shown,
     totals_out,
 )
-from energy.models import EnergyProfile, EnergyReading
+from energy.models import EnergyProfile, EnergyReading, EnergyYearTotal
 
 DEFAULT_BASE_YEAR = 2015
 
@@ -154,20 +154,20 @@ def org_report(session: Session, org: Organisation, year: int, base_year: int, n
 
 def _aggregate(session: Session, region: str | None, sector: str | None, years: set[int],
                approved_only: bool):
-    """Per (organisation, year): grams, water, counts by status, restated (one statement)."""
-    water = EnergyReading.carrier == "water"
-    stmt = (select(EnergyReading.org_id, EnergyReading.year,
-                   func.sum(EnergyReading.kgce_g), func.sum(EnergyReading.co2e_g),
-                   func.sum(case((water, EnergyReading.base_quantity_milli), else_=0)),
-                   func.sum(case((water, 1), else_=0)), func.count(),
-                   *(func.sum(case((EnergyReading.status == s, 1), else_=0))
+    """Per (organisation, year): grams, water, counts by status, restated (one statement over
+    the year totals: a few rows per institution, whatever the number of readings)."""
+    t = EnergyYearTotal
+    stmt = (select(t.org_id, t.year, func.sum(t.kgce_g), func.sum(t.co2e_g),
+                   func.sum(t.water_milli), func.sum(t.water_readings), func.sum(t.readings),
+                   *(func.sum(case((t.status == s, t.readings), else_=0))
                      for s in ("draft", "submitted", "approved")),
-                   func.max(case((EnergyReading.restated, 1), else_=0)))
-            .join(Organisation, Organisation.id == EnergyReading.org_id)
-            .where(EnergyReading.year.in_(years))
-            .group_by(EnergyReading.org_id, EnergyReading.year))
-    return session.execute(_scoped(stmt, region, sector).where(
-        EnergyReading.status == "approved") if approved_only else _scoped(stmt, region, sector))
+                   func.sum(t.restated_readings))
+            .join(Organisation, Organisation.id == t.org_id)
+            .where(t.year.in_(years))
+            .group_by(t.org_id, t.year))
+    if approved_only:
+        stmt = stmt.where(t.status == "approved")
+    return session.execute(_scoped(stmt, region, sector))
 
 
 def _scoped(stmt, region: str | None, sector: str | None):
@@ -202,10 +202,10 @@ def _institutions(session: Session, region: str | None, sector: str | None, year
     org_ids = {r[0] for r in rows} | {p[0] for p in profiles}
     if not org_ids:
         return found
-    for org_id, name, org_sector in session.execute(
-            select(Organisation.id, Organisation.name, Organisation.sector)
-            .where(Organisation.id.in_(org_ids))):
-        found[org_id] = _Institution(org_id, name, org_sector)
+    for org_id, name, org_sector in session.execute(_scoped(
+            select(Organisation.id, Organisation.name, Organisation.sector), region, sector)):
+        if org_id in org_ids:
+            found[org_id] = _Institution(org_id, name, org_sector)
     for org_id, y, kgce_g, co2e_g, water_milli, waters, count, *by_status, restated in rows:
         inst = found[org_id]
         inst.totals[y] = Totals(int(kgce_g), int(co2e_g), int(water_milli), int(waters),

@@ -47,6 +47,7 @@ from energy.readings import (
     version_of,
     write_readings,
 )
+from energy.rollup import refresh_year_totals
 
 # --- profiles ---------------------------------------------------------------------------
 
@@ -229,6 +230,7 @@ def correct_reading(session: Session, actor: User, methods: EnergyMethods, readi
             session.flush()
     except IntegrityError:
         raise Conflict() from None
+    refresh_year_totals(session, org.id, [reading.year])
     record_audit(session, actor, "energy.reading.correct", "energy_reading", reading.id,
                  {**data, "restatement": restatement}, org_id=org.id)
     return reading_out(methods, reading, _previous_milli(session, reading))
@@ -293,6 +295,7 @@ def submit_period(session: Session, actor: User, org_id: int, period_text: str,
     session.execute(update(EnergyReading).where(covered, EnergyReading.status == "draft")
                     .values(status="submitted", submission_id=submission.id, updated_at=now)
                     .execution_options(synchronize_session=False))
+    refresh_year_totals(session, org.id, [period.year])
     record_audit(session, actor, "energy.submit", "energy_submission", submission.id,
                  {"period": period.text}, org_id=org.id)
     return submission
@@ -328,6 +331,7 @@ def review_submission(session: Session, actor: User, submission_id: int, approve
                            EnergyReading.status == "submitted")
                     .values(status="approved" if approve else "draft", updated_at=now)
                     .execution_options(synchronize_session=False))
+    refresh_year_totals(session, submission.org_id, [submission.year])
     record_audit(session, actor, f"energy.{submission.status}", "energy_submission",
                  submission.id, {"comment": comment}, org_id=submission.org_id)
     session.flush()

@@ -22,6 +22,10 @@ def init_energy(app: Flask) -> None:
         app.extensions["energy_methods"] = load_energy_methods(path)
     except EnergyFactorError as exc:
         raise ConfigError(f"invalid factor file (FACTORS_PATH={path}): {exc}") from exc
+    from energy.cli import energy_cli
+
+    if "energy" not in app.cli.commands:
+        app.cli.add_command(energy_cli)
     seeders = app.extensions.setdefault("demo_seeders", [])
     if seed_demo_energy not in seeders:
         seeders.append(seed_demo_energy)

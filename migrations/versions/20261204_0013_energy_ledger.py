@@ -1,4 +1,5 @@
-"""institution energy ledger: profiles, carrier years, readings and their versions, reviews
+"""institution energy ledger: profiles, carrier years, readings and their versions, reviews,
+year totals
 
 Revision ID: 0013
 Revises: 0008
@@ -128,9 +129,25 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_energy_reading_versions')),
     sa.UniqueConstraint('reading_id', 'version', name=op.f('uq_energy_reading_versions_reading_id_version'))
     )
+    op.create_table('energy_year_totals',
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('readings', sa.Integer(), nullable=False),
+    sa.Column('kgce_g', sa.BigInteger(), nullable=False),
+    sa.Column('co2e_g', sa.BigInteger(), nullable=False),
+    sa.Column('water_milli', sa.BigInteger(), nullable=False),
+    sa.Column('water_readings', sa.Integer(), nullable=False),
+    sa.Column('restated_readings', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_energy_year_totals_org_id_organisations')),
+    sa.PrimaryKeyConstraint('org_id', 'year', 'status', name=op.f('pk_energy_year_totals'))
+    )
+    op.create_index('ix_energy_year_totals_year_org_id', 'energy_year_totals', ['year', 'org_id'])
 
 
 def downgrade():
+    op.drop_index('ix_energy_year_totals_year_org_id', table_name='energy_year_totals')
+    op.drop_table('energy_year_totals')
     op.drop_table('energy_reading_versions')
     with op.batch_alter_table('energy_readings', schema=None) as batch_op:
         batch_op.drop_index('ix_energy_readings_year_org_id')

@@ -16,7 +16,8 @@ from energy import reports
 from energy.accounting import change_pct, competition_ranks, parse_quantity, two_places
 from energy.demo import PLANS, seed_demo_energy, seed_energy
 from energy.factors import EnergyFactorError, load_energy_methods
-from energy.models import EnergyCarrierYear, EnergyReading, EnergySubmission
+from energy.models import EnergyCarrierYear, EnergyReading, EnergySubmission, EnergyYearTotal
+from energy.rollup import rebuild_year_totals
 
 JUNE = datetime.fromisoformat("2026-06-15T10:00:00+08:00")
 
@@ -141,3 +142,40 @@ def test_the_database_refuses_a_month_in_an_annual_year(app, make):
         with pytest.raises(IntegrityError):
             session.commit()
         session.rollback()
+
+
+def _totals(session) -> set[tuple]:
+    return {tuple(row) for row in session.execute(select(
+        EnergyYearTotal.org_id, EnergyYearTotal.year, EnergyYearTotal.status,
+        EnergyYearTotal.readings, EnergyYearTotal.kgce_g, EnergyYearTotal.co2e_g,
+        EnergyYearTotal.water_milli, EnergyYearTotal.restated_readings))}
+
+
+def test_year_totals_kept_on_every_write_equal_a_rebuild(session, methods, demo_orgs, client,
+                                                         headers_for):
+    seed_energy(session, methods, JUNE, lambda _line: None)  # enter, submit, approve
+    session.commit()
+    org = demo_orgs[0]
+    admin = headers_for(_admin_of(session, org))
+    reading_id = session.scalar(select(EnergyReading.id).where(
+        EnergyReading.org_id == org.id, EnergyReading.status == "approved",
+        EnergyReading.year == 2025).limit(1))
+    restated = client.patch(f"/api/v1/energy/readings/{reading_id}", headers=admin,
+                            json={"quantity": 1, "reason": "重述"})
+    assert restated.status_code == 200, restated.get_json()
+    session.expire_all()
+    kept = _totals(session)
+    assert any(row[7] == 1 for row in kept)  # the restated reading is counted
+    rebuild_year_totals(session)
+    session.commit()
+    assert _totals(session) == kept
+
+
+def _admin_of(session, org):
+    from app.models import User
+
+    admin = User(username=f"admin-of-{org.id}", display_name="管理员", org_id=org.id,
+                 role="admin")
+    session.add(admin)
+    session.commit()
+    return admin
