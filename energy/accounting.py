@@ -21,7 +21,6 @@ MAX_QUANTITY = Decimal("1e10")  # exclusive; keeps grams inside a 64-bit integer
 QUANTITY_PLACES = 6
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 _PERIOD_RE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
-TWO_PLACES = Decimal("0.01")
 
 
 class QuantityOutOfRange(ValueError):
@@ -129,10 +128,12 @@ def ratio(numerator: int | Fraction | None, denominator: int | None) -> Fraction
 
 
 def two_places(value: Fraction | None) -> float | None:
+    """Rounded half up (away from zero) to 2 places, in integers: exact and quick."""
     if value is None:
         return None
-    exact = EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
-    return float(exact.quantize(TWO_PLACES, rounding=ROUND_HALF_UP, context=EXACT))
+    numerator, denominator = value.numerator, value.denominator
+    hundredths = (abs(numerator) * 200 + denominator) // (2 * denominator)
+    return (hundredths if numerator >= 0 else -hundredths) / 100
 
 
 def change_pct(this: Fraction | None, that: Fraction | None) -> float | None:

@@ -210,8 +210,9 @@ def _institutions(session: Session, region: str | None, sector: str | None, year
         inst = found[org_id]
         inst.totals[y] = Totals(int(kgce_g), int(co2e_g), int(water_milli), int(waters),
                                 int(count))
-        inst.statuses[y] = {s for s, n in zip(("draft", "submitted", "approved"), by_status,
-                                              strict=True) if n}
+        draft, submitted, approved = by_status
+        inst.statuses[y] = {"draft"} if draft else {"submitted"} if submitted else (
+            {"approved"} if approved else set())
         inst.restated[y] = bool(restated)
     for org_id, y, area, people in profiles:
         found[org_id].denominators[y] = Denominators(area, people)
