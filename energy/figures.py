@@ -8,7 +8,6 @@ A figure whose inputs are missing is None, and the flag says which input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cached_property
 
@@ -81,7 +80,8 @@ def missing_flags(year: int, totals: Totals | None, denominators: Denominators |
 
 
 def tce(grams: int) -> float:
-    return float((Decimal(grams) / 1_000_000).quantize(Decimal("0.001"), ROUND_HALF_UP))
+    """Tonnes of standard coal, 3 places half up (grams are never negative)."""
+    return (2 * grams + 1000) // 2000 / 1000
 
 
 def totals_out(totals: Totals | None) -> dict:

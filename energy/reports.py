@@ -179,11 +179,13 @@ def _scoped(stmt, region: str | None, sector: str | None):
 
 
 class _Institution:
+    __slots__ = ("org_id", "name", "sector", "totals", "denominators", "statuses", "restated")
+
     def __init__(self, org_id: int, name: str, sector: str):
         self.org_id, self.name, self.sector = org_id, name, sector
         self.totals: dict[int, Totals] = {}
         self.denominators: dict[int, Denominators] = {}
-        self.statuses: dict[int, set[str]] = defaultdict(set)
+        self.statuses: dict[int, set[str]] = {}
         self.restated: dict[int, bool] = {}
 
     def reported(self, year: int) -> bool:
@@ -249,7 +251,8 @@ def _organisation_rows(members: list[_Institution], year: int) -> list[dict]:
         for m, f, rank in sorted(zip(in_sector, figures, ranks, strict=True),
                                  key=lambda t: (t[2] is None, t[2] or 0, t[0].org_id)):
             rows.append({"org_id": m.org_id, "name": m.name, "sector": m.sector,
-                         "reported": m.reported(year), "status": _status(m.statuses[year]),
+                         "reported": m.reported(year),
+                         "status": _status(m.statuses.get(year, set())),
                          "restated": m.restated.get(year, False),
                          "totals": totals_out(m.totals.get(year)),
                          "indicators": shown(f.ratios), "rank": rank, "flags": f.flags})
