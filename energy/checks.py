@@ -63,6 +63,20 @@ def denominator_flag(this: dict, previous: dict | None) -> dict | None:
                 {"threshold_pct": int(DENOMINATOR_CHANGE * 100)})
 
 
+def reading_flags(carrier: Carrier, base_quantity: Decimal, cost_fen: int | None,
+                  this_milli: int, previous_milli: int | None, previous_period: str) -> list[dict]:
+    """单价 and 同比 of one reading: what the reading shows and the report repeats."""
+    flags = [unit_price_flag(carrier, base_quantity, cost_fen),
+             yoy_jump_flag(this_milli, previous_milli, previous_period)]
+    return [f for f in flags if f]
+
+
+def profile_flags(this: dict | None, previous: dict | None) -> list[dict]:
+    """定比 of the denominators, for a profile given as a dict of its fields (None: none)."""
+    found = None if this is None else denominator_flag(this, previous)
+    return [found] if found else []
+
+
 def missing_months_flags(months_by_carrier: dict[str, set[int]],
                          expected_months: range) -> list[dict]:
     """缺月: a carrier with monthly readings in some months of the year but not in others."""

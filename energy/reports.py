@@ -29,6 +29,7 @@ from energy.figures import (
     totals_out,
 )
 from energy.models import EnergyProfile, EnergyReading, EnergyYearTotal
+from energy.service import flags_of_reading, profile_fields
 
 DEFAULT_BASE_YEAR = 2015
 
@@ -46,13 +47,6 @@ def _status(statuses: set[str]) -> str | None:
 
 
 # --- the organisation report -------------------------------------------------------------
-
-
-def _profile_dict(profile: EnergyProfile | None) -> dict | None:
-    if profile is None:
-        return None
-    return {"year": profile.year, "building_area_m2": profile.building_area_m2,
-            "occupants": profile.occupants, "heating_area_m2": profile.heating_area_m2}
 
 
 def _carrier_cell(quantity: Decimal, unit: str, kgce_g: int, co2e_g: int) -> dict:
@@ -104,6 +98,15 @@ def _months(readings: list[EnergyReading], year: int) -> list[dict]:
     return months
 
 
+def _readings_flags(this: list[EnergyReading], before: list[EnergyReading],
+                    methods: EnergyMethods) -> list[dict]:
+    """The year's readings' own flags (单价, 同比), each naming its carrier and period."""
+    previous = {(r.carrier, r.month): r.base_quantity_milli for r in before}
+    return [{**f, "details": {**f["details"], "carrier": r.carrier, "period": r.period}}
+            for r in sorted(this, key=lambda r: (r.month, r.carrier))
+            for f in flags_of_reading(methods, r, previous.get((r.carrier, r.month)))]
+
+
 def _expected_months(year: int, today) -> range:
     if year < today.year:
         return range(1, 13)
@@ -138,11 +141,14 @@ def org_report(session: Session, org: Organisation, year: int, base_year: int, n
             monthly[r.carrier].add(r.month)
     today = now.astimezone(ZoneInfo(org.timezone or "Asia/Shanghai")).date()
     flags = checks.missing_months_flags(monthly, _expected_months(year, today))
+    flags += _readings_flags(this, by_year[year - 1], methods)
+    flags += checks.profile_flags(profile_fields(profiles.get(year)),
+                                  profile_fields(profiles.get(year - 1)))
     restated = any(r.restated for r in this)
     flags += [checks.restated_flag(year)] if restated else []
     this_totals = figures(year).totals
     return {"org_id": org.id, "name": org.name, "region": org.region, "sector": org.sector,
-            "year": year, "base_year": base_year, "profile": _profile_dict(profiles.get(year)),
+            "year": year, "base_year": base_year, "profile": profile_fields(profiles.get(year)),
             "months": _months(this, year), "totals": totals_out(this_totals),
             **compared, "flags": flags + compared["flags"], "restated": restated,
             "base_restated": any(r.restated for r in by_year[base_year]),

@@ -56,10 +56,14 @@ def profile_out(profile: EnergyProfile, previous: EnergyProfile | None) -> dict:
     out = {"org_id": profile.org_id, "year": profile.year,
            "building_area_m2": profile.building_area_m2, "occupants": profile.occupants,
            "heating_area_m2": profile.heating_area_m2, "updated_at": profile.updated_at}
-    flag = checks.denominator_flag(out, None if previous is None else {
-        "year": previous.year, "building_area_m2": previous.building_area_m2,
-        "occupants": previous.occupants})
-    return {**out, "flags": [flag] if flag else []}
+    return {**out, "flags": checks.profile_flags(out, profile_fields(previous))}
+
+
+def profile_fields(profile: EnergyProfile | None) -> dict | None:
+    if profile is None:
+        return None
+    return {"year": profile.year, "building_area_m2": profile.building_area_m2,
+            "occupants": profile.occupants, "heating_area_m2": profile.heating_area_m2}
 
 
 def put_profile(session: Session, actor: User, org_id: int, year: int, data: dict,
@@ -111,18 +115,22 @@ def list_profiles(session: Session, actor: User, org_id: int) -> list[dict]:
 def reading_out(methods: EnergyMethods, reading: EnergyReading,
                 previous_milli: int | None) -> dict:
     """A reading as API.md shows it, with its flags (单价, 同比)."""
-    carrier = methods.latest.carriers[reading.carrier]
-    flags = [checks.unit_price_flag(carrier, base_quantity(reading), reading.cost_fen),
-             checks.yoy_jump_flag(reading.base_quantity_milli, previous_milli,
-                                  Period(reading.year - 1, reading.month).text)]
+    flags = flags_of_reading(methods, reading, previous_milli)
     return {"id": reading.id, "org_id": reading.org_id, "carrier": reading.carrier,
             "period": reading.period, "quantity": float(parse_quantity(reading.quantity)),
             "unit": reading.unit, "cost_yuan": yuan(reading.cost_fen),
             "kgce": kg(reading.kgce_g), "co2e_kg": kg(reading.co2e_g),
             "factor_version": reading.factor_version, "status": reading.status,
             "restated": reading.restated, "version": reading.version, "note": reading.note,
-            "flags": [f for f in flags if f], "created_at": reading.created_at,
+            "flags": flags, "created_at": reading.created_at,
             "updated_at": reading.updated_at}
+
+
+def flags_of_reading(methods: EnergyMethods, reading: EnergyReading,
+                     previous_milli: int | None) -> list[dict]:
+    return checks.reading_flags(methods.latest.carriers[reading.carrier], base_quantity(reading),
+                                reading.cost_fen, reading.base_quantity_milli, previous_milli,
+                                Period(reading.year - 1, reading.month).text)
 
 
 def _previous_milli(session: Session, reading: EnergyReading) -> int | None:

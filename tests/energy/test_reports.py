@@ -235,3 +235,15 @@ def test_org_report_statements_are_fixed(app, client, filled):
     cost = request_cost(app, client, f"/api/v1/orgs/{filled.id}/energy/report?year=2024",
                         filled.headers)
     assert (cost.status, cost.statements) == (200, 3)
+
+
+def test_org_report_repeats_reading_and_profile_flags(client, institution, put_profile,
+                                                      post_reading):
+    put_profile(2023, area=1000, occupants=50)
+    put_profile(2024, area=1500, occupants=50)
+    post_reading(carrier="water", period="2023-03", quantity=100, unit="m3")
+    post_reading(carrier="water", period="2024-03", quantity=200, unit="m3", cost_yuan=5000)
+    report = org_report(client, institution)
+    found = {(f["code"], f["details"].get("period")) for f in report["flags"]}
+    assert {("yoy_jump", "2024-03"), ("unit_price", "2024-03"),
+            ("denominator_change", None)} <= found
