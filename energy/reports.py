@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Organisation
+from app.models import Organisation, User
+from app.service import organisation_for
 from energy import checks
 from energy.accounting import Period, competition_ranks, kg
 from energy.factors import EnergyMethods
@@ -153,6 +154,14 @@ def org_report(session: Session, org: Organisation, year: int, base_year: int, n
             **compared, "flags": flags + compared["flags"], "restated": restated,
             "base_restated": any(r.restated for r in by_year[base_year]),
             "status": _status({r.status for r in this})}
+
+
+def org_report_for(session: Session, actor: User, org_id: int, year: int | None,
+                   base_year: int, now: datetime, methods: EnergyMethods) -> dict:
+    """The report for an admin of the organisation (another organisation's is 404)."""
+    org = organisation_for(session, actor, org_id, "admin")
+    return org_report(session, org, year or local_year(now, org.timezone), base_year, now,
+                      methods)
 
 
 # --- the region report and the disclosure ------------------------------------------------

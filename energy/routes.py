@@ -11,7 +11,6 @@ from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
 from app.extensions import db
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
-from app.service import organisation_for
 from energy import imports, reports, service, tables
 from energy.schemas import (
     CorrectionIn,
@@ -238,9 +237,8 @@ def return_submission(data, submission_id):
 @blp.doc(**CSV_ALTERNATIVE_DOC)
 def org_report(query, org_id):
     """An institution's year: months by carrier, totals, indicators, changes, flags."""
-    org = organisation_for(db.session, current_user(), org_id, "admin")
-    report = reports.org_report(db.session, org, query.get("year") or reports.local_year(
-        now_utc(), org.timezone), _base_year(query), now_utc(), _methods())
+    report = reports.org_report_for(db.session, current_user(), org_id, query.get("year"),
+                                    _base_year(query), now_utc(), _methods())
     if query["format"] == "csv":
         return csv_response(f"energy-org-{org_id}-{report['year']}.csv",
                             *tables.org_report_table(report))

@@ -15,6 +15,7 @@ from app.audit import record_audit
 from app.errors import Conflict, NotFound, Unprocessable
 from app.i18n import message_for
 from app.models import Organisation, User
+from app.pagination import paginate_newest_first
 from app.service import organisation_for
 from energy import checks
 from energy.accounting import (
@@ -311,8 +312,6 @@ def submit_period(session: Session, actor: User, org_id: int, period_text: str,
 
 def list_submissions(session: Session, region: str | None, status: str | None,
                      limit: int, cursor: str | None):
-    from app.pagination import paginate_newest_first
-
     stmt = select(EnergySubmission)
     if region is not None:
         stmt = stmt.join(Organisation, Organisation.id == EnergySubmission.org_id).where(
