@@ -45,12 +45,10 @@ CONFLICT_CODES = frozenset({"reading_exists", "period_conflict", "period_submitt
 
 @dataclass
 class ItemError(Exception):
+    """What is wrong with one item: the contract's code and its details."""
+
     code: str
     details: dict = field(default_factory=dict)
-
-    @property
-    def status(self) -> int:
-        return 409 if self.code in CONFLICT_CODES else 422
 
 
 @dataclass
@@ -268,6 +266,7 @@ def version_of(reading: EnergyReading, actor: User, now: datetime, *, reason: st
 
 
 def raise_item_error(error: dict) -> None:
+    """A single reading's error as the answer: 409 for a conflict, else 422."""
     code = error["code"]
     status = 409 if code in CONFLICT_CODES else 422
     raise ApiError(code, status=status, details=error["details"])
