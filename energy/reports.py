@@ -256,10 +256,10 @@ def _group(members: list[_Institution], year: int, base_year: int) -> dict:
             "totals": totals_out(this.totals), **compared}
 
 
-def _organisation_rows(members: list[_Institution], year: int) -> list[dict]:
+def _organisation_rows(by_sector: dict[str, list[_Institution]], year: int) -> list[dict]:
     rows = []
-    for sector in sorted({m.sector for m in members}):
-        in_sector = sorted((m for m in members if m.sector == sector), key=lambda m: m.org_id)
+    for sector in sorted(by_sector):
+        in_sector = sorted(by_sector[sector], key=lambda m: m.org_id)
         figures = [YearFigures(year, m.totals.get(year), m.denominators.get(year))
                    if m.reported(year) else YearFigures(year, None, None) for m in in_sector]
         ranks = competition_ranks([f.ratios["kgce_per_m2"] for f in figures])
@@ -281,13 +281,15 @@ def region_report(session: Session, region: str | None, year: int, base_year: in
     del now  # the figures depend on the stored readings only; kept for a uniform signature
     found = _institutions(session, region, sector, {year, year - 1, base_year}, approved_only)
     members = list(found.values())
-    sectors = sorted({m.sector for m in members})
+    by_sector: dict[str, list[_Institution]] = defaultdict(list)
+    for member in members:
+        by_sector[member.sector].append(member)
     restated_years = sorted({y for m in members for y, r in m.restated.items() if r})
     return {"region": region, "sector": sector, "year": year, "base_year": base_year,
             "approved_only": approved_only, **_group(members, year, base_year),
-            "by_sector": [{"sector": s, **_group([m for m in members if m.sector == s], year,
-                                                 base_year)} for s in sectors],
-            "organisations": _organisation_rows(members, year),
+            "by_sector": [{"sector": s, **_group(by_sector[s], year, base_year)}
+                          for s in sorted(by_sector)],
+            "organisations": _organisation_rows(by_sector, year),
             "restated": year in restated_years, "restated_years": restated_years}
 
 
