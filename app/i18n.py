@@ -82,6 +82,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "flag_missing_months": ("部分月份缺少数据", "Some months have no reading"),
     "flag_inputs_missing": ("缺少计算所需的数据，指标为空", "Inputs are missing, so the indicator is null"),
     "flag_restated": ("该年度数据已更正重述", "This year's data has been restated"),
+    "review_decided": ("该审核已处理，不能再次决定", "The review has already been decided"),
 }
 
 

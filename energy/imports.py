@@ -9,11 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable
 
 from openpyxl import Workbook, load_workbook
 
-from app.csv_export import UTF8_BOM, safe_cell
+from app.csv_export import csv_text, safe_cell
 from app.errors import Unprocessable
 from energy.factors import EnergyMethod
 
@@ -113,13 +112,7 @@ def rows_to_items(rows: list[list[str]], method: EnergyMethod) -> tuple[list[dic
 
 
 def template_csv() -> bytes:
-    return (UTF8_BOM + _csv_line(HEADER_ZH) + _csv_line(EXAMPLE_ROW)).encode("utf-8")
-
-
-def _csv_line(cells: Iterable[str]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow([safe_cell(c) for c in cells])
-    return buffer.getvalue()
+    return csv_text(HEADER_ZH, [EXAMPLE_ROW]).encode("utf-8")
 
 
 def template_xlsx() -> bytes:

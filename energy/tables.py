@@ -1,26 +1,21 @@
 """Flat CSV layouts of the energy reports and readings.
 
-Every text cell passes `safe_cell`: a note or a name typed as `=cmd...` comes back as
-text, never as a formula a spreadsheet would run.
+`app.csv_export.csv_text` passes every cell through `safe_cell`: a note or a name typed as
+`=cmd...` comes back as text, never as a formula a spreadsheet would run.
 """
 
 from __future__ import annotations
 
-from app.csv_export import safe_cell
 from energy.figures import INDICATORS
 
 READING_COLUMNS = ("id", "carrier", "period", "quantity", "unit", "cost_yuan", "kgce",
                    "co2e_kg", "factor_version", "status", "restated", "note")
 
 
-def _safe(rows: list[list]) -> list[list]:
-    return [[safe_cell(cell) for cell in row] for row in rows]
-
-
 def readings_table(readings: list[dict]) -> tuple[list[str], list[list]]:
     rows = [[r[name] for name in READING_COLUMNS] + [";".join(f["code"] for f in r["flags"])]
             for r in readings]
-    return [*READING_COLUMNS, "flags"], _safe(rows)
+    return [*READING_COLUMNS, "flags"], rows
 
 
 def org_report_table(report: dict) -> tuple[list[str], list[list]]:
@@ -41,7 +36,7 @@ def org_report_table(report: dict) -> tuple[list[str], list[list]]:
                      report["indicators"][name], report["previous_year"]["indicators"][name],
                      report["change_pct"][name], base.get(name),
                      report["change_vs_base_pct"][name]])
-    return header, _safe(rows)
+    return header, rows
 
 
 def region_report_table(report: dict) -> tuple[list[str], list[list]]:
@@ -55,4 +50,4 @@ def region_report_table(report: dict) -> tuple[list[str], list[list]]:
         rows.append([None, group["sector"], group["sector"], None, group["institutions"], None,
                      group["totals"]["kgce"], group["totals"]["water_m3"],
                      *(group["indicators"][n] for n in INDICATORS)])
-    return header, _safe(rows)
+    return header, rows

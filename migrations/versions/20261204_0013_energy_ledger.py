@@ -2,7 +2,7 @@
 year totals
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0014
 Create Date: 2026-12-04 17:06:48
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013'
-down_revision = '0008'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
