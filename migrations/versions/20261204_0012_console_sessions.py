@@ -1,7 +1,7 @@
 """console sign-in sessions, one row per signed-in browser
 
 Revision ID: 0012
-Revises: 0014
+Revises: 0013
 Create Date: 2026-12-04 17:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
