@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
-from app.auth import TokenSettings, hash_password, password_matches, token_pair
+from app.auth import TokenSettings, hash_password, password_matches, set_password, token_pair
 from app.errors import ApiError, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.i18n import message_for
 from app.models import Invite, Organisation, Team, User, role_at_least
+from app.passwords import check_password_strength
 
 T = TypeVar("T")
 
@@ -66,11 +68,21 @@ def team_in_org(session: Session, org_id: int, team_id: int | None) -> Team | No
 
 # --- login ----------------------------------------------------------------------
 
+def find_by_username(session: Session, username: str) -> User | None:
+    """Usernames are ASCII and compared without case (`uq_users_username_lower`)."""
+    if not username.isascii():
+        return None
+    return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
 def login_with_password(session: Session, username: str, password: str,
-                        settings: TokenSettings, now: datetime) -> dict:
-    """Check a password and issue a token pair."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not password_matches(user.password_hash, password):
+                        settings: TokenSettings, now: datetime,
+                        password_method: str = "scrypt") -> dict:
+    """Check a password and issue a token pair. Every attempt verifies one hash (a dummy one
+    for an unknown name), so how long it takes tells nothing about which names exist."""
+    user = find_by_username(session, username)
+    matches = password_matches(user.password_hash if user else None, password, password_method)
+    if user is None or not user.is_active or not matches:
         raise Unauthorized("invalid_credentials")
     return token_pair(session, user, settings, now)
 
@@ -117,6 +129,17 @@ def enrol_user(session: Session, user: User, invite_code: str, display_name: str
         raise Conflict("already_enrolled")
     session.refresh(user)
     return user
+
+
+def change_own_password(session: Session, user: User, current: str, new: str,
+                        settings: TokenSettings, password_method: str, now: datetime) -> dict:
+    """The person's own new password: every session ends, this one gets a fresh token pair."""
+    if not password_matches(user.password_hash, current, password_method):
+        raise Unprocessable("current_password_wrong", details={
+            "current_password": [message_for("current_password_wrong")]})
+    check_password_strength(new, user.role, user.username)
+    set_password(session, user, new, password_method, now)
+    return token_pair(session, user, settings, now)
 
 
 def update_profile(session: Session, user: User, changes: dict) -> User:
@@ -193,6 +216,8 @@ def create_user(session: Session, actor: User, org: Organisation, data: dict, ip
     _check_grant(actor, data["role"])
     team_in_org(session, org.id, data.get("team_id"))
     password = data.pop("password", None)
+    if password is not None:
+        check_password_strength(password, data["role"], data["username"])
     user = User(org_id=org.id, **data,
                 password_hash=hash_password(password, password_method) if password else None)
     try:
@@ -221,8 +246,9 @@ def _check_not_locking_self_out(actor: User, user: User, changes: dict) -> None:
 
 
 def update_user(session: Session, actor: User, org: Organisation, user: User, changes: dict,
-                ip: str | None, password_method: str) -> User:
-    """Admin: change a person's team, role, name or status."""
+                ip: str | None, password_method: str, now: datetime) -> User:
+    """Admin: change a person's team, role, name, password or status. A new password signs
+    the person out everywhere."""
     if "role" in changes:
         _check_grant(actor, changes["role"])
     if not role_at_least(actor.role, user.role):
@@ -231,14 +257,16 @@ def update_user(session: Session, actor: User, org: Organisation, user: User, ch
     if "team_id" in changes:
         team_in_org(session, org.id, changes["team_id"])
     password = changes.pop("password", None)
+    if password is not None:
+        check_password_strength(password, changes.get("role", user.role), user.username)
     before = {k: getattr(user, k) for k in changes}
     for field, value in changes.items():
         setattr(user, field, value)
-    if password:
-        user.password_hash = hash_password(password, password_method)
     session.flush()
+    if password is not None:
+        set_password(session, user, password, password_method, now)
     record_audit(session, actor, "user.update", "user", user.id,
-                 {"before": before, "after": changes, "password_changed": bool(password)},
+                 {"before": before, "after": changes, "password_changed": password is not None},
                  org_id=org.id, ip=ip)
     return user
 
