@@ -1,5 +1,6 @@
 """Request bodies parsed strictly: what Python's json module takes but no column or encoder can
-hold is a malformed body (400 `invalid_json`), never a server error.
+hold is a malformed body (400 `invalid_json`), never a server error; a body past the limit
+is 413 however it was sent.
 
 - An integer past Python's 4,300-digit conversion limit raises a plain ValueError in
   `json.loads`, which webargs does not catch.
@@ -16,6 +17,7 @@ import typing
 import marshmallow as ma
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 # A \u escape in the high or low surrogate range; only then is the parsed body walked.
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -59,11 +61,21 @@ def _decode(raw: bytes) -> str:
                                    exc.start) from exc
 
 
+def request_body(req) -> bytes:
+    """The body, 413 past MAX_CONTENT_LENGTH even when chunked: werkzeug stops reading a
+    chunked body at the limit and hands back the cut-off part (which then reads as bad JSON)."""
+    data = req.get_data(cache=True)
+    limit = req.max_content_length
+    if limit is not None and req.content_length is None and len(data) >= limit:
+        raise RequestEntityTooLarge()
+    return data
+
+
 class StrictFlaskParser(FlaskParser):
     def _raw_load_json(self, req) -> typing.Any:
         if not is_json_request(req):
             return core.missing
-        return loads_strict(req.get_data(cache=True))
+        return loads_strict(request_body(req))
 
 
 ASCII_DIGITS_ONLY = "只能使用 ASCII 数字 (ASCII digits only)"

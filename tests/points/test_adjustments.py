@@ -108,3 +108,12 @@ def test_staff_and_organizers_cannot_adjust(client, make, world):
     answers = [_adjust(client, make, who, world.org.id, world.staff.id, 5).status_code
                for who in (world.staff, organizer)]
     assert answers == [403, 403]
+
+
+def test_an_admin_cannot_adjust_their_own_balance(client, make, world, session):
+    r = _adjust(client, make, world.admin, world.org.id, world.admin.id, 10_000)
+    assert r.status_code == 403
+    assert r.get_json()["error"]["code"] == "self_adjustment"
+    assert account_of(session, world.admin.id)[0] == 0
+    assert client.get("/api/v1/me/points",
+                      headers=make.headers(world.admin)).get_json()["items"] == []
