@@ -29,7 +29,8 @@ def server(app, database_url):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env.update({"DATABASE_URL": database_url, "APP_ENV": "testing",
-                "SECRET_KEY": app.config["SECRET_KEY"], "CLOCK_START": app.extensions["clock"].now().isoformat(),
+                "SECRET_KEY": app.config["SECRET_KEY"],
+                "CLOCK_START": app.extensions["clock"].now().isoformat(),
                 "WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "2",
                 "LEADERBOARD_RECONCILE_SECONDS": "0"})
     process = subprocess.Popen(
