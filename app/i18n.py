@@ -20,6 +20,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
     "payload_too_large": ("请求体过大（上限 64 KiB）", "The request body is too large (64 KiB max)"),
     "rate_limited": ("操作过于频繁，请稍后再试", "Too many requests, try again later"),
+    "value_not_storable": ("某个值过长或过大，无法保存", "A value is too long or too large to store"),
     "internal_error": ("服务器内部错误，请稍后再试", "Internal server error"),
     "service_unavailable": ("服务暂时不可用，请稍后再试", "The service is temporarily unavailable"),
     "conflict": ("数据冲突，请重试", "Conflicting change, please retry"),

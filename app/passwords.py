@@ -10,8 +10,7 @@ import gzip
 from functools import cache
 from pathlib import Path
 
-from app.errors import Unprocessable
-from app.i18n import message_for
+from app.errors import field_error
 
 DENY_LIST = Path(__file__).with_name("common-passwords.txt.gz")
 MIN_LENGTH = 8
@@ -46,5 +45,4 @@ def check_password_strength(password: str, role: str, username: str | None = Non
     code = password_problem(password, role, username)
     if code is not None:
         params = {"min_length": min_length_for(role)}
-        raise Unprocessable(code, params=params,
-                            details={"password": [message_for(code, params)]})
+        raise field_error(code, "password", params)

@@ -13,8 +13,15 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.auth import TokenSettings, hash_password, password_matches, set_password, token_pair
-from app.errors import ApiError, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
-from app.i18n import message_for
+from app.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    field_error,
+)
 from app.models import Invite, Organisation, Team, User, role_at_least
 from app.passwords import check_password_strength
 
@@ -111,13 +118,13 @@ def enrol_user(session: Session, user: User, invite_code: str, display_name: str
         raise Conflict("already_enrolled")
     invite = session.scalar(select(Invite).where(Invite.code == invite_code.strip().upper()))
     if invite is None or invite.expires_at <= now:
-        raise Unprocessable("invite_invalid")
+        raise field_error("invite_invalid", "invite_code")
     # Conditional increment: the last slot goes to exactly one of concurrent enrolments.
     taken = session.execute(update(Invite)
                             .where(Invite.id == invite.id, Invite.uses < Invite.max_uses)
                             .values(uses=Invite.uses + 1)).rowcount
     if taken != 1:
-        raise Unprocessable("invite_invalid")
+        raise field_error("invite_invalid", "invite_code")
     # Conditional too: of a double-tapped enrolment one wins, the other is already enrolled
     # (and its rollback gives the invite slot back).
     bound = session.execute(update(User)
@@ -135,8 +142,7 @@ def change_own_password(session: Session, user: User, current: str, new: str,
                         settings: TokenSettings, password_method: str, now: datetime) -> dict:
     """The person's own new password: every session ends, this one gets a fresh token pair."""
     if not password_matches(user.password_hash, current, password_method):
-        raise Unprocessable("current_password_wrong", details={
-            "current_password": [message_for("current_password_wrong")]})
+        raise field_error("current_password_wrong", "current_password")
     check_password_strength(new, user.role, user.username)
     set_password(session, user, new, password_method, now)
     return token_pair(session, user, settings, now)
@@ -240,9 +246,10 @@ def _check_not_locking_self_out(actor: User, user: User, changes: dict) -> None:
     """An admin cannot lower their own role or deactivate themselves: another admin must."""
     if actor.id != user.id:
         return
-    lowered = "role" in changes and changes["role"] != user.role
-    if lowered or changes.get("is_active") is False:
-        raise Unprocessable("cannot_lock_self_out")
+    if "role" in changes and changes["role"] != user.role:
+        raise field_error("cannot_lock_self_out", "role")
+    if changes.get("is_active") is False:
+        raise field_error("cannot_lock_self_out", "is_active")
 
 
 def update_user(session: Session, actor: User, org: Organisation, user: User, changes: dict,
