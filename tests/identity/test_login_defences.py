@@ -17,13 +17,18 @@ ATTACKER = {"REMOTE_ADDR": "10.0.0.66"}
 OWNER = {"REMOTE_ADDR": "10.0.0.7"}
 
 
-@pytest.fixture
-def frozen_window(monkeypatch):
-    """Pin the limiter's clock to the start of a 15-minute window (no window is straddled)."""
+@pytest.fixture(params=["redis", "database"])
+def frozen_window(request, app, monkeypatch):
+    """Pin the limiter's clock to the start of a 15-minute window (no window is straddled);
+    count in Redis, then again in the database (no Redis, or Redis away)."""
     import time
 
     start = (int(time.time()) // 900) * 900 + 1
     monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: start))
+    if request.param == "database":
+        monkeypatch.setitem(app.extensions, "redis_gateway", None)
+    elif app.extensions.get("redis_gateway") is None:
+        pytest.skip("Redis not available")
 
 
 def attempt(client, username, password="wrong-guess-123", address=ATTACKER):
