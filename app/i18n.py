@@ -64,6 +64,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event_full": ("活动签到人数已满", "The event is full"),
     "already_checked_in": ("你已签到过", "You have already checked in"),
     "campaign_started": ("活动已开始，规则不能修改", "The campaign has started; its rules are fixed"),
+    "review_decided": ("该审核已处理，不能再次决定", "The review has already been decided"),
 }
 
 
