@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, case, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app import metrics
 from app.errors import RateLimited
 from app.models import RateCounter
 from app.redis_store import RedisGateway
@@ -50,6 +51,8 @@ def check_rate(gateway: RedisGateway | None, name: str, limit: int, window_s: in
     if count is None:
         count = _count_in_database(name, window, (window + 1) * window_s, now_s)
     if count > limit:
+        # The limit's name only ("login", "activities"): never who was refused.
+        metrics.RATE_LIMIT_REFUSALS.labels(name.split(":", 1)[0]).inc()
         raise RateLimited(retry_after)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import request
 
 import points.models  # noqa: F401 - registers the tables
+from app import metrics
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.extensions import db
-from app.idempotency import run_idempotent
+from app.idempotency import REPLAYED_HEADER, run_idempotent
 from app.openapi import Blueprint
 from app.pagination import PageQuery
 from app.service import organisation_for
@@ -187,8 +188,11 @@ def redeem_reward(reward_id):
     def work():
         return RedeemOut().dump(redemptions.redeem_reward(db.session, user, reward_id, now)), 201
 
-    return run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
-                          payload={"reward_id": reward_id}, now=now, work=work)
+    response = run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
+                              payload={"reward_id": reward_id}, now=now, work=work)
+    if response.status_code == 201 and REPLAYED_HEADER not in response.headers:
+        metrics.REDEMPTIONS.inc()
+    return response
 
 
 @blp.route("/me/redemptions", methods=["GET"])

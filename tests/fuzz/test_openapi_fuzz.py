@@ -28,7 +28,8 @@ CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conform
 RATE_LIMITS = ("app.routes.LOGIN_ATTEMPTS_PER_MINUTE", "app.routes.LOGIN_FAILURES_PER_ADDRESS",
                "app.routes.PASSWORD_CHANGES_PER_WINDOW",
                "activities.routes.LOG_REQUESTS_PER_WINDOW",
-               "reports.routes.DISCLOSURE_REQUESTS_PER_WINDOW")
+               "reports.routes.DISCLOSURE_REQUESTS_PER_WINDOW",
+               "energy.routes.PUBLIC_REQUESTS_PER_WINDOW")
 
 
 def fuzz_config(headers: dict[str, str], org_id: int, colleague_id: int) -> schemathesis.Config:
