@@ -24,6 +24,7 @@ from app.errors import (
 )
 from app.models import Invite, Organisation, Team, User, role_at_least
 from app.passwords import check_password_strength
+from app.signals import user_deactivated
 
 T = TypeVar("T")
 
@@ -82,16 +83,24 @@ def find_by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
 
 
-def login_with_password(session: Session, username: str, password: str,
-                        settings: TokenSettings, now: datetime,
-                        password_method: str = "scrypt") -> dict:
-    """Check a password and issue a token pair. Every attempt verifies one hash (a dummy one
-    for an unknown name), so how long it takes tells nothing about which names exist."""
+def login_user(session: Session, username: str, password: str,
+               password_method: str = "scrypt") -> User:
+    """The active person with this username and password (401 invalid_credentials). Every
+    attempt verifies one hash (a dummy one for an unknown name), so how long it takes tells
+    nothing about which names exist."""
     user = find_by_username(session, username)
     matches = password_matches(user.password_hash if user else None, password, password_method)
     if user is None or not user.is_active or not matches:
         raise Unauthorized("invalid_credentials")
-    return token_pair(session, user, settings, now)
+    return user
+
+
+def login_with_password(session: Session, username: str, password: str,
+                        settings: TokenSettings, now: datetime,
+                        password_method: str = "scrypt") -> dict:
+    """Check a password and issue a token pair."""
+    return token_pair(session, login_user(session, username, password, password_method),
+                      settings, now)
 
 
 def login_with_wechat(session: Session, openid: str, settings: TokenSettings,
@@ -272,6 +281,8 @@ def update_user(session: Session, actor: User, org: Organisation, user: User, ch
     session.flush()
     if password is not None:
         set_password(session, user, password, password_method, now)
+    if changes.get("is_active") is False:
+        user_deactivated.send(session, user_id=user.id)
     record_audit(session, actor, "user.update", "user", user.id,
                  {"before": before, "after": changes, "password_changed": password is not None},
                  org_id=org.id, ip=ip)

@@ -1,7 +1,7 @@
 """token versions, case-insensitive usernames, rate limit counters shared by every worker
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0012
 Create Date: 2026-12-04 17:00:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
