@@ -24,6 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.clock import now_utc
 from app.errors import ApiError, Forbidden, Unauthorized
 from app.models import RefreshToken, User, role_at_least
+from app.signals import sessions_ended
 
 ALGORITHMS = ["HS256"]
 CLOCK_SKEW_S = 60  # a token issued by another node whose clock runs slightly ahead
@@ -194,6 +195,7 @@ def end_every_session(session: Session, user: User, now: datetime) -> None:
                     .values(token_version=User.token_version + 1)
                     .execution_options(synchronize_session=False))
     session.refresh(user, ["token_version"])
+    sessions_ended.send(session, user_id=user.id)
 
 
 def set_password(session: Session, user: User, password: str, method: str,

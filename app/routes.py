@@ -77,16 +77,27 @@ def _hash_method():
 @blp.response(200, TokenOut)
 def login(data):
     """Password login -> access and refresh tokens."""
-    gateway, address = get_gateway(current_app), client_ip() or "-"
-    check_rate(gateway, f"login:{data['username'].lower()}@{address}",
-               LOGIN_ATTEMPTS_PER_MINUTE, 60)
-    check_rate(gateway, f"login-address:{address}", LOGIN_FAILURES_PER_ADDRESS,
-               LOGIN_ADDRESS_WINDOW_S)
+    check_login_rate(data["username"], client_ip())
     pair = service.login_with_password(db.session, data["username"], data["password"],
                                        _settings(), now_utc(), _hash_method())
     db.session.commit()
-    refund_rate(gateway, f"login-address:{address}", LOGIN_ADDRESS_WINDOW_S)  # failures only
+    login_succeeded(client_ip())
     return pair
+
+
+def check_login_rate(username: str, address: str | None) -> None:
+    """Before a password is checked (API or console): 429 past the limit for this username
+    from this address, or past this address's budget of failed logins."""
+    gateway, address = get_gateway(current_app), address or "-"
+    check_rate(gateway, f"login:{username.lower()}@{address}", LOGIN_ATTEMPTS_PER_MINUTE, 60)
+    check_rate(gateway, f"login-address:{address}", LOGIN_FAILURES_PER_ADDRESS,
+               LOGIN_ADDRESS_WINDOW_S)
+
+
+def login_succeeded(address: str | None) -> None:
+    """The address's budget counts failures only: a successful login gives its hit back."""
+    refund_rate(get_gateway(current_app), f"login-address:{address or '-'}",
+                LOGIN_ADDRESS_WINDOW_S)
 
 
 @blp.route("/auth/wechat", methods=["POST"])
