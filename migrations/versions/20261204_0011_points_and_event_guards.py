@@ -1,7 +1,7 @@
 """points per day of a behaviour, event approval, pickup-code failures
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0010
 Create Date: 2026-12-04 17:00:00
 
 Activities keep their points before the campaign multiplier (`base_points`); the usage
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0012'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
