@@ -138,11 +138,13 @@ NAV = (  # (label key, endpoint, minimum role, needs an organisation)
     ("nav.people", "console.people", "admin", True),
     ("nav.adjust", "console.adjustments", "admin", True),
     ("nav.reports", "console.reports", "admin", True),
+    ("nav.energy", "console.energy", "admin", True),
     ("nav.reviews", "console.reviews", "admin", True),
     ("nav.audit", "console.audit", "admin", True),
     ("nav.settings", "console.org_settings", "admin", True),
     ("nav.campaigns", "console.campaigns", "organizer", True),
     ("nav.region", "console.region", "superadmin", False),
+    ("nav.energy_reviews", "console.energy_reviews", "superadmin", False),
     ("nav.boards", "console.boards", "staff", False),
     ("nav.me", "console.me", "staff", False),
 )
