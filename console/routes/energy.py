@@ -152,7 +152,9 @@ def _reading_page(org: Organisation, reading_id: int, status: int = 200,
     shown = service.reading_out(_methods(), reading, None)
     history = service.reading_history(db.session, current_user(), reading_id)
     units = _methods().latest.carriers[reading.carrier].units
-    return render("energy_reading.html", status, title=t("energy.reading"), org=org,
+    partial = request.headers.get("HX-Request")  # opened in place on the ledger page
+    template = "_energy_reading.html" if partial else "energy_reading.html"
+    return render(template, status, title=t("energy.reading"), org=org,
                   reading=shown, history=history, units=list(units), errors=errors or {},
                   values=request.form, form="correct",
                   carriers={k: n for k, n, _ in _carriers()})

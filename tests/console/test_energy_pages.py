@@ -265,3 +265,16 @@ def test_junk_posts_never_answer_500(sign_in, people):
         assert admin.post(url, data).status_code < 500, url
     coordinator = sign_in(people.coordinator)
     assert coordinator.post("/console/energy/reviews/99999999/approve").status_code == 404
+
+
+def test_a_reading_opens_in_place_with_htmx(sign_in, people, last_year):
+    admin = sign_in(people.admin)
+    _add(admin, people, f"{last_year}-08")
+    grid = admin.get(f"/console/orgs/{people.org.id}/energy?year={last_year}")
+    url = re.search(r'hx-get="([^"]+/energy/readings/\d+)" hx-target="#reading-panel"',
+                    grid.text).group(1)
+    partial = admin.get(url, headers={"HX-Request": "true"})
+    assert partial.status_code == 200
+    assert "<html" not in partial.text
+    assert "历史版本" in partial.text
+    assert 'name="reason"' in partial.text
