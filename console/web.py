@@ -6,6 +6,8 @@ here, and the JSON API never reads the cookie (app/auth.py reads bearer tokens o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
@@ -206,6 +208,20 @@ def small_int(text: str | None) -> int | None:
     if text and text.isdigit() and len(text) <= 9:
         return int(text)
     return None
+
+
+def uploaded_file() -> tuple[str, bytes]:
+    """An import's file: uploaded, or carried forward by its dry run (base64 in the form).
+
+    Nothing readable gives empty content, which the page refuses under the file field."""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return upload.filename, upload.read()
+    try:
+        return (request.form.get("filename", "import.csv"),
+                base64.b64decode(request.form.get("content", ""), validate=True))
+    except (binascii.Error, ValueError):
+        return "", b""
 
 
 def saved(url: str):

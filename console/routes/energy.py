@@ -9,7 +9,6 @@ again with each error under its field and nothing saved.
 from __future__ import annotations
 
 import base64
-import binascii
 
 from flask import Response, current_app, jsonify, request, url_for
 
@@ -21,7 +20,17 @@ from app.i18n import message_for
 from app.models import REGIONS, SECTORS, Organisation
 from app.service import organisation_for
 from console.blueprint import bp
-from console.web import current_user, form_data, language, page, render, saved, small_int, t
+from console.web import (
+    current_user,
+    form_data,
+    language,
+    page,
+    render,
+    saved,
+    small_int,
+    t,
+    uploaded_file,
+)
 from energy import imports, reports, service, tables
 from energy.figures import INDICATORS
 from energy.models import SUBMISSION_STATUSES
@@ -201,24 +210,12 @@ def energy_submit(org_id):
     return saved(url_for("console.energy", org_id=org.id, year=_year()) + "#readings")
 
 
-def _uploaded() -> tuple[str, bytes]:
-    """The uploaded file, or the one a dry run carried forward (base64 in the form)."""
-    upload = request.files.get("file")
-    if upload is not None and upload.filename:
-        return upload.filename, upload.read()
-    try:
-        return (request.form.get("filename", "import.csv"),
-                base64.b64decode(request.form.get("content", ""), validate=True))
-    except (binascii.Error, ValueError):
-        return "", b""
-
-
 @bp.route("/orgs/<int:org_id>/energy/import", methods=["POST"])
 @page("admin")
 def energy_import(org_id):
     """检查 lists every row's errors and saves nothing; 全部导入 saves every row or none."""
     org = _org(org_id)
-    filename, content = _uploaded()
+    filename, content = uploaded_file()
     if not content:
         error = Unprocessable(details={"file": [t("energy.choose_file")]})
         return _refused(org, error, "import", ("file",))
