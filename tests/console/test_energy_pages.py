@@ -278,3 +278,25 @@ def test_a_reading_opens_in_place_with_htmx(sign_in, people, last_year):
     assert "<html" not in partial.text
     assert "历史版本" in partial.text
     assert 'name="reason"' in partial.text
+
+
+def test_correcting_approved_data_is_a_restatement_marked_on_the_page(
+        sign_in, people, client, make, last_year):
+    admin = sign_in(people.admin)
+    _add(admin, people, f"{last_year}-09")
+    admin.post(f"/console/orgs/{people.org.id}/energy/submissions",
+               {"period": f"{last_year}-09"})
+    (submission,) = client.get("/api/v1/energy/submissions",
+                               headers=make.headers(people.coordinator)).get_json()["items"]
+    sign_in(people.coordinator).post(f"/console/energy/reviews/{submission['id']}/approve")
+    (reading,) = _api_readings(client, make, people, last_year)
+    url = f"/console/orgs/{people.org.id}/energy/readings/{reading['id']}"
+    assert "重述" in admin.get(url).text  # the form says what a correction will be
+    assert admin.post(url, {"quantity": "1300", "unit": "kWh",
+                            "reason": "供电局补开发票"}).status_code == 303
+    (restated,) = _api_readings(client, make, people, last_year)
+    assert (restated["quantity"], restated["restated"]) == (1300.0, True)
+    page = admin.get(f"/console/orgs/{people.org.id}/energy?year={last_year}")
+    assert page.text.count("已更正重述") >= 2  # the report and the reading
+    region = sign_in(people.coordinator).get(f"/console/energy/region?year={last_year}")
+    assert people.org.name in region.text
