@@ -254,7 +254,8 @@ def test_admin_energy_journey(tabs, people, client, make, clock, shoot):
     page.wait_for_selector("#reading-panel #reading-panel-body")
     assert "/energy/readings/" not in page.url
     assert "历史版本" in page.locator("#reading-panel").inner_text()
+    bearer = {"Authorization": f"Bearer {make.token(people.admin, clock.now())}"}
     (reading,) = client.get(f"/api/v1/orgs/{people.org.id}/energy/readings?year={year}",
-                            headers=make.headers(people.admin)).get_json()["items"]
+                            headers=bearer).get_json()["items"]
     assert (reading["quantity"], reading["unit"], reading["cost_yuan"]) == (2.0, "万kWh",
                                                                             16000.0)

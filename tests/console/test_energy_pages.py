@@ -15,9 +15,15 @@ def last_year(clock) -> int:
     return clock.now().astimezone(ZoneInfo("Asia/Shanghai")).year - 1
 
 
-def _api_readings(client, make, people, year):
+@pytest.fixture
+def bearer(make, clock):
+    """Bearer headers issued on the test's clock (any TEST_NOW still signs in)."""
+    return lambda user: {"Authorization": f"Bearer {make.token(user, clock.now())}"}
+
+
+def _api_readings(client, bearer, people, year):
     return client.get(f"/api/v1/orgs/{people.org.id}/energy/readings?year={year}",
-                      headers=make.headers(people.admin)).get_json()["items"]
+                      headers=bearer(people.admin)).get_json()["items"]
 
 
 def _add(admin, people, period, quantity="1200", unit="kWh", carrier="electricity", **more):
@@ -61,22 +67,22 @@ def test_coordinator_pages_are_superadmin_only(sign_in, people):
     assert 'href="/console/energy/region' in region.text
 
 
-def test_form_without_csrf_is_refused_and_saves_nothing(sign_in, people, client, make,
+def test_form_without_csrf_is_refused_and_saves_nothing(sign_in, people, client, bearer,
                                                          last_year):
     admin = sign_in(people.admin)
     response = admin.client.post(f"/console/orgs/{people.org.id}/energy/readings", data={
         "carrier": "electricity", "period": f"{last_year}-03", "quantity": "5", "unit": "kWh"})
     assert response.status_code in (400, 403)
-    assert _api_readings(client, make, people, last_year) == []
+    assert _api_readings(client, bearer, people, last_year) == []
 
 
 def test_reading_added_corrected_submitted_approved_shows_through_the_api(
-        sign_in, people, client, make, last_year):
+        sign_in, people, client, bearer, last_year):
     admin = sign_in(people.admin)
     period = f"{last_year}-03"
     assert _add(admin, people, period, quantity="1.2", unit="万kWh",
                 cost_yuan="9000").status_code == 303
-    (reading,) = _api_readings(client, make, people, last_year)
+    (reading,) = _api_readings(client, bearer, people, last_year)
     assert (reading["period"], reading["quantity"], reading["unit"], reading["cost_yuan"]) == (
         period, 1.2, "万kWh", 9000.0)
     grid = admin.get(f"/console/orgs/{people.org.id}/energy?year={last_year}")
@@ -86,26 +92,26 @@ def test_reading_added_corrected_submitted_approved_shows_through_the_api(
     assert admin.post(url, {"quantity": "13000", "unit": "kWh",
                             "reason": "抄表更正"}).status_code == 303
     history = client.get(f"/api/v1/energy/readings/{reading['id']}/history",
-                         headers=make.headers(people.admin)).get_json()["items"]
+                         headers=bearer(people.admin)).get_json()["items"]
     assert [(v["quantity"], v["unit"], v["reason"]) for v in history] == [
         (1.2, "万kWh", None), (13000.0, "kWh", "抄表更正")]
     assert "抄表更正" in admin.get(url).text
 
     assert admin.post(f"/console/orgs/{people.org.id}/energy/submissions",
                       {"period": period, "year": str(last_year)}).status_code == 303
-    assert _api_readings(client, make, people, last_year)[0]["status"] == "submitted"
+    assert _api_readings(client, bearer, people, last_year)[0]["status"] == "submitted"
 
     coordinator = sign_in(people.coordinator)
     queue = coordinator.get("/console/energy/reviews?status=submitted")
     assert people.org.name in queue.text
     submissions = client.get("/api/v1/energy/submissions",
-                             headers=make.headers(people.coordinator)).get_json()["items"]
+                             headers=bearer(people.coordinator)).get_json()["items"]
     assert coordinator.post(f"/console/energy/reviews/{submissions[0]['id']}/approve"
                             ).status_code == 303
-    assert _api_readings(client, make, people, last_year)[0]["status"] == "approved"
+    assert _api_readings(client, bearer, people, last_year)[0]["status"] == "approved"
 
 
-def test_return_needs_a_comment_then_reopens_the_period(sign_in, people, client, make,
+def test_return_needs_a_comment_then_reopens_the_period(sign_in, people, client, bearer,
                                                         last_year):
     admin = sign_in(people.admin)
     _add(admin, people, f"{last_year}-04")
@@ -113,14 +119,14 @@ def test_return_needs_a_comment_then_reopens_the_period(sign_in, people, client,
                {"period": f"{last_year}-04"})
     coordinator = sign_in(people.coordinator)
     (submission,) = client.get("/api/v1/energy/submissions",
-                               headers=make.headers(people.coordinator)).get_json()["items"]
+                               headers=bearer(people.coordinator)).get_json()["items"]
     url = f"/console/energy/reviews/{submission['id']}/return"
     refused = coordinator.post(url, {"comment": ""})
     assert refused.status_code == 422
     assert 'class="field-error"' in refused.text
-    assert _api_readings(client, make, people, last_year)[0]["status"] == "submitted"
+    assert _api_readings(client, bearer, people, last_year)[0]["status"] == "submitted"
     assert coordinator.post(url, {"comment": "电量偏高，请核对"}).status_code == 303
-    assert _api_readings(client, make, people, last_year)[0]["status"] == "draft"
+    assert _api_readings(client, bearer, people, last_year)[0]["status"] == "draft"
     assert coordinator.post(url, {"comment": "again"}).status_code == 409
 
 
@@ -135,40 +141,40 @@ def test_return_needs_a_comment_then_reopens_the_period(sign_in, people, client,
     ({"quantity": ""}, "quantity"),
 ])
 def test_bad_reading_shows_the_error_under_its_field_and_saves_nothing(
-        sign_in, people, client, make, last_year, fields, field):
+        sign_in, people, client, bearer, last_year, fields, field):
     admin = sign_in(people.admin)
     body = {"carrier": "electricity", "period": f"{last_year}-05", "quantity": "10",
             "unit": "kWh", **fields}
     response = admin.post(f"/console/orgs/{people.org.id}/energy/readings", body)
     assert response.status_code == 422, response.text
     assert f'id="err-reading-{field}"' in response.text
-    assert _api_readings(client, make, people, last_year) == []
+    assert _api_readings(client, bearer, people, last_year) == []
 
 
-def test_second_reading_of_a_period_is_409_on_the_form(sign_in, people, client, make,
+def test_second_reading_of_a_period_is_409_on_the_form(sign_in, people, client, bearer,
                                                        last_year):
     admin = sign_in(people.admin)
     _add(admin, people, f"{last_year}-06")
     response = _add(admin, people, f"{last_year}-06", quantity="99")
     assert response.status_code == 409
-    assert [r["quantity"] for r in _api_readings(client, make, people, last_year)] == [1200.0]
+    assert [r["quantity"] for r in _api_readings(client, bearer, people, last_year)] == [1200.0]
 
 
-def test_correction_without_reason_changes_nothing(sign_in, people, client, make, last_year):
+def test_correction_without_reason_changes_nothing(sign_in, people, client, bearer, last_year):
     admin = sign_in(people.admin)
     _add(admin, people, f"{last_year}-07")
-    (reading,) = _api_readings(client, make, people, last_year)
+    (reading,) = _api_readings(client, bearer, people, last_year)
     response = admin.post(f"/console/orgs/{people.org.id}/energy/readings/{reading['id']}",
                           {"quantity": "5", "reason": ""})
     assert response.status_code == 422
     assert 'id="err-correct-reason"' in response.text
-    assert _api_readings(client, make, people, last_year)[0]["quantity"] == 1200.0
+    assert _api_readings(client, bearer, people, last_year)[0]["quantity"] == 1200.0
     other = sign_in(people.other_admin)
     assert other.get(f"/console/orgs/{people.other_org.id}/energy/readings/{reading['id']}"
                      ).status_code == 404
 
 
-def test_profile_form_saves_and_refuses_zero_under_the_field(sign_in, people, client, make,
+def test_profile_form_saves_and_refuses_zero_under_the_field(sign_in, people, client, bearer,
                                                              last_year):
     admin = sign_in(people.admin)
     url = f"/console/orgs/{people.org.id}/energy/profile"
@@ -177,10 +183,10 @@ def test_profile_form_saves_and_refuses_zero_under_the_field(sign_in, people, cl
     assert refused.status_code == 422
     assert 'id="err-profile-building_area_m2"' in refused.text
     profiles = f"/api/v1/orgs/{people.org.id}/energy/profiles"
-    assert client.get(profiles, headers=make.headers(people.admin)).get_json()["items"] == []
+    assert client.get(profiles, headers=bearer(people.admin)).get_json()["items"] == []
     assert admin.post(url, {"year": str(last_year), "building_area_m2": "8000",
                             "occupants": "200"}).status_code == 303
-    (profile,) = client.get(profiles, headers=make.headers(people.admin)).get_json()["items"]
+    (profile,) = client.get(profiles, headers=bearer(people.admin)).get_json()["items"]
     assert (profile["year"], profile["building_area_m2"], profile["occupants"]) == (
         last_year, 8000, 200)
 
@@ -202,7 +208,7 @@ def test_report_chart_and_csv_show_the_readings(sign_in, people, last_year):
     assert "kgce_per_m2" in csv.text
 
 
-def test_import_dry_run_lists_row_errors_then_all_or_nothing(sign_in, people, client, make,
+def test_import_dry_run_lists_row_errors_then_all_or_nothing(sign_in, people, client, bearer,
                                                              last_year):
     admin = sign_in(people.admin)
     url = f"/console/orgs/{people.org.id}/energy/import"
@@ -214,19 +220,19 @@ def test_import_dry_run_lists_row_errors_then_all_or_nothing(sign_in, people, cl
     assert checked.status_code == 422
     assert 'class="bad-row"' in checked.text
     assert checked.text.count('class="bad-row"') == 2
-    assert _api_readings(client, make, people, last_year) == []
+    assert _api_readings(client, bearer, people, last_year) == []
     good = f"period,carrier,quantity,unit,cost_yuan\n{last_year}-01,electricity,100,kWh,80\n"
     checked = admin.client.post(url, data={"csrf_token": admin.csrf,
                                            "file": (io.BytesIO(good.encode("gbk")), "e.csv")},
                                 content_type="multipart/form-data")
     assert checked.status_code == 200
     assert 'name="content"' in checked.text
-    assert _api_readings(client, make, people, last_year) == []
+    assert _api_readings(client, bearer, people, last_year) == []
 
     content = re.search(r'name="content" value="([^"]+)"', checked.text).group(1)
     done = admin.post(url, {"mode": "import", "filename": "e.csv", "content": content})
     assert done.status_code == 303
-    assert [r["quantity"] for r in _api_readings(client, make, people, last_year)] == [100.0]
+    assert [r["quantity"] for r in _api_readings(client, bearer, people, last_year)] == [100.0]
 
 
 def test_template_downloads(sign_in, people):
@@ -281,20 +287,20 @@ def test_a_reading_opens_in_place_with_htmx(sign_in, people, last_year):
 
 
 def test_correcting_approved_data_is_a_restatement_marked_on_the_page(
-        sign_in, people, client, make, last_year):
+        sign_in, people, client, bearer, last_year):
     admin = sign_in(people.admin)
     _add(admin, people, f"{last_year}-09")
     admin.post(f"/console/orgs/{people.org.id}/energy/submissions",
                {"period": f"{last_year}-09"})
     (submission,) = client.get("/api/v1/energy/submissions",
-                               headers=make.headers(people.coordinator)).get_json()["items"]
+                               headers=bearer(people.coordinator)).get_json()["items"]
     sign_in(people.coordinator).post(f"/console/energy/reviews/{submission['id']}/approve")
-    (reading,) = _api_readings(client, make, people, last_year)
+    (reading,) = _api_readings(client, bearer, people, last_year)
     url = f"/console/orgs/{people.org.id}/energy/readings/{reading['id']}"
     assert "重述" in admin.get(url).text  # the form says what a correction will be
     assert admin.post(url, {"quantity": "1300", "unit": "kWh",
                             "reason": "供电局补开发票"}).status_code == 303
-    (restated,) = _api_readings(client, make, people, last_year)
+    (restated,) = _api_readings(client, bearer, people, last_year)
     assert (restated["quantity"], restated["restated"]) == (1300.0, True)
     page = admin.get(f"/console/orgs/{people.org.id}/energy?year={last_year}")
     assert page.text.count("已更正重述") >= 2  # the report and the reading
