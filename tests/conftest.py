@@ -2,7 +2,14 @@
 
 `TEST_DATABASE` picks the engine (tests/run_all.py runs both). Each run gets its own
 PostgreSQL database and Redis key prefix, so runs never see each other's data.
-Tests commit for real; every table is emptied after each test that used the app.
+
+Isolation (the "joining a Session into an external transaction" recipe): each test runs
+inside one outer transaction on one connection, and the test's `session`, the factories
+and the app's `db.session` (requests, CLI, services under `app.app_context()`) all join it
+with `join_transaction_mode="create_savepoint"`: their commits release savepoints, and
+the outer transaction is rolled back after the test. Tests marked `concurrency` (several
+threads or processes) or `commits` (they count the app's statements, or need rows other
+connections can see) commit for real, and every table is emptied after them.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import uuid
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
 TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
@@ -30,6 +37,11 @@ def pytest_report_header(config):
             f"clock: {TEST_NOW or 'real time'}")
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "commits: commits for real (no outer transaction); tables emptied after")
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     if TEST_DATABASE == "sqlite":
@@ -38,6 +50,8 @@ def database_url(tmp_path_factory):
     name = f"lc_test_{RUN_ID}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        # A throwaway database: a commit need not wait for the disk.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     yield f"{base}/{name}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -63,16 +77,28 @@ def app(database_url):
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.extensions import db
 
     application = create_app()
+    # When a test hands the app a connection in an outer transaction (SharedTransaction), the
+    # app's sessions commit and roll back savepoints on it, never the outer transaction.
+    db.session.session_factory.configure(join_transaction_mode="create_savepoint")
     with application.app_context():
         upgrade()
+        if db.engine.dialect.name == "sqlite":
+            # A throwaway database: a commit need not wait for the disk.
+            event.listen(db.engine, "connect", _sqlite_without_fsync)
+            db.engine.dispose()
     return application
+
+
+def _sqlite_without_fsync(dbapi_connection, _record):
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 @pytest.fixture(scope="session")
 def engine(app, database_url):
-    """A plain engine for test setup and checks (SQLite: deferred, so reads take no lock)."""
+    """A plain engine for checks from outside the app (SQLite: deferred, so reads take no lock)."""
     from app.config import engine_options, normalise_database_url
 
     url = normalise_database_url(database_url)
@@ -81,11 +107,125 @@ def engine(app, database_url):
     eng.dispose()
 
 
+def commits_for_real(request) -> bool:
+    node = request.node
+    return bool(node.get_closest_marker("concurrency") or node.get_closest_marker("commits"))
+
+
+class SharedTransaction:
+    """One connection in an outer transaction that the app and the test's sessions join."""
+
+    def __init__(self, app):
+        from app.extensions import db
+
+        with app.app_context():
+            self.engine = db.engine
+        self.connection = self.engine.connect()
+        self.outer = self.connection.begin()
+        self.test_sessions: list[Session] = []
+        self.joined: list = []  # (app, its own engine)
+        self.join(app)
+        event.listen(Session, "after_transaction_create", self._before_app_work)
+
+    def join(self, app) -> None:
+        """Send `app`'s sessions to the shared connection (an app on this database only)."""
+        from app.extensions import db
+
+        with app.app_context():
+            own = db.engine
+            if own.url != self.engine.url:
+                return
+            db.session.remove()
+            db.engines[None] = self.connection
+        self.joined.append((app, own))
+
+    def leave(self, app) -> None:
+        """Give a joined app its own engine back."""
+        from app.extensions import db
+
+        for joined_app, own in [pair for pair in self.joined if pair[0] is app]:
+            with joined_app.app_context():
+                db.session.remove()
+                db.engines[None] = own
+            self.joined.remove((joined_app, own))
+
+    def session(self) -> Session:
+        session = Session(bind=self.connection, join_transaction_mode="create_savepoint",
+                          expire_on_commit=False)
+        self.test_sessions.append(session)
+        return session
+
+    def _before_app_work(self, session: Session, transaction) -> None:
+        # Committed work of a request must survive a later `session.rollback()` of the test,
+        # as it would with real commits: so a test session holding only reads ends its
+        # savepoint before an app session opens one (never nested inside it).
+        if transaction.parent is not None or session in self.test_sessions:
+            return
+        for test_session in self.test_sessions:
+            if test_session.in_transaction() and not (
+                    test_session.new or test_session.dirty or test_session.deleted):
+                test_session.commit()
+
+    def close(self) -> None:
+        event.remove(Session, "after_transaction_create", self._before_app_work)
+        for session in self.test_sessions:
+            session.close()
+        for app, _own in list(self.joined):
+            self.leave(app)
+        self.outer.rollback()
+        self.connection.close()
+
+
 @pytest.fixture
-def session(engine):
-    with Session(engine, expire_on_commit=False) as s:
+def shared_transaction(request, app):
+    """The test's outer transaction, or None for a test that commits for real."""
+    if commits_for_real(request):
+        yield None
+        return
+    shared = SharedTransaction(app)
+    yield shared
+    shared.close()
+
+
+@pytest.fixture
+def session(app, engine, shared_transaction):
+    """The test's own session; `session.info["clock"]` is the app's clock (`now_of`)."""
+    if shared_transaction is not None:
+        s = shared_transaction.session()
+        s.info["clock"] = app.extensions["clock"]
+        yield s
+        return
+    with Session(engine, expire_on_commit=False, info={"clock": app.extensions["clock"]}) as s:
         yield s
         s.rollback()
+
+
+@pytest.fixture
+def make_app(app, shared_transaction):
+    """create_app() with overrides, for tests that must not touch the shared app.
+
+    It keeps the test's clock; on the test database it joins the test's outer transaction,
+    so it sees the test's rows.
+    """
+    from app import create_app
+    from app.extensions import db
+
+    created = []
+
+    def build(overrides: dict | None = None):
+        application = create_app(overrides)
+        application.extensions["clock"] = app.extensions["clock"]
+        created.append(application)
+        if shared_transaction is not None:
+            shared_transaction.join(application)
+        return application
+
+    yield build
+    for application in created:
+        if shared_transaction is not None:
+            shared_transaction.leave(application)
+        with application.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -113,26 +253,38 @@ def redis_gateway(app):
 
 @pytest.fixture(autouse=True)
 def _clean_state(request):
-    """Empty every table (and our Redis keys) after a test that touched the app."""
+    """Start the clock at TEST_NOW; afterwards undo the test's rows and our Redis keys."""
     if "app" not in request.fixturenames:
         yield
         return
     app = request.getfixturevalue("app")
+    shared = request.getfixturevalue("shared_transaction")
     engine = request.getfixturevalue("engine")
     from app.clock import parse_instant
 
     app.extensions["clock"].set(parse_instant(TEST_NOW) if TEST_NOW else None)
     yield
-    from app.extensions import db
-    from app.ratelimit import _local_counts
+    if shared is None:
+        _empty_tables(engine)
+    _clear_caches(app, engine)
 
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+
+def _empty_tables(engine) -> None:
+    from app.extensions import db
+
     with engine.begin() as conn:
         # DELETE rather than TRUNCATE: on PostgreSQL a TRUNCATE of every table costs ~0.5 s
-        # a test, DELETE of a few rows ~10 ms. Ids restart as TRUNCATE ... RESTART IDENTITY did.
-        for table in tables:
-            conn.execute(text(f"DELETE FROM {table}"))
-        if conn.dialect.name == "postgresql":
+        # a test, DELETE of a few rows ~10 ms.
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(text(f"DELETE FROM {table.name}"))
+
+
+def _clear_caches(app, engine) -> None:
+    from app.ratelimit import _local_counts
+
+    if engine.dialect.name == "postgresql":
+        # Sequences ignore rollbacks: ids restart at 1 for every test, as on SQLite.
+        with engine.begin() as conn:
             conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n"
                               " ON n.oid = c.relnamespace"
                               " WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
