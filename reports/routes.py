@@ -8,15 +8,16 @@ from flask_smorest import Blueprint
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
-from app.extensions import db
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
-from reports import service, tables
+from app.replica import report_session
+from reports import points_report, service, tables
 from reports.schemas import (
     DisclosureOut,
     DisclosureQuery,
     OrgReportOut,
     OrgReportQuery,
+    PointsReportOut,
     RegionReportOut,
     RegionReportQuery,
 )
@@ -45,11 +46,26 @@ def _scope_name(query: dict) -> str:
 @blp.doc(**CSV_ALTERNATIVE_DOC)
 def org_report(query, org_id):
     """An institution's year by month beside the same month of the year before."""
-    report = service.org_report(db.session, current_user(), org_id, query.get("year"),
+    report = service.org_report(report_session(), current_user(), org_id, query.get("year"),
                                 _registry(), now_utc())
     if query["format"] == "csv":
         return csv_response(f"org-{org_id}-{report['year']}.csv",
                             *tables.org_report_table(report))
+    return report
+
+
+@blp.route("/reports/orgs/<int:org_id>/points", methods=["GET"])
+@authenticated("admin")
+@blp.arguments(OrgReportQuery, location="query")
+@blp.response(200, PointsReportOut)
+@blp.doc(**CSV_ALTERNATIVE_DOC)
+def org_points_report(query, org_id):
+    """Points issued, redeemed and expired by month; liability and budget used."""
+    report = points_report.points_report(report_session(), current_user(), org_id,
+                                         query.get("year"), now_utc())
+    if query["format"] == "csv":
+        return csv_response(f"org-{org_id}-points-{report['year']}.csv",
+                            *points_report.points_report_table(report))
     return report
 
 
@@ -60,7 +76,8 @@ def org_report(query, org_id):
 @blp.doc(**CSV_ALTERNATIVE_DOC)
 def region_report(query):
     """Institutions of a region side by side: totals, per capita, ranks within their sector."""
-    report = service.region_report(db.session, query.get("region"), query.get("year"), now_utc())
+    report = service.region_report(report_session(), query.get("region"), query.get("year"),
+                                   now_utc())
     if query["format"] == "csv":
         return csv_response(f"region-{_scope_name(query)}-{report['year']}.csv",
                             *tables.region_report_table(report))
@@ -76,7 +93,7 @@ def public_disclosure(query):
     """Aggregates for anyone: no personal data; groups of fewer than 10 people withheld."""
     check_rate(get_gateway(current_app), f"disclosure:{client_ip()}",
                DISCLOSURE_REQUESTS_PER_WINDOW, DISCLOSURE_WINDOW_S)
-    report = service.public_disclosure(db.session, query.get("region"), query.get("year"),
+    report = service.public_disclosure(report_session(), query.get("region"), query.get("year"),
                                        _registry(), now_utc())
     if query["format"] == "csv":
         return csv_response(f"disclosure-{_scope_name(query)}-{report['year']}.csv",
