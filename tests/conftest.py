@@ -8,8 +8,8 @@ inside one outer transaction on one connection, and the test's `session`, the fa
 and the app's `db.session` (requests, CLI, services under `app.app_context()`) all join it
 with `join_transaction_mode="create_savepoint"`: their commits release savepoints, and
 the outer transaction is rolled back after the test. Tests marked `concurrency` (several
-threads or processes) or `commits` (they count the app's statements, or need rows other
-connections can see) commit for real, and every table is emptied after them.
+threads or processes) or `commits` (they count the app's statements, or read through another
+connection) commit for real, and every table is emptied after them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import uuid
 
 import psycopg
 import pytest
+from flask import current_app, has_app_context
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,8 @@ def pytest_report_header(config):
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "commits: commits for real (no outer transaction); tables emptied after")
+        "markers", "commits: commits for real (no outer transaction), for a test that counts the"
+        " app's statements or reads through another connection; tables emptied after")
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +119,8 @@ class SharedTransaction:
     """One connection in an outer transaction that the app and the test's sessions join."""
 
     def __init__(self, app):
+        from flask_sqlalchemy.session import Session as AppSession
+
         from app.extensions import db
 
         with app.app_context():
@@ -124,31 +128,44 @@ class SharedTransaction:
         self.connection = self.engine.connect()
         self.outer = self.connection.begin()
         self.test_sessions: list[Session] = []
-        self.joined: list = []  # (app, its own engine)
+        self.joined_apps: list = []
+        # The app's sessions choose their bind in flask-sqlalchemy's get_bind: a joined app's
+        # go to the shared connection, while `db.engine` stays the app's own engine.
+        self._app_session_class = AppSession
+        self._own_get_bind = AppSession.get_bind
+        shared = self
+
+        def get_bind(app_session, mapper=None, clause=None, bind=None, **kwargs):
+            return shared._app_bind(app_session, mapper, clause, bind, **kwargs)
+
+        AppSession.get_bind = get_bind
         self.join(app)
         event.listen(Session, "after_transaction_create", self._before_app_work)
+
+    def _app_bind(self, app_session, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and has_app_context() and any(
+                joined is current_app._get_current_object() for joined in self.joined_apps):
+            return self.connection
+        return self._own_get_bind(app_session, mapper, clause, bind, **kwargs)
 
     def join(self, app) -> None:
         """Send `app`'s sessions to the shared connection (an app on this database only)."""
         from app.extensions import db
 
         with app.app_context():
-            own = db.engine
-            if own.url != self.engine.url:
+            if db.engine.url != self.engine.url:
                 return
             db.session.remove()
-            db.engines[None] = self.connection
-        self.joined.append((app, own))
+        self.joined_apps.append(app)
 
     def leave(self, app) -> None:
         """Give a joined app its own engine back."""
         from app.extensions import db
 
-        for joined_app, own in [pair for pair in self.joined if pair[0] is app]:
-            with joined_app.app_context():
+        if any(joined is app for joined in self.joined_apps):
+            with app.app_context():
                 db.session.remove()
-                db.engines[None] = own
-            self.joined.remove((joined_app, own))
+            self.joined_apps = [joined for joined in self.joined_apps if joined is not app]
 
     def session(self) -> Session:
         session = Session(bind=self.connection, join_transaction_mode="create_savepoint",
@@ -171,8 +188,9 @@ class SharedTransaction:
         event.remove(Session, "after_transaction_create", self._before_app_work)
         for session in self.test_sessions:
             session.close()
-        for app, _own in list(self.joined):
+        for app in list(self.joined_apps):
             self.leave(app)
+        self._app_session_class.get_bind = self._own_get_bind
         self.outer.rollback()
         self.connection.close()
 
