@@ -15,8 +15,8 @@ def error_code(response) -> str:
     return response.get_json()["error"]["code"]
 
 
-def test_organizer_creates_a_campaign_for_their_organisation(client, make, world):
-    body = campaign_body(activity_multipliers={"metro": 3}, goal_co2e_kg=120.5)
+def test_organizer_creates_a_campaign_for_their_organisation(clock, client, make, world):
+    body = campaign_body(clock.now(), activity_multipliers={"metro": 3}, goal_co2e_kg=120.5)
     response = client.post("/api/v1/campaigns", json=body, headers=make.headers(world.organizer))
     assert response.status_code == 201
     body = response.get_json()
@@ -34,22 +34,23 @@ def test_creating_a_campaign_is_audited(client, make, world, session, new_campai
     assert list(actions) == ["campaign.create"]
 
 
-def test_staff_may_not_create_a_campaign(client, make, world):
-    response = client.post("/api/v1/campaigns", json=campaign_body(),
+def test_staff_may_not_create_a_campaign(clock, client, make, world):
+    response = client.post("/api/v1/campaigns", json=campaign_body(clock.now()),
                            headers=make.headers(world.staff))
     assert response.status_code == 403
 
 
-def test_organizer_may_not_create_for_another_organisation(client, make, world):
-    response = client.post("/api/v1/campaigns", json=campaign_body(org_id=world.other_org.id),
+def test_organizer_may_not_create_for_another_organisation(clock, client, make, world):
+    response = client.post("/api/v1/campaigns", json=campaign_body(clock.now(),
+                                                                 org_id=world.other_org.id),
                            headers=make.headers(world.organizer))
     assert response.status_code == 404
 
 
-def test_only_a_superadmin_creates_a_region_wide_campaign(client, make, world):
-    denied = client.post("/api/v1/campaigns", json=campaign_body(region="beijing"),
+def test_only_a_superadmin_creates_a_region_wide_campaign(clock, client, make, world):
+    denied = client.post("/api/v1/campaigns", json=campaign_body(clock.now(), region="beijing"),
                          headers=make.headers(world.admin))
-    allowed = client.post("/api/v1/campaigns", json=campaign_body(region="beijing"),
+    allowed = client.post("/api/v1/campaigns", json=campaign_body(clock.now(), region="beijing"),
                           headers=make.headers(world.superadmin))
     assert denied.status_code == 403
     assert allowed.status_code == 201
@@ -66,8 +67,8 @@ def test_only_a_superadmin_creates_a_region_wide_campaign(client, make, world):
     ({"activity_multipliers": {"teleport": 2}}, "activity_multipliers"),
     ({"goal_co2e_kg": -1}, "goal_co2e_kg"),
 ])
-def test_invalid_campaigns_are_refused_with_the_field(client, make, world, fields, field):
-    response = client.post("/api/v1/campaigns", json=campaign_body(**fields),
+def test_invalid_campaigns_are_refused_with_the_field(clock, client, make, world, fields, field):
+    response = client.post("/api/v1/campaigns", json=campaign_body(clock.now(), **fields),
                            headers=make.headers(world.organizer))
     assert response.status_code == 422
     assert field in response.get_json()["error"]["details"]
