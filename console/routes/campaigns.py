@@ -51,7 +51,7 @@ def campaigns_create(org_id):
     """A new publicity week for this organisation."""
     org = _org(org_id)
     data = campaign_rules(CampaignIn(), org_id=org.id)
-    campaign = service.create_campaign(db.session, current_user(), data, client_ip())
+    campaign = service.create_campaign(db.session, current_user(), data, now_utc(), client_ip())
     db.session.commit()
     return saved(url_for("console.campaign", org_id=org.id, campaign_id=campaign.id))
 
@@ -70,7 +70,7 @@ def campaign(org_id, campaign_id):
 @bp.route("/orgs/<int:org_id>/campaigns/<int:campaign_id>", methods=["POST"])
 @page("organizer")
 def campaign_update(org_id, campaign_id):
-    """Edit: before the start anything; afterwards the description and a later end only."""
+    """Edit: before the start anything; afterwards the description and an earlier end only."""
     org, now = _org(org_id), now_utc()
     campaign = service.writable_campaign(db.session, current_user(),
                                          _campaign(org, campaign_id).id)
@@ -88,7 +88,7 @@ def events_create(org_id, campaign_id):
     campaign = service.writable_campaign(db.session, current_user(),
                                          _campaign(org, campaign_id).id)
     event = service.create_event(db.session, current_user(), campaign,
-                                 form_data(CampaignEventIn(), LABELS), client_ip())
+                                 form_data(CampaignEventIn(), LABELS), now_utc(), client_ip())
     db.session.commit()
     return redirect(url_for("console.event_poster", org_id=org.id, campaign_id=campaign.id,
                             event_id=event.id), 303)

@@ -62,7 +62,7 @@ def region_campaign_create():
     data = campaign_rules(CampaignIn())
     if data.get("region") is None:
         raise Unprocessable(details={t("region.region"): [t("region.pick_one")]})
-    create_campaign(db.session, current_user(), data, client_ip())
+    create_campaign(db.session, current_user(), data, now_utc(), client_ip())
     db.session.commit()
     return saved(url_for("console.region", region=data["region"]) + "#campaigns")
 
