@@ -65,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from app import ops, probe, routes
     from app.openapi import Api, document_error_responses, document_optional_bodies
     from campaigns import routes as campaign_routes
+    from energy import routes as energy_routes
     from leaderboards import routes as leaderboard_routes
     from machines import routes as machine_routes
     from points import routes as points_routes
@@ -87,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(leaderboard_routes.blp)
     api.register_blueprint(campaign_routes.blp)
     api.register_blueprint(report_routes.blp)
+    api.register_blueprint(energy_routes.blp)
     api.register_blueprint(machine_routes.blp)
     document_error_responses(api)
     document_optional_bodies(api)
@@ -114,6 +116,7 @@ def register_domains(app: Flask) -> None:
     from activities.cli import register_commands as register_activity_commands
     from activities.setup import init_activities
     from campaigns.setup import init_campaigns
+    from energy.setup import init_energy
     from leaderboards.cli import register_commands as register_board_commands
     from leaderboards.hooks import init_leaderboards
     from machines.setup import init_machines
@@ -129,3 +132,4 @@ def register_domains(app: Flask) -> None:
     # Order matters for `flask seed-demo`: rewards first, then activities earning points.
     register_points_commands(app)
     register_activity_commands(app)
+    init_energy(app)  # after the others: its demo seeder runs last, on the demo organisations

@@ -24,6 +24,7 @@ MATRIX_MODULES = (
     "tests.leaderboards.matrix",
     "tests.campaigns.matrix",
     "tests.reports.matrix",
+    "tests.energy.matrix",
     "tests.machines.matrix",
 )
 AUTH_CODES = {"unauthorized", "token_invalid", "forbidden", "not_enrolled"}
