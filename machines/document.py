@@ -14,6 +14,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from app.models import Organisation
+from energy.factors import EnergyMethods
+from energy.figures import shown
+from energy.reports import approved_year
 from reports import queries
 from reports.figures import MIN_PUBLIC_PARTICIPANTS, kg, share
 
@@ -41,20 +44,30 @@ def programme_figures(year: queries.OrgYear, headcount: int) -> dict | None:
             "participation_rate": number(share(year.active_users, headcount))}
 
 
-def energy_figures(session: Session, region: str, year: int) -> tuple[dict, dict, str | None]:
-    """(region totals, org id -> indicators, factor version) from approved energy data.
-
-    The energy ledger supplies these; without it every indicator is unknown (null)."""
-    return dict.fromkeys(TOTALS, 0), {}, None
+def energy_figures(session: Session, region: str, year: int) -> tuple[dict, dict]:
+    """(region totals, org id -> indicators) from approved readings only; an institution
+    without an approved reading or a profile that year has unknown (null) indicators."""
+    region_year, by_org = approved_year(session, region, year)
+    totals, area = region_year.totals, region_year.denominators
+    water = kg(totals.water_milli) if totals and totals.water_readings else None
+    region_totals = {"kgce": kg(totals.kgce_g) if totals else kg(0),
+                     "water_m3": water,
+                     "co2e_kg": kg(totals.co2e_g) if totals else kg(0),
+                     "building_area_m2": area.building_area_m2 if area else 0,
+                     "occupants": area.occupants if area else 0}
+    indicators = {org_id: {name: value for name, value in shown(figures.ratios).items()
+                           if name in INDICATORS}
+                  for org_id, figures in by_org.items()}
+    return region_totals, indicators
 
 
 def build_document(session: Session, region: str, year: int, now: datetime, *,
-                   issuer: str, pseudonym_secret: bytes) -> dict:
+                   issuer: str, pseudonym_secret: bytes, methods: EnergyMethods) -> dict:
     """The unsigned document of a region's year."""
     orgs: list[Organisation] = queries.organisations_in(session, region)
     years = queries.org_years(session, region, date(year - 1, 1, 1), date(year, 1, 1),
                               date(year + 1, 1, 1))
-    totals, indicators, factor_version = energy_figures(session, region, year)
+    totals, indicators = energy_figures(session, region, year)
     organisations = [
         {"id": pseudonym(pseudonym_secret, org.id), "sector": org.sector,
          "indicators": {name: number(indicators.get(org.id, {}).get(name))
@@ -65,6 +78,6 @@ def build_document(session: Session, region: str, year: int, now: datetime, *,
     organisations.sort(key=lambda o: o["id"])  # no order that hints at registration
     return {"format": FORMAT, "region": region, "year": year,
             "generated_at": now.isoformat(timespec="seconds"), "issuer": issuer,
-            "factor_version": factor_version,
+            "factor_version": methods.in_force_on(date(year, 1, 1)).version,
             "totals": {name: number(totals.get(name)) for name in TOTALS},
             "organisations": organisations}

@@ -53,7 +53,8 @@ def _private_key():
 def _settings() -> service.ExchangeSettings:
     config = current_app.config
     return service.ExchangeSettings(config["EXCHANGE_ISSUER"],
-                                    service.pseudonym_secret(config), _private_key())
+                                    service.pseudonym_secret(config), _private_key(),
+                                    current_app.extensions["energy_methods"])
 
 
 # --- API keys ----------------------------------------------------------------------------

@@ -89,7 +89,7 @@ class PeersQuery(Schema):
     sector = fields.String(load_default=None)
 
 
-class PeerOut(Schema):
+class ExchangePeerOut(Schema):
     origin = fields.String()
     id = fields.String()
     sector = fields.String()
@@ -98,7 +98,7 @@ class PeerOut(Schema):
 
 class PeersOut(Schema):
     year = fields.Integer()
-    peers = fields.List(fields.Nested(PeerOut))
+    peers = fields.List(fields.Nested(ExchangePeerOut))
 
 
 class ExchangeDocumentOut(Schema):

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden
+from energy.factors import EnergyMethods
 from machines import signing
 from machines.document import build_document
 from machines.models import ApiKey
@@ -21,6 +22,7 @@ class ExchangeSettings:
     issuer: str
     pseudonym_secret: bytes
     private_key: Ed25519PrivateKey
+    methods: EnergyMethods
 
 
 def pseudonym_secret(config) -> bytes:
@@ -39,7 +41,8 @@ def signed_region_document(session: Session, key: ApiKey | None, region: str, ye
     if key is not None and key.region != region:
         raise Forbidden("api_key_scope")
     document = build_document(session, region, year, now, issuer=settings.issuer,
-                              pseudonym_secret=settings.pseudonym_secret)
+                              pseudonym_secret=settings.pseudonym_secret,
+                              methods=settings.methods)
     return signing.sign(document, settings.private_key)
 
 

@@ -10,6 +10,7 @@ from flask import Flask
 def init_machines(app: Flask) -> None:
     import machines.models  # noqa: F401 - registers the tables
     from machines.cli import exchange_cli
+    from machines.exchange import peers
 
     env = os.environ
     app.config.setdefault("API_KEY_REQUESTS_PER_MINUTE",
@@ -20,3 +21,4 @@ def init_machines(app: Flask) -> None:
     app.config.setdefault("EXCHANGE_PSEUDONYM_SECRET",
                           env.get("EXCHANGE_PSEUDONYM_SECRET") or None)
     app.cli.add_command(exchange_cli)
+    app.extensions["energy_region_peers"] = peers

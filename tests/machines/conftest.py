@@ -40,3 +40,52 @@ def issue_key(client, make):
 
 def key_headers(key: str) -> dict:
     return {"Authorization": f"ApiKey {key}"}
+
+
+@pytest.fixture
+def last_year(clock) -> int:
+    """A whole year before the test's instant: readings of it are never in the future."""
+    return clock.now().year - 1
+
+
+@pytest.fixture
+def approved_energy(client, make, clock):
+    """Give `org` a profile and an approved annual electricity reading for `year`."""
+
+    def approve(org, year: int, kwh: int = 100000, area: int = 10000, occupants: int = 500):
+        admin = make.user(org, role="admin")
+        coordinator = make.user(None, role="superadmin")
+        admin_h = {"Authorization": f"Bearer {make.token(admin, clock.now())}"}
+        coord_h = {"Authorization": f"Bearer {make.token(coordinator, clock.now())}"}
+        base = f"/api/v1/orgs/{org.id}/energy"
+        assert client.put(f"{base}/profiles/{year}", headers=admin_h, json={
+            "building_area_m2": area, "occupants": occupants}).status_code == 200
+        reading = client.post(f"{base}/readings", headers=admin_h, json={
+            "carrier": "electricity", "period": str(year), "quantity": kwh, "unit": "kWh"})
+        assert reading.status_code == 201, reading.get_json()
+        submitted = client.post(f"{base}/submissions", headers=admin_h,
+                                json={"period": str(year)})
+        assert submitted.status_code == 201, submitted.get_json()
+        approved = client.post(f"/api/v1/energy/submissions/{submitted.get_json()['id']}"
+                               "/approve", headers=coord_h)
+        assert approved.status_code == 200, approved.get_json()
+
+    return approve
+
+
+@pytest.fixture
+def participants(session, app):
+    """`count` staff of `org` each logging one walk on `when` (programme figures)."""
+    from decimal import Decimal
+
+    from activities.logbook import ActivityEntry, log_activity
+
+    registry = app.extensions["factor_registry"]
+
+    def add(make, org, count: int, when):
+        for person in make.users(count, org):
+            log_activity(session, person, ActivityEntry("walk", Decimal("2"), when), registry,
+                         when)
+        session.commit()
+
+    return add
