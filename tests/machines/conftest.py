@@ -48,29 +48,31 @@ def last_year(clock) -> int:
     return clock.now().year - 1
 
 
+def approve_energy(client, make, now, org, year: int, kwh: int = 100000, area: int = 10000,
+                   occupants: int = 500) -> None:
+    """Give `org` a profile and an approved annual electricity reading for `year`, through
+    the API of the app behind `client`."""
+    admin = make.user(org, role="admin")
+    coordinator = make.user(None, role="superadmin")
+    admin_h = {"Authorization": f"Bearer {make.token(admin, now)}"}
+    coord_h = {"Authorization": f"Bearer {make.token(coordinator, now)}"}
+    base = f"/api/v1/orgs/{org.id}/energy"
+    assert client.put(f"{base}/profiles/{year}", headers=admin_h, json={
+        "building_area_m2": area, "occupants": occupants}).status_code == 200
+    reading = client.post(f"{base}/readings", headers=admin_h, json={
+        "carrier": "electricity", "period": str(year), "quantity": kwh, "unit": "kWh"})
+    assert reading.status_code == 201, reading.get_json()
+    submitted = client.post(f"{base}/submissions", headers=admin_h, json={"period": str(year)})
+    assert submitted.status_code == 201, submitted.get_json()
+    approved = client.post(f"/api/v1/energy/submissions/{submitted.get_json()['id']}/approve",
+                           headers=coord_h)
+    assert approved.status_code == 200, approved.get_json()
+
+
 @pytest.fixture
 def approved_energy(client, make, clock):
-    """Give `org` a profile and an approved annual electricity reading for `year`."""
-
-    def approve(org, year: int, kwh: int = 100000, area: int = 10000, occupants: int = 500):
-        admin = make.user(org, role="admin")
-        coordinator = make.user(None, role="superadmin")
-        admin_h = {"Authorization": f"Bearer {make.token(admin, clock.now())}"}
-        coord_h = {"Authorization": f"Bearer {make.token(coordinator, clock.now())}"}
-        base = f"/api/v1/orgs/{org.id}/energy"
-        assert client.put(f"{base}/profiles/{year}", headers=admin_h, json={
-            "building_area_m2": area, "occupants": occupants}).status_code == 200
-        reading = client.post(f"{base}/readings", headers=admin_h, json={
-            "carrier": "electricity", "period": str(year), "quantity": kwh, "unit": "kWh"})
-        assert reading.status_code == 201, reading.get_json()
-        submitted = client.post(f"{base}/submissions", headers=admin_h,
-                                json={"period": str(year)})
-        assert submitted.status_code == 201, submitted.get_json()
-        approved = client.post(f"/api/v1/energy/submissions/{submitted.get_json()['id']}"
-                               "/approve", headers=coord_h)
-        assert approved.status_code == 200, approved.get_json()
-
-    return approve
+    return lambda org, year, **figures: approve_energy(client, make, clock.now(), org, year,
+                                                      **figures)
 
 
 @pytest.fixture
