@@ -88,6 +88,7 @@ class ReadingOut(Schema):
     restated = fields.Boolean()
     version = fields.Integer(metadata={"description": "1, then one more per correction"})
     note = fields.String(allow_none=True)
+    source = fields.String(metadata={"description": "manual | meter (booked by a gateway)"})
     flags = fields.List(fields.Nested(FlagOut))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import now_utc
@@ -63,3 +71,29 @@ class PeerDocument(db.Model):
     document: Mapped[dict] = mapped_column(JSON)
     imported_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class MeterReading(db.Model):
+    """One push of a meter gateway: a register value (cumulative) or an interval quantity,
+    and what it booked. One per (organisation, meter, time): a repeat is the same push."""
+
+    __tablename__ = "meter_readings"
+    __table_args__ = (
+        UniqueConstraint("org_id", "meter_id", "read_at"),
+        CheckConstraint("consumed_milli >= 0", name="consumed_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    meter_id: Mapped[str] = mapped_column(String(64))
+    carrier: Mapped[str] = mapped_column(String(32))
+    unit: Mapped[str] = mapped_column(String(16))
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    register_value: Mapped[str | None] = mapped_column(String(40))  # decimal text, in `unit`
+    register_milli: Mapped[int | None] = mapped_column(BigInteger)  # in the base unit
+    interval_quantity: Mapped[str | None] = mapped_column(String(40))
+    consumed_milli: Mapped[int] = mapped_column(BigInteger)  # booked, in the base unit
+    booked: Mapped[list] = mapped_column(JSON)  # [{period, milli, reading_id}]
+    flags: Mapped[list] = mapped_column(JSON)
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

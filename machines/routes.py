@@ -12,8 +12,8 @@ from app.extensions import db
 from app.pagination import PageQuery, paginate_newest_first
 from app.schemas import page_of
 from app.service import organisation_for
-from machines import exchange, keys, service, signing
-from machines.auth import current_key, key_or_user
+from machines import exchange, keys, meters, service, signing
+from machines.auth import current_key, key_or_user, key_required
 from machines.models import ExchangePartner
 from machines.schemas import (
     ApiKeyOut,
@@ -22,6 +22,8 @@ from machines.schemas import (
     ImportOut,
     ImportQuery,
     IssuedKeyOut,
+    MeterReadingIn,
+    MeterReadingOut,
     OrgKeyIn,
     PartnerIn,
     PartnerOut,
@@ -186,3 +188,22 @@ def list_peers(query):
     """Coordinator: the partners' institutions of a year (`?sector=` to narrow)."""
     return {"year": query["year"],
             "peers": exchange.peers(db.session, query["year"], query["sector"])}
+
+
+# --- meter gateways ----------------------------------------------------------------------
+
+@blp.route("/energy/meter-readings", methods=["POST"])
+@key_required("energy:write")
+@blp.doc(security=[{"apiKeyAuth": []}])
+@blp.arguments(MeterReadingIn)
+@blp.response(201, MeterReadingOut)
+@blp.alt_response(200, schema=MeterReadingOut, description="a repeat of a stored push")
+def push_meter_reading(data):
+    """Meter gateway (key `energy:write`): a register reading or an interval quantity,
+    booked into the month's reading (`source: meter`); idempotent per (meter_id, read_at)."""
+    methods = current_app.extensions["energy_methods"]
+    row, created = meters.push_reading(db.session, current_key(), methods,
+                                       meters.Push(**data), now_utc())
+    db.session.commit()
+    body = meters.meter_reading_out(row, methods.latest.carriers[row.carrier])
+    return body, 201 if created else 200

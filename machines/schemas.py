@@ -113,3 +113,36 @@ class ExchangeDocumentOut(Schema):
     totals = fields.Dict()
     organisations = fields.List(fields.Dict())
     signature = fields.Dict()
+
+
+class MeterReadingIn(Schema):
+    meter_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    carrier = fields.String(required=True, validate=validate.Length(max=32))
+    unit = fields.String(required=True, validate=validate.Length(max=16))
+    read_at = aware_datetime(required=True)
+    # Raw: a value that is not a number is the service's 422 on the field, like a reading's
+    register_value = fields.Raw(load_default=None, metadata={
+        "type": "number", "description": "cumulative register, in `unit`"})
+    interval_quantity = fields.Raw(load_default=None, metadata={
+        "type": "number", "description": "use since the meter's previous reading, in `unit`"})
+
+
+class BookedOut(Schema):
+    period = fields.String()
+    reading_id = fields.Integer()
+    quantity = fields.Float(metadata={"description": "in the carrier's base unit"})
+
+
+class MeterReadingOut(Schema):
+    id = fields.Integer()
+    org_id = fields.Integer()
+    meter_id = fields.String()
+    carrier = fields.String()
+    unit = fields.String()
+    read_at = fields.DateTime()
+    register_value = fields.Float(allow_none=True)
+    interval_quantity = fields.Float(allow_none=True)
+    consumption = fields.Float(metadata={"description": "booked, in `base_unit`"})
+    base_unit = fields.String()
+    booked = fields.List(fields.Nested(BookedOut))
+    flags = fields.List(fields.Dict())

@@ -73,9 +73,40 @@ def upgrade():
         sa.UniqueConstraint('region', 'year', name=op.f('uq_peer_documents_region_year')),
     )
     op.create_index(op.f('ix_peer_documents_partner_id'), 'peer_documents', ['partner_id'])
+    op.create_table(
+        'meter_readings',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('org_id', sa.Integer(), nullable=False),
+        sa.Column('meter_id', sa.String(length=64), nullable=False),
+        sa.Column('carrier', sa.String(length=32), nullable=False),
+        sa.Column('unit', sa.String(length=16), nullable=False),
+        sa.Column('read_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('register_value', sa.String(length=40), nullable=True),
+        sa.Column('register_milli', sa.BigInteger(), nullable=True),
+        sa.Column('interval_quantity', sa.String(length=40), nullable=True),
+        sa.Column('consumed_milli', sa.BigInteger(), nullable=False),
+        sa.Column('booked', sa.JSON(), nullable=False),
+        sa.Column('flags', sa.JSON(), nullable=False),
+        sa.Column('api_key_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint('consumed_milli >= 0',
+                           name=op.f('ck_meter_readings_consumed_non_negative')),
+        sa.ForeignKeyConstraint(['org_id'], ['organisations.id'],
+                                name=op.f('fk_meter_readings_org_id_organisations')),
+        sa.ForeignKeyConstraint(['api_key_id'], ['api_keys.id'],
+                                name=op.f('fk_meter_readings_api_key_id_api_keys')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_meter_readings')),
+        sa.UniqueConstraint('org_id', 'meter_id', 'read_at',
+                            name=op.f('uq_meter_readings_org_id_meter_id_read_at')),
+    )
+    op.add_column('energy_readings', sa.Column('source', sa.String(length=16), nullable=False,
+                                               server_default='manual'))
 
 
 def downgrade():
+    with op.batch_alter_table('energy_readings') as batch:
+        batch.drop_column('source')
+    op.drop_table('meter_readings')
     op.drop_table('peer_documents')
     op.drop_table('exchange_partners')
     op.drop_table('api_keys')
