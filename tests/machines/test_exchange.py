@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from machines import signing
 from machines.models import ExchangePartner, PeerDocument
+from tests.ops.conftest import captured_log  # noqa: F401 - fixture
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -228,3 +229,22 @@ def test_a_second_import_replaces_the_first_and_peers_show_in_the_region_report(
     plain = client.get(f"/api/v1/energy/region?region=beijing&year={last_year}",
                        headers=coordinator).get_json()
     assert "peers" not in plain
+
+
+def test_no_key_secret_or_signing_seed_reaches_a_log_line(
+        client, make, app, monkeypatch, tmp_path, captured_log, last_year):  # noqa: F811
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    monkeypatch.setitem(app.config, "EXCHANGE_SIGNING_KEY", None)
+    assert app.test_cli_runner().invoke(args=["exchange", "keygen"]).exit_code == 0
+    seed = (tmp_path / signing.KEY_FILE).read_text().strip()
+    superadmin = make.user(None, role="superadmin")
+    issued = client.post("/api/v1/api-keys", headers=make.headers(superadmin), json={
+        "name": "天津", "region": "beijing", "scopes": ["exchange:read"]}).get_json()["key"]
+    secret = issued.split("_", 2)[2]
+    url = f"/api/v1/exchange/v1/region?region=beijing&year={last_year}"
+    assert client.get(url, headers={"Authorization": f"ApiKey {issued}"}).status_code == 200
+    assert client.get(url, headers={"Authorization": f"ApiKey {issued}x"}).status_code == 401
+    text = captured_log.text
+    assert text  # requests were logged
+    assert secret not in text
+    assert seed not in text
