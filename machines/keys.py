@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.errors import Forbidden, NotFound, Unauthorized, Unprocessable
 from app.models import Organisation, User
+from app.pagination import Page, paginate_newest_first
 from machines.models import ApiKey
 
 ORG_SCOPES = ("energy:write",)
@@ -79,11 +80,13 @@ def key_view(key: ApiKey) -> dict:
             "revoked_at": key.revoked_at, "last_used_at": key.last_used_at}
 
 
-def keys_query(org_id: int | None):
-    """An organisation's keys, or (None) the region keys."""
-    if org_id is None:
-        return select(ApiKey).where(ApiKey.org_id.is_(None))
-    return select(ApiKey).where(ApiKey.org_id == org_id)
+def list_keys(session: Session, org_id: int | None, limit: int, cursor: str | None) -> Page:
+    """An organisation's keys, or (None) the region keys, newest first, without secrets."""
+    stmt = select(ApiKey).where(ApiKey.org_id.is_(None) if org_id is None
+                                else ApiKey.org_id == org_id)
+    page = paginate_newest_first(session, stmt, ApiKey.id, limit, cursor)
+    page.items = [key_view(k) for k in page.items]
+    return page
 
 
 def revoke_key(session: Session, actor: User, key_id: int, now: datetime,

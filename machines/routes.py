@@ -80,10 +80,7 @@ def create_org_key(data, org_id):
 def list_org_keys(query, org_id):
     """Admin: the organisation's keys (never their secrets)."""
     organisation_for(db.session, current_user(), org_id, "admin")
-    page = paginate_newest_first(db.session, keys.keys_query(org_id), keys.ApiKey.id,
-                                 query["limit"], query["cursor"])
-    page.items = [keys.key_view(k) for k in page.items]
-    return page
+    return keys.list_keys(db.session, org_id, query["limit"], query["cursor"])
 
 
 @blp.route("/api-keys", methods=["POST"])
@@ -103,10 +100,7 @@ def create_region_key(data):
 @blp.response(200, ApiKeyPage)
 def list_region_keys(query):
     """Coordinator: the region keys."""
-    page = paginate_newest_first(db.session, keys.keys_query(None), keys.ApiKey.id,
-                                 query["limit"], query["cursor"])
-    page.items = [keys.key_view(k) for k in page.items]
-    return page
+    return keys.list_keys(db.session, None, query["limit"], query["cursor"])
 
 
 @blp.route("/api-keys/<int:key_id>", methods=["DELETE"])
