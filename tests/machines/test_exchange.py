@@ -248,3 +248,21 @@ def test_no_key_secret_or_signing_seed_reaches_a_log_line(
     assert text  # requests were logged
     assert secret not in text
     assert seed not in text
+
+
+def test_the_console_comparison_shows_the_peers(client, make, app, last_year):
+    from tests.console.conftest import PASSWORD, SignedIn
+
+    superadmin = make.user(None, role="superadmin", password=PASSWORD)
+    coordinator = make.headers(superadmin)
+    key = Ed25519PrivateKey.generate()
+    register(client, coordinator, "tianjin", key)
+    assert client.post("/api/v1/exchange/imports", headers=coordinator,
+                       json=partner_document("tianjin", last_year, key)).status_code == 201
+    console = SignedIn(app.test_client(), superadmin.username)
+    page = console.get(f"/console/region?region=beijing&year={last_year}")
+    assert page.status_code == 200
+    assert 'data-peer="p-school-1"' in page.text
+    assert "12.35" in page.text
+    earlier = console.get(f"/console/region?region=beijing&year={last_year - 1}")
+    assert 'data-peer="p-school-1"' not in earlier.text
