@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import current_app, request
-from flask_smorest import Blueprint
 
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.errors import ApiError
 from app.extensions import db
+from app.json_body import loads_strict, request_body
+from app.openapi import Blueprint
 from app.pagination import PageQuery, paginate_newest_first
 from app.schemas import page_of
 from app.service import organisation_for
@@ -167,7 +170,10 @@ def list_partners(query):
 def import_document(query):
     """Coordinator: import a partner's signed document; verified, then kept as peer data."""
     request.max_content_length = MAX_DOCUMENT_BYTES
-    document = request.get_json()
+    try:
+        document = loads_strict(request_body(request))
+    except json.JSONDecodeError as exc:
+        raise ApiError("invalid_json") from exc
     row = exchange.import_document(db.session, current_user(), document, now_utc(),
                                    query["partner_id"], client_ip())
     db.session.commit()
