@@ -1,7 +1,7 @@
 """machine clients and regional data sharing: api keys, exchange partners, peer documents
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-04 18:15:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
