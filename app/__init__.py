@@ -67,13 +67,16 @@ def register_blueprints(app: Flask) -> None:
     from campaigns import routes as campaign_routes
     from energy import routes as energy_routes
     from leaderboards import routes as leaderboard_routes
+    from machines import routes as machine_routes
     from points import routes as points_routes
     from reports import routes as report_routes
 
     app.config.setdefault("API_SPEC_OPTIONS", {
         "security": [{"bearerAuth": []}],
         "components": {"securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization",
+                           "description": "`ApiKey <key>`"}}},
         "info": {"description": "低碳行为积分 backend. Errors: "
                                 "{error: {code, message, details}}; zh by default, "
                                 "Accept-Language: en for English."},
@@ -86,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(campaign_routes.blp)
     api.register_blueprint(report_routes.blp)
     api.register_blueprint(energy_routes.blp)
+    api.register_blueprint(machine_routes.blp)
     document_error_responses(api)
     document_optional_bodies(api)
     app.extensions["smorest_api"] = api  # /docs renders its spec
@@ -118,6 +122,7 @@ def register_domains(app: Flask) -> None:
     from energy.setup import init_energy
     from leaderboards.cli import register_commands as register_board_commands
     from leaderboards.hooks import init_leaderboards
+    from machines.setup import init_machines
     from points.cli import register_commands as register_points_commands
     from points.expiry_job import init_expiry_job
 
@@ -126,6 +131,7 @@ def register_domains(app: Flask) -> None:
     init_leaderboards(app)
     init_campaigns(app)
     init_console(app)
+    init_machines(app)
     register_board_commands(app)
     # Order matters for `flask seed-demo`: rewards first, then activities earning points.
     register_points_commands(app)

@@ -109,6 +109,8 @@ class EnergyReading(db.Model):
     co2e_g: Mapped[int] = mapped_column(BigInteger)
     factor_version: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(String(500))
+    # manual: entered by a person (form, batch, file); meter: booked by a meter gateway
+    source: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
     status: Mapped[str] = mapped_column(String(16), default="draft")
     restated: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -300,3 +300,13 @@ def public_energy(session: Session, region: str | None, year: int, base_year: in
     for row in report["organisations"]:
         row.pop("status")
     return report
+
+
+def approved_year(session: Session, region: str, year: int
+                  ) -> tuple[YearFigures, dict[int, YearFigures]]:
+    """The region's and each reporting institution's `year` from approved readings only
+    (the exchange document's figures: ratio of totals, as in disclosure)."""
+    members = _institutions(session, region, None, {year}, approved_only=True)
+    by_org = {org_id: YearFigures(year, m.totals.get(year), m.denominators.get(year))
+              for org_id, m in members.items() if m.reported(year)}
+    return _group_figures(list(members.values()), year), by_org

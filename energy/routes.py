@@ -254,6 +254,11 @@ def region_report(query):
     """The coordinator's table: ratio-of-totals indicators, by sector, ranks in sector."""
     report = reports.region_report(db.session, query.get("region"), _year(query),
                                    _base_year(query), now_utc(), query.get("sector"))
+    if query["peers"]:
+        # Supplied by the exchange (machines/), which imports energy, never the reverse.
+        peers = current_app.extensions.get("energy_region_peers")
+        report["peers"] = peers(db.session, report["year"], query.get("sector"),
+                                query.get("region")) if peers else []
     if query["format"] == "csv":
         return csv_response(f"energy-region-{query.get('region') or 'all'}-{report['year']}.csv",
                             *tables.region_report_table(report))

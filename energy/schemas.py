@@ -88,6 +88,7 @@ class ReadingOut(Schema):
     restated = fields.Boolean()
     version = fields.Integer(metadata={"description": "1, then one more per correction"})
     note = fields.String(allow_none=True)
+    source = fields.String(metadata={"description": "manual | meter (booked by a gateway)"})
     flags = fields.List(fields.Nested(FlagOut))
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -208,6 +209,9 @@ class OrgReportQuery(Schema):
 class RegionReportQuery(OrgReportQuery):
     region = fields.String(validate=validate.OneOf(REGIONS))
     sector = fields.String(validate=validate.OneOf(SECTORS))
+    peers = fields.Boolean(load_default=False, metadata={
+        "description": "add `peers`: partner regions' institutions (imported exchange "
+                       "documents) of the year, of the sector when one is asked"})
 
 
 class PublicEnergyQuery(OrgReportQuery):
@@ -298,6 +302,13 @@ class EnergyRegionOrgOut(Schema):
     flags = fields.List(fields.Nested(FlagOut))
 
 
+class PeerOut(Schema):
+    origin = fields.String(metadata={"description": "the partner region it came from"})
+    id = fields.String(metadata={"description": "the partner's pseudonym of the institution"})
+    sector = fields.String()
+    indicators = fields.Nested(IndicatorsOut)
+
+
 class EnergyRegionReportOut(ComparedOut):
     region = fields.String(allow_none=True)
     sector = fields.String(allow_none=True)
@@ -309,6 +320,7 @@ class EnergyRegionReportOut(ComparedOut):
     organisations = fields.List(fields.Nested(EnergyRegionOrgOut))
     restated = fields.Boolean()
     restated_years = fields.List(fields.Integer())
+    peers = fields.List(fields.Nested(PeerOut))
 
 
 class EnergyPublicOrgOut(EnergyRegionOrgOut):

@@ -123,6 +123,7 @@ def reading_out(methods: EnergyMethods, reading: EnergyReading,
             "kgce": kg(reading.kgce_g), "co2e_kg": kg(reading.co2e_g),
             "factor_version": reading.factor_version, "status": reading.status,
             "restated": reading.restated, "version": reading.version, "note": reading.note,
+            "source": reading.source,
             "flags": flags, "created_at": reading.created_at,
             "updated_at": reading.updated_at}
 

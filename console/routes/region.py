@@ -49,8 +49,11 @@ def region():
     first_org = {}
     for org in report["organisations"]:
         first_org.setdefault(org["region"], org["id"])
+    # Partner regions' institutions (imported exchange documents), when the exchange is there.
+    peers_of = current_app.extensions.get("energy_region_peers")
+    peers = peers_of(db.session, report["year"], None, query.get("region")) if peers_of else []
     return render("region.html", title=t("region.title"), report=report, regions=REGIONS,
-                  sectors=SECTORS, campaigns=campaigns, first_org=first_org,
+                  sectors=SECTORS, campaigns=campaigns, first_org=first_org, peers=peers,
                   chart_url=url_for("console.region_chart_json", region=query.get("region"),
                                     year=report["year"]))
 

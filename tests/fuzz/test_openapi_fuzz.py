@@ -120,7 +120,15 @@ class FuzzRun:
             self.findings.append(f"engine: {event.exception!r}")
 
 
-@pytest.mark.usefixtures("any_code_wechat")
+@pytest.fixture
+def exchange_signing_key(app, monkeypatch):
+    """A configured deployment signs; without a key the exchange answers 503 by design."""
+    from tests.machines.conftest import new_seed
+
+    monkeypatch.setitem(app.config, "EXCHANGE_SIGNING_KEY", new_seed())
+
+
+@pytest.mark.usefixtures("any_code_wechat", "exchange_signing_key")
 def test_every_operation_keeps_its_contract_under_fuzzing(app, caller):
     headers, org, colleague = caller
     schema = schemathesis.openapi.from_wsgi(SPEC_PATH, app,

@@ -1,0 +1,1 @@
+"""Machine clients and regional data sharing: API keys, signed exchange documents, partners."""
