@@ -236,11 +236,12 @@ class Yuan(fields.Float):
             amount = Decimal(str(value))
         except InvalidOperation:
             raise ma.ValidationError("必须是数字 (must be a number)") from None
-        if not amount.is_finite() or amount != amount.quantize(self.quantum):
+        if not amount.is_finite() or not 0 < amount <= MAX_YUAN:
+            raise ma.ValidationError(f"必须大于 0 且不超过 {MAX_YUAN} "
+                                     f"(must be greater than 0 and at most {MAX_YUAN})")
+        if amount != amount.quantize(self.quantum):
             raise ma.ValidationError(f"最多 {-self.quantum.as_tuple().exponent} 位小数 "
                                      f"(at most {-self.quantum.as_tuple().exponent} decimals)")
-        if not 0 < amount <= MAX_YUAN:
-            raise ma.ValidationError("必须大于 0 (must be greater than 0)")
         return amount
 
     def _serialize(self, value, attr, obj, **kwargs):

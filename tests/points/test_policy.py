@@ -66,6 +66,8 @@ def test_a_partial_change_keeps_the_other_fields_and_null_lifts_a_cap(client, ma
     ({"point_value_yuan": 0}, "point_value_yuan"),
     ({"point_value_yuan": 0.00001}, "point_value_yuan"),
     ({"grams_per_point": 12.5}, "grams_per_point"),
+    ({"point_value_yuan": 5.68e297}, "point_value_yuan"),
+    ({"annual_budget_yuan": 1e300}, "annual_budget_yuan"),
 ])
 def test_bad_values_are_refused_and_change_nothing(client, make, world, session, body, field):
     headers = make.headers(world.admin)
