@@ -112,6 +112,7 @@ def register_domains(app: Flask) -> None:
     from activities.cli import register_commands as register_activity_commands
     from activities.setup import init_activities
     from campaigns.setup import init_campaigns
+    from console.setup import init_console
     from energy.setup import init_energy
     from leaderboards.cli import register_commands as register_board_commands
     from leaderboards.hooks import init_leaderboards
@@ -122,6 +123,7 @@ def register_domains(app: Flask) -> None:
     init_expiry_job(app)
     init_leaderboards(app)
     init_campaigns(app)
+    init_console(app)
     register_board_commands(app)
     # Order matters for `flask seed-demo`: rewards first, then activities earning points.
     register_points_commands(app)
