@@ -24,19 +24,19 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from activities.campaign_hook import MultiplierOf, multipliers_for
-from activities.carbon import credited_quantity, estimate_saving
 from activities.factors import Behaviour, FactorRegistry, FactorSet
 from activities.models import Activity, ActivityDailyUsage
 from activities.review import flag_for_review
 from activities.rollups import record_activity_rollup, record_activity_rollups
 from activities.service import (
+    DayUsage,
     Place,
     at_org_rate,
     behaviour_of,
     check_quantity,
     enrolled_place,
     factor_set_on,
-    points_for,
+    price_entry,
     zone,
 )
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
@@ -218,23 +218,23 @@ def _store(session: Session, user: User, place: Place,
     activities, used_after = [], []
     for _, entry, plan in accepted:
         pair = (plan.behaviour.key, plan.local_date)
-        credit = credited_quantity(entry.quantity, Decimal(usage[pair]) / MILLI,
-                                   plan.behaviour.daily_cap)
-        usage[pair] += int(credit.credited * MILLI)
-        used_after.append(usage[pair])
-        saving = estimate_saving(plan.behaviour, credit.credited, place.region, plan.factor_set)
         if plan.occurred_at not in campaigns:
             campaigns[plan.occurred_at] = multipliers_for(session, user, plan.occurred_at)
         multiplier, campaign_id = campaigns[plan.occurred_at](plan.behaviour.key)
-        points, points_capped = month_cap.grant(plan.local_date, points_for(
-            saving.saved_g, credit.credited, multiplier, at_org_rate(plan.factor_set, policy)))
+        priced = price_entry(plan.behaviour, entry.quantity, place.region,
+                             at_org_rate(plan.factor_set, policy), usage[pair], multiplier)
+        usage[pair] = priced.added_to(usage[pair])
+        used_after.append(usage[pair].milli)
+        saving = priced.saving
+        points, points_capped = month_cap.grant(plan.local_date, priced.points)
         activities.append(Activity(
             user_id=user.id, org_id=place.org_id, team_id=user.team_id,
             type=plan.behaviour.key, quantity=entry.quantity,
-            credited_quantity=credit.credited, occurred_at=plan.occurred_at,
+            credited_quantity=priced.credited, occurred_at=plan.occurred_at,
             local_date=plan.local_date, region=place.region,
             factor_version=plan.factor_set.version, per_unit_saved_g=saving.per_unit_saved_g,
-            co2e_saved_g=saving.saved_g, points=points, capped=credit.capped,
+            co2e_saved_g=saving.saved_g, points=points, base_points=priced.base_points,
+            capped=priced.capped,
             status="accepted", grams_per_point=policy.grams_per_point,
             points_capped=points_capped, campaign_id=campaign_id, multiplier=multiplier,
             client_id=entry.client_id, request_hash=entry.fingerprint(), note=entry.note,
@@ -249,7 +249,7 @@ def _store(session: Session, user: User, place: Place,
 
 
 def _credit_stored(session: Session, activities: list[Activity], behaviours: list[Behaviour],
-                   usage: dict[tuple[str, date], int], month_cap: _MonthlyCap,
+                   usage: dict[tuple[str, date], DayUsage], month_cap: _MonthlyCap,
                    now: datetime) -> None:
     """Usage, monthly earnings, ledger, contributions and rollups of the stored entries."""
     first = activities[0]
@@ -336,7 +336,7 @@ def take_back_entry(session: Session, activity: Activity) -> None:
     Its points leave the ledger by the caller's own compensating entry.
     """
     if activity.credited_quantity > 0:
-        _add_usage(session, activity, -int(activity.credited_quantity * MILLI))
+        _add_usage(session, activity, -1)
     release_monthly_points(session, activity.user_id, activity.local_date, activity.points)
     record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
                         team_id=activity.team_id, day=activity.local_date,
@@ -359,35 +359,39 @@ def lock_person(session: Session, user_id: int) -> None:
 
 
 def _claim_usages(session: Session, user_id: int,
-                  pairs: list[tuple[str, date]]) -> dict[tuple[str, date], int]:
+                  pairs: list[tuple[str, date]]) -> dict[tuple[str, date], DayUsage]:
     """Create or lock the usage rows of (behaviour, day) pairs, in key order, in one
-    statement; answer what each has credited so far."""
-    # A no-op update on conflict takes the row lock and returns the current value.
+    statement; answer what each has credited so far (quantity and base points)."""
+    # A no-op update on conflict takes the row lock and returns the current values.
     statement = additive_upsert(session, ActivityDailyUsage, keys=("user_id", "type", "day"),
-                                touches=("used_milli",), returning=("type", "day", "used_milli"))
-    rows = session.execute(statement, [params(user_id=user_id, type=kind, day=day, used_milli=0)
-                                       for kind, day in pairs])
-    return {(kind, day): int(used) for kind, day, used in rows}
+                                touches=("used_milli", "base_points"),
+                                returning=("type", "day", "used_milli", "base_points"))
+    rows = session.execute(statement, [params(user_id=user_id, type=kind, day=day, used_milli=0,
+                                              base_points=0) for kind, day in pairs])
+    return {(kind, day): DayUsage(int(used), int(base)) for kind, day, used, base in rows}
 
 
-def _set_usages(session: Session, user_id: int, usage: dict[tuple[str, date], int]) -> None:
+def _set_usages(session: Session, user_id: int,
+                usage: dict[tuple[str, date], DayUsage]) -> None:
     """Write the (locked) usage rows' new amounts, one statement for all of them."""
     table = ActivityDailyUsage.__table__
     session.execute(update(table).where(table.c.user_id == bindparam("k_user_id"),
                                         table.c.type == bindparam("k_type"),
                                         table.c.day == bindparam("k_day"))
-                    .values(used_milli=bindparam("k_used")),
-                    [{"k_user_id": user_id, "k_type": kind, "k_day": day, "k_used": used}
-                     for (kind, day), used in sorted(usage.items())])
+                    .values(used_milli=bindparam("k_used"), base_points=bindparam("k_base")),
+                    [{"k_user_id": user_id, "k_type": kind, "k_day": day, "k_used": used.milli,
+                      "k_base": used.base_points} for (kind, day), used in sorted(usage.items())])
 
 
-def _add_usage(session: Session, activity: Activity, milli: int) -> None:
+def _add_usage(session: Session, activity: Activity, sign: int) -> None:
+    """Add (sign 1) or take back (-1) an entry's quantity and points on its day."""
+    usage = ActivityDailyUsage
     session.execute(
-        update(ActivityDailyUsage)
-        .where(ActivityDailyUsage.user_id == activity.user_id,
-               ActivityDailyUsage.type == activity.type,
-               ActivityDailyUsage.day == activity.local_date)
-        .values(used_milli=ActivityDailyUsage.used_milli + milli)
+        update(usage)
+        .where(usage.user_id == activity.user_id, usage.type == activity.type,
+               usage.day == activity.local_date)
+        .values(used_milli=usage.used_milli + sign * int(activity.credited_quantity * MILLI),
+                base_points=usage.base_points + sign * activity.base_points)
         .execution_options(synchronize_session=False))
 
 

@@ -48,12 +48,22 @@ def campaign_body(starts_in: timedelta = timedelta(hours=-1),
 
 
 @pytest.fixture
-def new_campaign(client, make):
-    """new_campaign(actor, **body fields) -> the created campaign's JSON (asserts 201)."""
+def new_campaign(client, make, clock):
+    """new_campaign(actor, **body fields) -> the created campaign's JSON (asserts 201).
+
+    A campaign starting more than an hour back is created as of its start (creation may
+    start one at most an hour in the past), the clock then moved back to now.
+    """
 
     def create(actor, **fields):
-        response = client.post("/api/v1/campaigns", json=campaign_body(**fields),
-                               headers=make.headers(actor))
+        body = campaign_body(**fields)
+        back = max(timedelta(0), clock.now() - datetime.fromisoformat(body["starts_at"]))
+        clock.advance(-back)
+        try:
+            response = client.post("/api/v1/campaigns", json=body, headers={
+                "Authorization": f"Bearer {make.token(actor, clock.now())}"})
+        finally:
+            clock.advance(back)
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 

@@ -152,9 +152,9 @@ def test_per_capita_and_participation_divide_by_members_and_headcount(
     sql, redis = both_ways(app, session, people[0], "orgs", gateway=redis_gateway,
                            metric="participation_rate", region="beijing")
     for result in (sql, redis):
-        values = {e["id"]: e["value"] for e in result.entries}
-        assert values[org.id] == 0.5  # 2 of a declared headcount of 4
-        assert values[other.id] == 0.0
+        values = {e["id"]: (e["value"], e["withheld"]) for e in result.entries}
+        assert values[org.id] == (0.5, False)  # 2 of a declared headcount of 4
+        assert values[other.id] == (None, True)  # no participants, seen from outside
 
 
 def test_last_weeks_contributions_are_not_in_this_weeks_board(
