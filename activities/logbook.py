@@ -1,15 +1,17 @@
 """Logging behaviours: one entry, a batch, and voiding an entry on the day it was logged.
 
-Every accepted entry moves, in the caller's transaction: its activity row, the
-per-day usage row of its behaviour (daily caps), the points ledger (through
-`credit_points`), the daily contributions rollup and the report rollups
-(`activities.rollups`). A void moves all of them back with compensating entries;
-nothing is deleted or rewritten.
+A single post is a batch of one: both go through `log_batch`, whose cost does not grow
+with the batch. Every refusal is decided first (replays, catalogue, limits, back-fill);
+the accepted entries are then priced in order and written set-based, one statement per
+table for the whole request: the usage rows of all their (behaviour, day) pairs claimed
+at once, one multi-row insert each for activities and ledger entries, one account move,
+one move of each rollup (shared rows at commit, `app.commit_time`). A void moves
+everything back with compensating entries; nothing is deleted or rewritten.
 
 Concurrency: each write first locks the person's user row (PostgreSQL; SQLite runs
 one writer at a time anyway), so one person's entries, batches and voids take their
-locks in one order and never deadlock; the usage row is then upserted and locked, so
-the quantity already credited that day is exact when the cap is applied.
+locks in one order and never deadlock; the usage rows are then upserted and locked in
+key order, so the quantity already credited each day is exact when the cap is applied.
 """
 
 from __future__ import annotations
@@ -18,15 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from activities.campaign_hook import campaign_multiplier_for
+from activities.campaign_hook import MultiplierOf, multipliers_for
 from activities.factors import Behaviour, FactorRegistry, FactorSet
 from activities.models import Activity, ActivityDailyUsage
 from activities.review import flag_for_review
-from activities.rollups import record_activity_rollup
+from activities.rollups import record_activity_rollup, record_activity_rollups
 from activities.service import (
     DayUsage,
     Place,
@@ -43,10 +44,12 @@ from app.idempotency import request_fingerprint
 from app.models import Organisation, User
 from app.upserts import additive_upsert, params
 from points.contributions import record_contribution
-from points.ledger import InsufficientPoints, credit_points
+from points.ledger import Earning, InsufficientPoints, credit_earnings, credit_points
 from points.policy import (
-    claim_monthly_points,
+    Policy,
+    capped_points,
     count_monthly_points,
+    monthly_points_earned,
     policy_of,
     release_monthly_points,
 )
@@ -127,143 +130,169 @@ def plan_entry(entry: ActivityEntry, place: Place, registry: FactorRegistry,
     return _Plan(behaviour, factor_set, occurred_at, local_date)
 
 
-@dataclass
-class _BatchMemo:
-    """What one batch looks up once instead of once per item (its person is locked)."""
-
-    known: dict[str, Activity]  # client_id -> the activity already stored under it
-    # True: no savepoint per insert; a client_id stored concurrently fails the whole
-    # pass (IntegrityError), which log_batch then runs again item by item.
-    optimistic: bool = False
-    campaigns: dict[tuple[str, datetime], tuple[Decimal, int | None]] = field(
-        default_factory=dict)
-
-
 def log_activity(session: Session, user: User, entry: ActivityEntry,
-                 registry: FactorRegistry, now: datetime,
-                 _memo: _BatchMemo | None = None) -> Logged:
+                 registry: FactorRegistry, now: datetime) -> Logged:
     """Store one entry and credit its carbon and points, or answer the original for a replay.
 
-    The daily cap is applied on the usage row, locked first; an entry wholly past it is
-    stored with `capped` true and earns nothing.
+    A batch of one: the same statements as `log_batch`, its refusal raised.
     """
-    place = enrolled_place(session, user)
-    fingerprint = entry.fingerprint()
-    if entry.client_id is not None:
-        existing = (_memo.known.get(entry.client_id) if _memo is not None
-                    else _by_client_id(session, user.id, entry.client_id))
-        if existing is not None:
-            return _replayed(existing, fingerprint)
-    plan = plan_entry(entry, place, registry, now)
-    if _memo is None:
-        lock_person(session, user.id)
-    day = _claim_usage(session, user.id, plan.behaviour.key, plan.local_date)
-    multiplier, campaign_id = _campaign(session, user, plan, _memo)
-    policy = policy_of(session, place.org_id)
-    priced = price_entry(plan.behaviour, entry.quantity, place.region,
-                         at_org_rate(plan.factor_set, policy), day, multiplier)
-    points, points_capped = claim_monthly_points(session, policy, user.id, plan.local_date,
-                                                 priced.points)
-    activity = Activity(
-        user_id=user.id, org_id=place.org_id, team_id=user.team_id, type=plan.behaviour.key,
-        quantity=entry.quantity, credited_quantity=priced.credited,
-        occurred_at=plan.occurred_at, local_date=plan.local_date, region=place.region,
-        factor_version=plan.factor_set.version,
-        per_unit_saved_g=priced.saving.per_unit_saved_g, co2e_saved_g=priced.saving.saved_g,
-        points=points, base_points=priced.base_points, capped=priced.capped,
-        status="accepted", grams_per_point=policy.grams_per_point, points_capped=points_capped,
-        campaign_id=campaign_id, multiplier=multiplier, client_id=entry.client_id,
-        request_hash=fingerprint, note=entry.note, created_at=now)
-    if entry.client_id is None or (_memo is not None and _memo.optimistic):
-        session.add(activity)
-        session.flush()
-    else:
-        try:
-            with session.begin_nested():
-                session.add(activity)
-        except IntegrityError:
-            # The same client_id committed first (a concurrent replay): answer with that one.
-            existing = _by_client_id(session, user.id, entry.client_id)
-            if existing is None:
-                raise
-            return _replayed(existing, fingerprint)
-    _credit_entry(session, activity, plan.behaviour, now)
-    flag_for_review(session, activity, plan.behaviour)
-    if _memo is not None and entry.client_id is not None:
-        _memo.known[entry.client_id] = activity
-    return Logged(activity, created=True)
-
-
-def _campaign(session: Session, user: User, plan: _Plan,
-              memo: _BatchMemo | None) -> tuple[Decimal, int | None]:
-    if memo is None:
-        return campaign_multiplier_for(session, user, plan.behaviour.key, plan.occurred_at)
-    key = (plan.behaviour.key, plan.occurred_at)
-    if key not in memo.campaigns:
-        memo.campaigns[key] = campaign_multiplier_for(session, user, *key)
-    return memo.campaigns[key]
-
-
-def _credit_entry(session: Session, activity: Activity, behaviour: Behaviour,
-                  now: datetime) -> None:
-    """Usage, ledger and rollup of a stored entry, in its transaction."""
-    if activity.credited_quantity > 0:
-        _add_usage(session, activity, 1)
-    count_monthly_points(session, activity.user_id, activity.local_date, activity.points)
-    if activity.points:
-        credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
-                      team_id=activity.team_id, delta=activity.points, kind="earn",
-                      source_type="activity", source_id=activity.id, now=now,
-                      reason=_reason(behaviour, activity), new_source=True)
-    record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
-                        team_id=activity.team_id, day=activity.local_date,
-                        co2e_g=activity.co2e_saved_g, points=activity.points, entries=1)
-    record_activity_rollup(session, activity, 1)
+    [result] = log_batch(session, user, [entry], registry, now)
+    if result.error is not None:
+        raise result.error
+    return Logged(result.activity, created=result.status == "created")
 
 
 def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidEntry],
               registry: FactorRegistry, now: datetime) -> list[BatchResult]:
-    """Judge each item on its own; results in the items' order.
+    """Judge each item on its own, then store the accepted ones together; results in order.
 
-    The person is locked once, before any savepoint (a rolled-back savepoint would
-    release a lock taken inside it), and the stored client_ids are read in one query.
-    No savepoint per item: every refusal of `log_activity` is raised before the item
-    writes anything (replay, plan, limits) and a credit of a new activity cannot fail.
-    One savepoint around all the items instead of one per insert (two round trips less
-    per item): the client_ids were read under the person's lock, which every writer of
-    their activities takes, so a conflict there is not expected; should one happen all
-    the same, the items are judged again with a savepoint per insert.
+    The person is locked first, then their stored client_ids are read (in a statement of
+    their own: under READ COMMITTED a statement sees what committed before it started, so
+    the read must follow the lock to see a replay committed while it waited). Every writer
+    of a person's activities takes that lock, so a client_id found new here stays new:
+    no savepoint, no IntegrityError to catch. Every refusal (replay body, catalogue,
+    limits, back-fill window) is decided before anything is written; what remains is
+    set-based (`_store`): a handful of statements whatever the batch's size.
     """
-    enrolled_place(session, user)
+    place = enrolled_place(session, user)
     lock_person(session, user.id)
     known = _by_client_ids(session, user.id, items)
-    try:
-        with session.begin_nested():
-            return _log_items(session, user, items, registry, now,
-                              _BatchMemo(dict(known), optimistic=True))
-    except IntegrityError:
-        # A client_id stored by a writer that did not lock the person: judge the items
-        # again, each insert in its own savepoint, answering with the stored activity.
-        return _log_items(session, user, items, registry, now,
-                          _BatchMemo(_by_client_ids(session, user.id, items)))
-
-
-def _log_items(session: Session, user: User, items: list[ActivityEntry | InvalidEntry],
-               registry: FactorRegistry, now: datetime, memo: _BatchMemo) -> list[BatchResult]:
-    results = []
-    for item in items:
-        if isinstance(item, InvalidEntry):
-            results.append(BatchResult(item.client_id, "rejected", error=Unprocessable(
-                "validation_error", details=item.details)))
-            continue
+    results: list[BatchResult | None] = [None] * len(items)
+    accepted: list[tuple[int, ActivityEntry, _Plan]] = []
+    first_of: dict[str, int] = {}  # client_id -> the item of this batch that stores it
+    for index, item in enumerate(items):
         try:
-            logged = log_activity(session, user, item, registry, now, _memo=memo)
+            judged = _judge(item, known, first_of, items, place, registry, now)
         except ApiError as error:
-            results.append(BatchResult(item.client_id, "rejected", error=error))
+            results[index] = BatchResult(item.client_id, "rejected", error=error)
             continue
-        status = "created" if logged.created else "duplicate"
-        results.append(BatchResult(item.client_id, status, activity=logged.activity))
+        if isinstance(judged, _Plan):
+            accepted.append((index, item, judged))
+            if item.client_id is not None:
+                first_of[item.client_id] = index
+        else:
+            results[index] = judged
+    stored = _store(session, user, place, accepted, now)
+    for (index, item, _plan), activity in zip(accepted, stored, strict=True):
+        results[index] = BatchResult(item.client_id, "created", activity=activity)
+    for index, item in enumerate(items):
+        if results[index] is None:  # a repeat of an item stored above
+            original = results[first_of[item.client_id]].activity
+            results[index] = BatchResult(item.client_id, "duplicate", activity=original)
     return results
+
+
+def _judge(item: ActivityEntry | InvalidEntry, known: dict[str, Activity],
+           first_of: dict[str, int], items: list, place: Place, registry: FactorRegistry,
+           now: datetime) -> BatchResult | _Plan | None:
+    """An item's answer decided before storing anything: its plan when it is to be stored,
+    None when it repeats an earlier item of the batch. Raises the item's refusal."""
+    if isinstance(item, InvalidEntry):
+        raise Unprocessable("validation_error", details=item.details)
+    fingerprint = item.fingerprint()
+    if item.client_id in known:
+        return BatchResult(item.client_id, "duplicate",
+                           activity=_replayed(known[item.client_id], fingerprint).activity)
+    if item.client_id in first_of:
+        if items[first_of[item.client_id]].fingerprint() != fingerprint:
+            raise _reused_client_id()
+        return None
+    return plan_entry(item, place, registry, now)
+
+
+def _store(session: Session, user: User, place: Place,
+           accepted: list[tuple[int, ActivityEntry, _Plan]], now: datetime) -> list[Activity]:
+    """Price the accepted entries in order and write them with one statement per table.
+
+    The usage rows of all their (behaviour, day) pairs are claimed (created or locked)
+    at once, so what each day already holds is exact when its cap is applied; the
+    entries then take from those amounts in the items' order, in Python.
+    """
+    if not accepted:
+        return []
+    usage = _claim_usages(session, user.id, sorted(
+        {(plan.behaviour.key, plan.local_date) for _, _, plan in accepted}))
+    policy = policy_of(session, place.org_id)
+    month_cap = _MonthlyCap(session, policy, user.id)
+    campaigns: dict[datetime, MultiplierOf] = {}  # one lookup per instant
+    activities, used_after = [], []
+    for _, entry, plan in accepted:
+        pair = (plan.behaviour.key, plan.local_date)
+        if plan.occurred_at not in campaigns:
+            campaigns[plan.occurred_at] = multipliers_for(session, user, plan.occurred_at)
+        multiplier, campaign_id = campaigns[plan.occurred_at](plan.behaviour.key)
+        priced = price_entry(plan.behaviour, entry.quantity, place.region,
+                             at_org_rate(plan.factor_set, policy), usage[pair], multiplier)
+        usage[pair] = priced.added_to(usage[pair])
+        used_after.append(usage[pair].milli)
+        saving = priced.saving
+        points, points_capped = month_cap.grant(plan.local_date, priced.points)
+        activities.append(Activity(
+            user_id=user.id, org_id=place.org_id, team_id=user.team_id,
+            type=plan.behaviour.key, quantity=entry.quantity,
+            credited_quantity=priced.credited, occurred_at=plan.occurred_at,
+            local_date=plan.local_date, region=place.region,
+            factor_version=plan.factor_set.version, per_unit_saved_g=saving.per_unit_saved_g,
+            co2e_saved_g=saving.saved_g, points=points, base_points=priced.base_points,
+            capped=priced.capped,
+            status="accepted", grams_per_point=policy.grams_per_point,
+            points_capped=points_capped, campaign_id=campaign_id, multiplier=multiplier,
+            client_id=entry.client_id, request_hash=entry.fingerprint(), note=entry.note,
+            voided_at=None, created_at=now))
+    session.add_all(activities)
+    session.flush()  # one multi-row INSERT ... RETURNING id
+    _credit_stored(session, activities, [plan.behaviour for _, _, plan in accepted], usage,
+                   month_cap, now)
+    flag_for_review(session, [(activity, plan.behaviour, used) for activity, (_, _, plan), used
+                              in zip(activities, accepted, used_after, strict=True)])
+    return activities
+
+
+def _credit_stored(session: Session, activities: list[Activity], behaviours: list[Behaviour],
+                   usage: dict[tuple[str, date], DayUsage], month_cap: _MonthlyCap,
+                   now: datetime) -> None:
+    """Usage, monthly earnings, ledger, contributions and rollups of the stored entries."""
+    first = activities[0]
+    _set_usages(session, first.user_id, usage)
+    month_cap.count()
+    credit_earnings(session, user_id=first.user_id, org_id=first.org_id,
+                    team_id=first.team_id, source_type="activity", now=now,
+                    earnings=[Earning(a.points, str(a.id), _reason(b, a))
+                              for a, b in zip(activities, behaviours, strict=True)])
+    days: dict[date, list[int]] = {}
+    for activity in activities:
+        totals = days.setdefault(activity.local_date, [0, 0, 0])
+        totals[0] += activity.co2e_saved_g
+        totals[1] += activity.points
+        totals[2] += 1
+    for day, (co2e_g, points, entries) in days.items():
+        record_contribution(session, user_id=first.user_id, org_id=first.org_id,
+                            team_id=first.team_id, day=day, co2e_g=co2e_g, points=points,
+                            entries=entries)
+    record_activity_rollups(session, activities, 1)
+
+
+class _MonthlyCap:
+    """The monthly earn cap over one request's entries: each month's row is locked (with
+    a cap) before its first entry is priced, and moved once by what they earned."""
+
+    def __init__(self, session: Session, policy: Policy, user_id: int):
+        self.session, self.policy, self.user_id = session, policy, user_id
+        self.earned: dict[date, int] = {}  # month -> earned before this request
+        self.added: dict[date, int] = {}  # month -> earned by this request
+
+    def grant(self, day: date, points: int) -> tuple[int, bool]:
+        month = day.replace(day=1)
+        if month not in self.earned:
+            self.earned[month] = monthly_points_earned(self.session, self.policy,
+                                                       self.user_id, month)
+        added = self.added.get(month, 0)
+        granted, capped = capped_points(self.policy, self.earned[month] + added, points)
+        self.added[month] = added + granted
+        return granted, capped
+
+    def count(self) -> None:
+        count_monthly_points(self.session, self.user_id, self.added)
 
 
 def void_activity(session: Session, user: User, activity_id: int, now: datetime) -> Activity:
@@ -329,17 +358,29 @@ def lock_person(session: Session, user_id: int) -> None:
                         .with_for_update(key_share=True))
 
 
-_USAGE_TOTALS = ("used_milli", "base_points")
-
-
-def _claim_usage(session: Session, user_id: int, activity_type: str, day) -> DayUsage:
-    """Create or lock the day's usage row and answer what it has credited so far."""
+def _claim_usages(session: Session, user_id: int,
+                  pairs: list[tuple[str, date]]) -> dict[tuple[str, date], DayUsage]:
+    """Create or lock the usage rows of (behaviour, day) pairs, in key order, in one
+    statement; answer what each has credited so far (quantity and base points)."""
     # A no-op update on conflict takes the row lock and returns the current values.
     statement = additive_upsert(session, ActivityDailyUsage, keys=("user_id", "type", "day"),
-                                touches=_USAGE_TOTALS, returning=_USAGE_TOTALS)
-    row = session.execute(statement, params(user_id=user_id, type=activity_type, day=day,
-                                            used_milli=0, base_points=0)).one()
-    return DayUsage(*(int(value) for value in row))
+                                touches=("used_milli", "base_points"),
+                                returning=("type", "day", "used_milli", "base_points"))
+    rows = session.execute(statement, [params(user_id=user_id, type=kind, day=day, used_milli=0,
+                                              base_points=0) for kind, day in pairs])
+    return {(kind, day): DayUsage(int(used), int(base)) for kind, day, used, base in rows}
+
+
+def _set_usages(session: Session, user_id: int,
+                usage: dict[tuple[str, date], DayUsage]) -> None:
+    """Write the (locked) usage rows' new amounts, one statement for all of them."""
+    table = ActivityDailyUsage.__table__
+    session.execute(update(table).where(table.c.user_id == bindparam("k_user_id"),
+                                        table.c.type == bindparam("k_type"),
+                                        table.c.day == bindparam("k_day"))
+                    .values(used_milli=bindparam("k_used"), base_points=bindparam("k_base")),
+                    [{"k_user_id": user_id, "k_type": kind, "k_day": day, "k_used": used.milli,
+                      "k_base": used.base_points} for (kind, day), used in sorted(usage.items())])
 
 
 def _add_usage(session: Session, activity: Activity, sign: int) -> None:
@@ -354,11 +395,6 @@ def _add_usage(session: Session, activity: Activity, sign: int) -> None:
         .execution_options(synchronize_session=False))
 
 
-def _by_client_id(session: Session, user_id: int, client_id: str) -> Activity | None:
-    return session.scalar(select(Activity).where(Activity.user_id == user_id,
-                                                 Activity.client_id == client_id))
-
-
 def _by_client_ids(session: Session, user_id: int,
                    items: list[ActivityEntry | InvalidEntry]) -> dict[str, Activity]:
     wanted = {item.client_id for item in items if item.client_id is not None}
@@ -370,9 +406,13 @@ def _by_client_ids(session: Session, user_id: int,
 
 def _replayed(existing: Activity, fingerprint: str) -> Logged:
     if existing.request_hash != fingerprint:
-        raise Unprocessable("idempotency_key_reused", details={"client_id": [
-            "该 client_id 已用于不同的记录 (client_id already used for another entry)"]})
+        raise _reused_client_id()
     return Logged(existing, created=False)
+
+
+def _reused_client_id() -> Unprocessable:
+    return Unprocessable("idempotency_key_reused", details={"client_id": [
+        "该 client_id 已用于不同的记录 (client_id already used for another entry)"]})
 
 
 def _reason(behaviour: Behaviour, activity: Activity) -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, cast, delete, func, insert, select, update
+from sqlalchemy import Date, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from activities.models import (
@@ -41,20 +41,39 @@ def month_of(day: date) -> date:
 
 def record_activity_rollup(session: Session, activity: Activity, sign: int) -> None:
     """Add (sign=1, accepted) or take back (sign=-1, voided) one activity from the rollups."""
-    month = month_of(activity.local_date)
+    record_activity_rollups(session, [activity], sign)
+
+
+def record_activity_rollups(session: Session, activities: list[Activity], sign: int) -> None:
+    """`record_activity_rollup` for many activities: each person's month row moves once
+    (one statement for all the months of a batch), the shared rows once at commit."""
+    per_month: dict[tuple, int] = {}
+    for activity in activities:
+        key = (activity.org_id, month_of(activity.local_date), activity.user_id)
+        per_month[key] = per_month.get(key, 0) + sign
+        _queue_shared_rows(session, activity, sign)
+    if not per_month:
+        return
     if sign > 0:
         session.execute(additive_upsert(session, MonthlyParticipant,
                                         keys=("org_id", "month", "user_id"),
                                         adds=("activities",)),
-                        params(org_id=activity.org_id, month=month, user_id=activity.user_id,
-                               activities=1))
-    else:
-        session.execute(update(MonthlyParticipant)
-                        .where(MonthlyParticipant.org_id == activity.org_id,
-                               MonthlyParticipant.month == month,
-                               MonthlyParticipant.user_id == activity.user_id)
-                        .values(activities=MonthlyParticipant.activities - 1)
-                        .execution_options(synchronize_session=False))
+                        [params(org_id=org_id, month=month, user_id=user_id, activities=count)
+                         for (org_id, month, user_id), count in per_month.items()])
+        return
+    participant = MonthlyParticipant.__table__.c
+    session.execute(update(MonthlyParticipant.__table__)
+                    .where(participant.org_id == bindparam("k_org_id"),
+                           participant.month == bindparam("k_month"),
+                           participant.user_id == bindparam("k_user_id"))
+                    .values(activities=participant.activities + bindparam("k_count")),
+                    [{"k_org_id": org_id, "k_month": month, "k_user_id": user_id,
+                      "k_count": count} for (org_id, month, user_id), count in per_month.items()])
+
+
+def _queue_shared_rows(session: Session, activity: Activity, sign: int) -> None:
+    """The (org, day, team, behaviour) and (org, month, behaviour) rows, moved at commit."""
+    month = month_of(activity.local_date)
     day_row = {"org_id": activity.org_id, "day": activity.local_date,
                "team_key": activity.team_id or 0, "type": activity.type}
 

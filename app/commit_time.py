@@ -6,7 +6,9 @@ every other writer of the organisation queues behind the rest of the request (me
 `make bench`, logging one activity at 3% of the commit baseline, ten of sixteen
 connections waiting on one row). `add_at_commit` queues the increment instead; right
 before the outermost COMMIT the queued increments are summed per row and applied, one
-statement per row in a fixed order (so two transactions never take them crosswise).
+statement per table (its rows as one multi-row statement, when the rows share a
+statement built by `app.upserts`) in a fixed key order (so two transactions never take
+them crosswise).
 
 Savepoints are honoured: increments queued inside a savepoint that rolls back are
 dropped with it; a rolled-back transaction applies nothing. Reads inside the same
@@ -55,8 +57,16 @@ def _apply(session: Session) -> None:
         _build, summed = totals.setdefault(key, (build, [0] * len(amounts)))
         for index, amount in enumerate(amounts):
             summed[index] += amount
+    batches: list[tuple[Any, list]] = []  # one statement per table: its rows together
     for key in sorted(totals, key=repr):
         build, summed = totals[key]
-        if any(summed):
-            built = build(*summed)
-            session.execute(*built) if isinstance(built, tuple) else session.execute(built)
+        if not any(summed):
+            continue
+        built = build(*summed)
+        statement, parameters = built if isinstance(built, tuple) else (built, {})
+        if batches and batches[-1][0] is statement and parameters:
+            batches[-1][1].append(parameters)
+        else:
+            batches.append((statement, [parameters] if parameters else []))
+    for statement, rows in batches:
+        session.execute(statement, rows or None)

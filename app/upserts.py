@@ -19,14 +19,16 @@ from sqlalchemy.orm import Session
 
 def additive_upsert(session: Session, model, *, keys: tuple[str, ...], adds: tuple[str, ...] = (),
                     others: tuple[str, ...] = (), replaces: tuple[str, ...] = (),
-                    touches: tuple[str, ...] = (),
-                    returning: str | tuple[str, ...] | None = None):
+                    touches: tuple[str, ...] = (), returning: str | tuple[str, ...] = ()):
     """The statement for `model`'s table; execute it with `params(...)` of the row's values.
 
     On a conflict on `keys`: `adds` are summed, `replaces` take the new value, `touches`
     keep theirs (the row is locked all the same); `others` are only written on insert.
-    `returning` names the column (or columns) the statement answers with.
+    Executed with a list of `params(...)`, it is one multi-row statement (and answers a
+    `returning` row per row written, keys included if asked).
     """
+    if isinstance(returning, str):
+        returning = (returning,)
     return _build(session.get_bind().dialect.name, model.__table__, keys, adds, others,
                   replaces, touches, returning)
 
@@ -39,7 +41,7 @@ def params(**values) -> dict:
 @lru_cache(maxsize=64)
 def _build(dialect: str, table: Table, keys: tuple[str, ...], adds: tuple[str, ...],
            others: tuple[str, ...], replaces: tuple[str, ...], touches: tuple[str, ...],
-           returning: str | tuple[str, ...] | None):
+           returning: tuple[str, ...]):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     written = (*keys, *others, *adds, *replaces, *touches)
     stmt = insert(table).values({name: bindparam(f"v_{name}", type_=table.c[name].type)
@@ -48,6 +50,4 @@ def _build(dialect: str, table: Table, keys: tuple[str, ...], adds: tuple[str, .
     changes.update({name: stmt.excluded[name] for name in replaces})
     changes.update({name: table.c[name] for name in touches})
     stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=changes)
-    if isinstance(returning, str):
-        returning = (returning,)
     return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt

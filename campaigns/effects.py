@@ -1,9 +1,10 @@
-"""What campaigns do to activities: the provider behind activities/campaign_hook.py."""
+"""What campaigns do to activities: the receiver of activities.campaign_hook.multipliers_at."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -21,12 +22,16 @@ def covering_campaigns(session: Session, org: Organisation, at: datetime) -> lis
         .order_by(Campaign.id)))
 
 
-def campaign_multiplier(session: Session, user: User, activity_type: str,
-                        occurred_at: datetime) -> tuple[Decimal, int | None]:
-    """(points multiplier, campaign id) for an activity at `occurred_at` by `user`."""
+def campaign_multipliers(user: User, *, session: Session, at: datetime):
+    """The receiver of `activities.campaign_hook.multipliers_at`: the covering campaigns of
+    `user` at `at`, read once, as a function of a behaviour key -> (multiplier, campaign id)."""
     org = session.get(Organisation, user.org_id) if user.org_id is not None else None
     if org is None:
-        return ONE, None
+        return _no_campaign
     rules = [CampaignRule(c.id, c.multiplier, c.activity_multipliers or {})
-             for c in covering_campaigns(session, org, occurred_at)]
-    return best_multiplier(rules, activity_type)
+             for c in covering_campaigns(session, org, at)]
+    return partial(best_multiplier, rules)
+
+
+def _no_campaign(_activity_type: str) -> tuple[Decimal, int | None]:
+    return ONE, None

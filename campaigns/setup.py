@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 
 def init_campaigns(app: Flask) -> None:
-    """Plug the campaign multiplier into activity logging (activities never import us)."""
-    from activities.campaign_hook import set_provider
-    from campaigns.effects import campaign_multiplier
+    """Answer activity logging's multiplier signal (activities never import us)."""
+    from activities.campaign_hook import multipliers_at
+    from campaigns.effects import campaign_multipliers
 
-    set_provider(campaign_multiplier)
+    multipliers_at.connect(campaign_multipliers)
     seeders = app.extensions.setdefault("demo_seeders", [])
     if seed_demo_campaigns not in seeders:
         # First of all seeders: demo activities logged later must find the campaigns.

@@ -1,4 +1,5 @@
-"""The one way points move: `credit_points`. Nothing else writes the ledger.
+"""The one way points move: `credit_points` (and `credit_earnings`, its form for many new
+sources at once). Nothing else writes the ledger.
 
 Each call appends one entry and moves the account in the caller's transaction. The
 account update is a single conditional statement (`balance + delta >= 0`), so two
@@ -70,13 +71,12 @@ def lock_account(session: Session, user_id: int) -> int:
 
 def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,
                   delta: int, kind: str, source_type: str, source_id: object, now: datetime,
-                  reason: str | None = None, actor_id: int | None = None,
-                  new_source: bool = False) -> LedgerResult:
+                  reason: str | None = None, actor_id: int | None = None) -> LedgerResult:
     """Append one ledger entry and move the balance (and earnings for earning kinds).
 
     Raises InsufficientPoints when the balance would go below zero. A second call with
-    the same source changes nothing and returns the first entry. `new_source`: the caller
-    created the source row in this very transaction, so nothing else can have credited it.
+    the same source changes nothing and returns the first entry. Earnings of sources
+    created in the same transaction (logged activities) go through `credit_earnings`.
     """
     if kind not in LEDGER_KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
@@ -98,11 +98,6 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
     entry = LedgerEntry(user_id=user_id, org_id=org_id, team_id=team_id, delta=delta, kind=kind,
                         source_type=source_type, source_id=source_id, reason=reason,
                         actor_id=actor_id, created_at=now)
-    if new_source and delta >= 0:
-        # Neither a repeated source nor the balance can fail it: no savepoint to take back
-        # (two round trips fewer for every logged activity).
-        _append(session, move, entry)
-        return LedgerResult(entry, created=True)
     try:
         with session.begin_nested():
             _append(session, move, entry)
@@ -113,6 +108,47 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
             raise
         return LedgerResult(existing, created=False)
     return LedgerResult(entry, created=True)
+
+
+@dataclass(frozen=True)
+class Earning:
+    """One earning of `credit_earnings`: points for a source created in this transaction."""
+
+    delta: int
+    source_id: str
+    reason: str | None = None
+
+
+def credit_earnings(session: Session, *, user_id: int, org_id: int, team_id: int | None,
+                    source_type: str, earnings: list[Earning], now: datetime) -> list[LedgerEntry]:
+    """`credit_points(kind="earn")` for many sources of one person created in this very
+    transaction, at once.
+
+    One account move for their sum, one multi-row insert of the entries (each with the
+    balance it left, in order) and one move of the organisation's day: the logging path
+    credits a batch of 20 in as many statements as one entry. The sources are new in
+    this transaction, so no repeat can exist; earnings are >= 0, so the balance cannot fail.
+    """
+    earnings = [e for e in earnings if e.delta]
+    if any(isinstance(e.delta, bool) or not isinstance(e.delta, int) or e.delta < 0
+           for e in earnings):
+        raise ValueError("earnings are integers >= 0")
+    if not earnings:
+        return []
+    total = sum(e.delta for e in earnings)
+    balance = session.execute(*_credit_move(session, user_id, "earn", total, now)).scalar_one()
+    balance -= total
+    entries = []
+    for earning in earnings:
+        balance += earning.delta
+        entries.append(LedgerEntry(user_id=user_id, org_id=org_id, team_id=team_id,
+                                   delta=earning.delta, kind="earn", source_type=source_type,
+                                   source_id=earning.source_id, reason=earning.reason,
+                                   balance_after=balance, actor_id=None, created_at=now))
+    session.add_all(entries)
+    session.flush()
+    _add_org_points(session, org_id, "earn", total, now)
+    return entries
 
 
 def _append(session: Session, move: tuple, entry: LedgerEntry) -> None:

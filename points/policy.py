@@ -105,31 +105,34 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
-def claim_monthly_points(session: Session, policy: Policy, user_id: int, day: date,
-                         points: int) -> tuple[int, bool]:
-    """The points an entry of `day` may earn under the monthly cap: (granted, capped).
-
-    With a cap, the month's row is upserted and locked first, so concurrent entries of
-    one person queue on it and never earn past the cap together. The caller counts what
-    it credits with `count_monthly_points` once its entry is stored.
-    """
-    if points <= 0 or policy.monthly_earn_cap is None:
-        return max(points, 0), False
+def monthly_points_earned(session: Session, policy: Policy, user_id: int, month: date) -> int:
+    """What the person earned in `month` so far, its row created and locked when the
+    policy has a cap (concurrent entries of one person queue on it and never earn past
+    the cap together); 0 without a cap (nothing to lock)."""
+    if policy.monthly_earn_cap is None:
+        return 0
     lock = additive_upsert(session, MonthlyEarning, keys=("user_id", "month"),
                            touches=("points",), returning="points")
-    earned = int(session.execute(lock, params(user_id=user_id, month=month_of(day),
-                                              points=0)).scalar_one())
+    return int(session.execute(lock, params(user_id=user_id, month=month,
+                                            points=0)).scalar_one())
+
+
+def capped_points(policy: Policy, earned: int, points: int) -> tuple[int, bool]:
+    """The points an entry may earn after `earned` this month: (granted, capped)."""
+    if points <= 0 or policy.monthly_earn_cap is None:
+        return max(points, 0), False
     granted = max(0, min(points, policy.monthly_earn_cap - earned))
     return granted, granted < points
 
 
-def count_monthly_points(session: Session, user_id: int, day: date, points: int) -> None:
-    """Add an entry's points to its month (every entry, capped or not, so a cap set
-    mid-month sees the whole month)."""
-    if points <= 0:
-        return
-    add = additive_upsert(session, MonthlyEarning, keys=("user_id", "month"), adds=("points",))
-    session.execute(add, params(user_id=user_id, month=month_of(day), points=points))
+def count_monthly_points(session: Session, user_id: int, points_by_month: dict[date, int]) -> None:
+    """Add what entries earned to their months, one statement (every entry, capped or
+    not, so a cap set mid-month sees the whole month)."""
+    rows = [params(user_id=user_id, month=month, points=points)
+            for month, points in sorted(points_by_month.items()) if points > 0]
+    if rows:
+        session.execute(additive_upsert(session, MonthlyEarning, keys=("user_id", "month"),
+                                        adds=("points",)), rows)
 
 
 def release_monthly_points(session: Session, user_id: int, day: date, points: int) -> None:

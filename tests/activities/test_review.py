@@ -179,3 +179,25 @@ def test_another_organisations_admin_cannot_see_or_decide(client, make, session,
                        reason="越权")
     assert response.status_code == 404
     assert _reviews(session)[0].status == "open"
+
+
+def test_a_batch_is_judged_item_by_item_as_if_logged_one_by_one(client, make, session, person,
+                                                                clock):
+    clock.freeze(NOW)
+
+    def item(kind: str, quantity: float, days: int) -> dict:
+        return {"type": kind, "quantity": quantity, "occurred_at": _days_before(days).isoformat()}
+
+    items = [item("walk", 1, 3), item("walk", 1, 2), item("walk", 1, 1), item("walk", 6, 0),
+             item("walk", 1, 4),  # logged after the outlier: not among its earlier entries
+             item("rail_not_flight", 600, 5), item("video_meeting", 450, 0),
+             item("rail_not_flight", 10, 0),
+             *(item("ebike", 60, days) for days in (6, 4, 3, 2, 0)), item("ebike", 5, 0)]
+    response = client.post("/api/v1/activities/batch", json={"items": items},
+                           headers=auth(make, person.user, clock))
+
+    assert response.status_code == 200
+    ids = [r["activity"]["id"] for r in response.get_json()["results"]]
+    assert [(r.activity_id, r.rule) for r in _reviews(session)] == [
+        (ids[3], "outlier_quantity"), (ids[6], "long_trips"), (ids[7], "long_trips"),
+        (ids[12], "cap_streak")]

@@ -1,0 +1,72 @@
+"""The SQL cost of the write path: a single post and a batch of 20, pinned by count."""
+
+from __future__ import annotations
+
+import os
+
+from sqlalchemy import event
+
+# One request on PostgreSQL, commit included: a batch costs what a single post does.
+# (Issue 16's targets are 6 and 12; these pin where the write path stands.)
+POST_STATEMENTS = 17
+
+
+def budget(app, items: int) -> int:
+    """SQLite takes no person lock (one writer already), and its driver gives no ordered
+    multi-row RETURNING, so SQLAlchemy inserts activities and ledger entries one row at a
+    time there (in-process, no round trip)."""
+    from app.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            return POST_STATEMENTS
+    return POST_STATEMENTS - 1 + 2 * (items - 1)
+
+
+def statements_of(app, send) -> tuple[object, list[str]]:
+    from app.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement != "BEGIN IMMEDIATE":  # SQLite's explicit BEGIN (app/db.py)
+            seen.append(statement.split("\n")[0][:100])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = send()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    if os.environ.get("SHOW_STATEMENTS"):
+        print("\n".join(seen))
+    return response, seen
+
+
+def test_a_single_post_costs_a_fixed_few_statements(app, client, make, person):
+    headers = make.headers(person.user)
+    client.post("/api/v1/activities", json={"type": "walk", "quantity": 1}, headers=headers)
+
+    response, seen = statements_of(app, lambda: client.post(
+        "/api/v1/activities", json={"type": "bus", "quantity": 7, "client_id": "one"},
+        headers=headers))
+
+    assert response.status_code == 201
+    print(f"statements for one POST /activities: {len(seen)}")
+    assert len(seen) <= budget(app, 1)
+
+
+def test_a_batch_of_20_costs_a_fixed_few_statements(app, client, make, person):
+    headers = make.headers(person.user)
+    client.post("/api/v1/activities", json={"type": "walk", "quantity": 1}, headers=headers)
+    types = ["walk", "metro", "pc_off", "own_cup", "stairs"]
+    items = [{"type": types[n % 5], "quantity": 1, "client_id": f"b-{n}"} for n in range(20)]
+
+    response, seen = statements_of(app, lambda: client.post(
+        "/api/v1/activities/batch", json={"items": items}, headers=headers))
+
+    assert response.status_code == 200
+    assert [r["status"] for r in response.get_json()["results"]] == ["created"] * 20
+    print(f"statements for one POST /activities/batch of 20: {len(seen)}")
+    assert len(seen) <= budget(app, 20)
