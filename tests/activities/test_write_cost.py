@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from sqlalchemy import event
 
 # One request on PostgreSQL, commit included: a batch costs what a single post does.
 # (Issue 16's targets are 6 and 12; these pin where the write path stands.)
 POST_STATEMENTS = 17
+
+# Counts the app's own statements, without the test's savepoints.
+pytestmark = pytest.mark.commits
 
 
 def budget(app, items: int) -> int:
