@@ -33,6 +33,7 @@ from activities.logbook import MILLI, ActivityEntry
 from activities.models import Activity, ActivityDailyUsage
 from activities.rollups import rebuild_activity_rollups
 from activities.service import behaviour_of, check_quantity, factor_set_on, points_for
+from app.calendar import local_day
 from app.errors import ApiError
 from points.contributions import ContributionChange, record_contributions
 from points.ledger import PastCredit, append_past_credits
@@ -67,7 +68,7 @@ def seed_history(session: Session, echo: Callable[[str], None], registry: Factor
     rows = _Rows([], defaultdict(int), defaultdict(lambda: [0, 0, 0]))
     days = 0
     for user, org, tz, person in people:
-        today = now.astimezone(tz).date()
+        today = local_day(now, tz)
         day, end = history_start(today), recent_start(today)
         days = max(days, (end - day).days)
         while day < end:

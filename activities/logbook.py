@@ -34,8 +34,8 @@ from activities.service import (
     enrolled_place,
     factor_set_on,
     points_for,
-    zone,
 )
+from app.calendar import local_day
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
 from app.idempotency import request_fingerprint
 from app.models import Organisation, User
@@ -105,7 +105,7 @@ def plan_entry(entry: ActivityEntry, place: Place, registry: FactorRegistry,
                now: datetime) -> _Plan:
     """Check an entry against the catalogue, its limits and the back-fill window."""
     occurred_at = (entry.occurred_at or now).astimezone(UTC)
-    local_date = occurred_at.astimezone(place.tz).date()
+    local_date = local_day(occurred_at, place.tz)
     factor_set = factor_set_on(registry, local_date)
     behaviour = behaviour_of(factor_set or registry.sets[0], entry.type)
     check_quantity(entry.quantity, behaviour)
@@ -261,8 +261,8 @@ def void_activity(session: Session, user: User, activity_id: int, now: datetime)
     if activity.status == "voided":
         raise Conflict("activity_already_voided")
     org = session.get(Organisation, activity.org_id)
-    tz = zone(org.timezone if org else None)
-    if activity.created_at.astimezone(tz).date() != now.astimezone(tz).date():
+    timezone = org.timezone if org else None
+    if local_day(activity.created_at, timezone) != local_day(now, timezone):
         raise Conflict("activity_not_voidable")
     lock_person(session, user.id)
     # Conditional: of two concurrent voids exactly one moves anything back.

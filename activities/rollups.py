@@ -30,13 +30,14 @@ from activities.models import (
     ActivityRollup,
     MonthlyParticipant,
 )
+from app.calendar import month_start
 from app.commit_time import add_at_commit
 from app.upserts import additive_upsert, params
 
 
 def month_of(day: date) -> date:
     """The first day of the month a local day falls in (the MonthlyParticipant key)."""
-    return day.replace(day=1)
+    return month_start(day)
 
 
 def record_activity_rollup(session: Session, activity: Activity, sign: int) -> None:

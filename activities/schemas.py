@@ -8,19 +8,18 @@ milligrams): at 3 decimals a sheet of paper (4.59 g) would read as 0.005 kg.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from activities.logbook import ActivityEntry, InvalidEntry
 from activities.models import STATUSES
+from app.figures import kg, per_unit_kg
 from app.i18n import message_for, preferred_language, translate_field_messages
 from app.pagination import PageQuery
 from app.schemas import SHANGHAI, Schema, aware_datetime, page_of
 
-KG_PLACES = Decimal("0.001")
-PER_UNIT_KG_PLACES = Decimal("0.000001")
 MAX_BATCH = 100
 
 
@@ -30,7 +29,7 @@ class Kilograms(fields.Float):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return float(Decimal(int(value)).scaleb(-3).quantize(KG_PLACES))
+        return float(kg(value))
 
 
 class PerUnitKilograms(fields.Float):
@@ -39,8 +38,7 @@ class PerUnitKilograms(fields.Float):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        kg = (Decimal(value) / 1000).quantize(PER_UNIT_KG_PLACES, rounding=ROUND_HALF_UP)
-        return float(kg)
+        return float(per_unit_kg(value))
 
 
 class Number(fields.Float):

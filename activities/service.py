@@ -9,9 +9,9 @@ into kilograms for the wire.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +28,7 @@ from activities.factors import (
     UnknownBehaviourError,
 )
 from activities.models import Activity
-from app.config import DEFAULT_TIMEZONE
+from app.calendar import local_day, local_midnight, org_zone
 from app.errors import Forbidden, Unprocessable
 from app.models import Organisation, User
 from app.pagination import Page, paginate_by_keys
@@ -49,25 +49,18 @@ class Place:
     org: Organisation | None = field(default=None, compare=False, repr=False)
 
     def today(self, now: datetime) -> date:
-        return now.astimezone(self.tz).date()
+        return local_day(now, self.tz)
 
     def start_of(self, day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=self.tz)
-
-
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
+        return local_midnight(day, self.tz)
 
 
 def place_of(session: Session, user: User) -> Place:
     """The caller's organisation, or the national grid and Beijing time if not enrolled."""
     org = session.get(Organisation, user.org_id) if user.org_id is not None else None
     if org is None:
-        return Place(None, NATIONAL_REGION, zone(None))
-    return Place(org.id, org.region, zone(org.timezone), org)
+        return Place(None, NATIONAL_REGION, org_zone(None))
+    return Place(org.id, org.region, org_zone(org.timezone), org)
 
 
 def enrolled_place(session: Session, user: User) -> Place:

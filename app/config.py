@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-
 
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable service."""
@@ -62,8 +60,6 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "FACTORS_PATH": env.get("FACTORS_PATH") or None,
         # Background board reconcile period per process; 0 turns it off.
         "LEADERBOARD_RECONCILE_SECONDS": float(env.get("LEADERBOARD_RECONCILE_SECONDS", "15")),
-        # Benchmark baselines under /_probe (bench/run.py sets it; never in production).
-        "PROBE_ENDPOINTS": env.get("PROBE_ENDPOINTS", "").lower() in ("1", "true", "yes"),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # flask-smorest / OpenAPI
         "API_TITLE": "低碳行为积分 API",

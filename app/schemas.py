@@ -7,10 +7,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.calendar import DEFAULT_TIMEZONE, org_zone
 from app.models import REGIONS, ROLES, SECTORS
 from app.pagination import PageQuery
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = org_zone(DEFAULT_TIMEZONE)
 
 
 class Schema(ma.Schema):
@@ -113,7 +114,7 @@ class OrganisationIn(Schema):
     sector = fields.String(required=True, validate=validate.OneOf(SECTORS))
     headcount = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
     floor_area_m2 = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
-    timezone = fields.String(load_default="Asia/Shanghai", validate=validate_timezone)
+    timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=validate_timezone)
 
 
 class OrganisationPatch(Schema):
@@ -220,6 +221,3 @@ class UserListQuery(PageQuery):
     team_id = fields.Integer()
     role = fields.String(validate=validate.OneOf(ROLES))
 
-
-class TeamListQuery(Schema):
-    pass

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.figures import kg
 from app.models import Organisation, User
 from app.service import add_with_fresh_code, organisation_for
 from campaigns.models import Campaign, CampaignEvent
@@ -39,7 +40,7 @@ def campaign_view(campaign: Campaign, now: datetime) -> dict:
             "status": status_of(campaign, now), "multiplier": campaign.multiplier,
             "activity_multipliers": {k: Decimal(v) for k, v in
                                      (campaign.activity_multipliers or {}).items()},
-            "goal_co2e_kg": None if goal is None else Decimal(goal) / 1000,
+            "goal_co2e_kg": None if goal is None else kg(goal),
             "created_at": campaign.created_at}
 
 

@@ -9,7 +9,9 @@ from functools import cache
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from app.calendar import DEFAULT_TIMEZONE, local_day
 from app.errors import NotFound, Unprocessable
+from app.figures import competition_ranks, kg, per_capita_kg, share
 from app.models import Organisation, Team, User
 from app.redis_store import RedisGateway
 from leaderboards import queries
@@ -17,7 +19,6 @@ from leaderboards.periods import (
     PERIOD_KINDS,
     Period,
     campaign_period,
-    local_today,
     period_containing,
 )
 from leaderboards.store import READY, board_key, read_people
@@ -48,22 +49,22 @@ class Board:
 
 def _value(metric: str, totals: queries.Totals, members: int):
     if metric == "co2e":
-        return round(totals.co2e_g / 1000, 3)
+        return float(kg(totals.co2e_g))
     if metric == "points":
         return totals.points
     if metric == "per_capita_co2e":
-        return round(totals.co2e_g / members / 1000, 3) if members else 0.0
-    return round(min(1.0, totals.participants / members), 4) if members else 0.0
+        return float(per_capita_kg(totals.co2e_g, members) or 0)
+    return float(share(totals.participants, members) or 0)
 
 
 def _ranked(rows: list[tuple[int, str, object, int | None]], limit: int,
             me_id: int | None) -> tuple[list[dict], dict | None]:
     """rows of (id, name, value, members) -> top entries and the caller's place (1, 2, 2, 4)."""
     rows.sort(key=lambda r: (-r[2], r[0]))
-    entries, me, rank = [], None, 0
-    for position, (row_id, name, value, members) in enumerate(rows):
-        if position == 0 or value != rows[position - 1][2]:
-            rank = position + 1
+    entries, me = [], None
+    ranks = competition_ranks([value for _, _, value, _ in rows])
+    for position, ((row_id, name, value, members), rank) in enumerate(zip(rows, ranks,
+                                                                          strict=True)):
         if position < limit:
             entry = {"rank": rank, "id": row_id, "name": name, "value": value}
             if members is not None:
@@ -83,7 +84,7 @@ def resolve_period(session: Session, viewer: User, request: BoardRequest, timezo
         return _campaign_period(session, viewer, request.period, timezone)
     if request.period not in PERIOD_KINDS:
         raise Unprocessable(details={"period": [f"可选 (one of) {PERIOD_CHOICES}"]})
-    return period_containing(request.period, local_today(now, timezone), timezone)
+    return period_containing(request.period, local_day(now, timezone), timezone)
 
 
 def _campaign_period(session: Session, viewer: User, text: str, timezone: str) -> Period:
@@ -160,7 +161,7 @@ def _users_board(session, gateway, viewer, request, now) -> Board:
 
 
 def _score(metric: str, raw: float):
-    return round(raw / 1000, 3) if metric == "co2e" else int(raw)
+    return float(kg(int(raw))) if metric == "co2e" else int(raw)
 
 
 def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
@@ -238,7 +239,7 @@ def _orgs_board(session, gateway, viewer, request, now) -> Board:
     if region:
         stmt = stmt.where(Organisation.region == region)
     orgs = session.execute(stmt).all()
-    timezone = viewer_org.timezone if viewer_org else "Asia/Shanghai"
+    timezone = viewer_org.timezone if viewer_org else DEFAULT_TIMEZONE
     period = resolve_period(session, viewer, request, timezone, now)
     ids = [o.id for o in orgs]
     totals = _totals_from_redis(gateway, period, "o", None, ids) if gateway else None

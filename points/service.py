@@ -7,13 +7,13 @@ move points through `points.ledger.credit_points`.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
+from app.calendar import local_day
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.models import Organisation, User, role_at_least
 from app.pagination import paginate_newest_first
@@ -46,11 +46,6 @@ def require_admin_of(actor: User, org_id: int) -> None:
     in_actor_scope(actor, org_id)
     if not role_at_least(actor.role, "admin"):
         raise Forbidden()
-
-
-def local_day(now: datetime, timezone: str) -> date:
-    """The calendar day of `now` in the organisation's time zone."""
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 # --- the owner's statement ----------------------------------------------------------------

@@ -6,14 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.calendar import local_day
 from app.clock import now_utc
-from leaderboards.periods import local_today
 from points.contributions import record_contribution
 
 
 @pytest.fixture
 def today():
-    return local_today(now_utc(), "Asia/Shanghai")
+    return local_day(now_utc(), "Asia/Shanghai")
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def contribute(app, session):
             record_contribution(
                 session, user_id=user.id, org_id=user.org_id,
                 team_id=user.team_id if team_id == -1 else team_id,
-                day=day or local_today(now_utc(), "Asia/Shanghai"), co2e_g=grams,
+                day=day or local_day(now_utc(), "Asia/Shanghai"), co2e_g=grams,
                 points=grams // 10 if points is None else points, entries=entries)
             session.commit()
 

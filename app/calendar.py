@@ -1,0 +1,50 @@
+"""Organisation-local calendar: the day, week (Monday start), month and year of an instant.
+
+Every "today" of the service comes from here. An organisation's zone is an IANA name
+checked when it is set; a name this machine cannot resolve (an old row, a missing tz
+database entry) counts as Beijing time rather than failing the request.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def org_zone(name: str | ZoneInfo | None) -> ZoneInfo:
+    """The zone called `name`; empty or unknown: Asia/Shanghai."""
+    if isinstance(name, ZoneInfo):
+        return name
+    try:
+        return ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def local_day(at: datetime, timezone: str | ZoneInfo | None) -> date:
+    """The calendar day of the instant `at` in `timezone` (see `org_zone`)."""
+    return at.astimezone(org_zone(timezone)).date()
+
+
+def local_midnight(day: date, timezone: str | ZoneInfo | None) -> datetime:
+    """The instant a local day starts."""
+    return datetime.combine(day, time.min, tzinfo=org_zone(timezone))
+
+
+def week_start(day: date) -> date:
+    """The Monday of the week holding `day`."""
+    return day - timedelta(days=day.weekday())
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month_start(day: date) -> date:
+    return (month_start(day) + timedelta(days=32)).replace(day=1)
+
+
+def year_start(day: date) -> date:
+    return day.replace(month=1, day=1)
