@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 
 import marshmallow as ma
+from flask import current_app
 from marshmallow import fields, validate, validates, validates_schema
 
 from app.models import REGIONS
@@ -16,13 +16,9 @@ MIN_MULTIPLIER, MAX_MULTIPLIER = Decimal("1"), Decimal("5")
 STATUSES = ("active", "upcoming", "past")
 
 
-@lru_cache(maxsize=1)
 def known_activity_types() -> frozenset[str]:
-    """Every behaviour key of every factor set version (read once, on first use)."""
-    from activities.factors import default_factors_path, load_factor_registry
-
-    registry = load_factor_registry(default_factors_path())
-    return frozenset(b.key for s in registry.sets for b in s.behaviours)
+    """Every behaviour key of the catalogue the app loaded (FACTORS_PATH or factors.json)."""
+    return current_app.extensions["factor_registry"].behaviour_keys
 
 
 def check_multiplier(value: Decimal) -> None:
