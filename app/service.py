@@ -154,10 +154,6 @@ def update_organisation(session: Session, actor: User, org: Organisation, change
     return org
 
 
-def list_organisations(session: Session):
-    return select(Organisation)
-
-
 def create_team(session: Session, actor: User, org: Organisation, name: str,
                 ip: str | None) -> Team:
     team = Team(org_id=org.id, name=name)
