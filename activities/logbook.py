@@ -37,6 +37,7 @@ from activities.service import (
 )
 from app.calendar import local_day
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
+from app.i18n import FieldMessage
 from app.idempotency import request_fingerprint
 from app.models import Organisation, User
 from app.upserts import additive_upsert, params
@@ -111,11 +112,10 @@ def plan_entry(entry: ActivityEntry, place: Place, registry: FactorRegistry,
     check_quantity(entry.quantity, behaviour)
     if occurred_at > now + CLOCK_SKEW:
         raise Unprocessable("occurred_in_future", details={"occurred_at": [
-            "不能晚于现在 (must not be in the future)"]})
+            FieldMessage("not_in_future")]})
     if occurred_at < now - BACKFILL_WINDOW or factor_set is None:
         raise Unprocessable("occurred_too_long_ago", details={"occurred_at": [
-            f"最多补录 {BACKFILL_WINDOW.days} 天内的行为 "
-            f"(at most {BACKFILL_WINDOW.days} days back)"]})
+            FieldMessage("backfill_window", days=BACKFILL_WINDOW.days)]})
     return _Plan(behaviour, factor_set, occurred_at, local_date)
 
 
@@ -339,7 +339,7 @@ def _by_client_ids(session: Session, user_id: int,
 def _replayed(existing: Activity, fingerprint: str) -> Logged:
     if existing.request_hash != fingerprint:
         raise Unprocessable("idempotency_key_reused", details={"client_id": [
-            "该 client_id 已用于不同的记录 (client_id already used for another entry)"]})
+            FieldMessage("client_id_reused")]})
     return Logged(existing, created=False)
 
 

@@ -16,7 +16,7 @@ from marshmallow import fields, validate
 from activities.logbook import ActivityEntry, InvalidEntry
 from activities.models import STATUSES
 from app.figures import kg, per_unit_kg
-from app.i18n import message_for, preferred_language, translate_field_messages
+from app.i18n import FieldMessage, message_for, preferred_language, translate_field_messages
 from app.pagination import PageQuery
 from app.schemas import SHANGHAI, Schema, aware_datetime, page_of
 
@@ -92,7 +92,7 @@ class BatchItem(fields.Nested):
 
 class BatchIn(Schema):
     items = fields.List(BatchItem(ActivityIn), required=True, validate=validate.Length(
-        min=1, max=MAX_BATCH, error=f"1 到 {MAX_BATCH} 条 (1 to {MAX_BATCH} items)"))
+        min=1, max=MAX_BATCH, error=FieldMessage("batch_size", max=MAX_BATCH)))
 
 
 class EstimateIn(Schema):
@@ -105,14 +105,14 @@ class DateOrDateTime(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
-            raise ma.ValidationError("不是有效的日期或时间 (not a valid date or time)")
+            raise ma.ValidationError(FieldMessage("not_a_date_or_time"))
         text = value.strip().replace(" ", "+")  # an unescaped '+' in a query string
         try:
             if len(text) == 10:
                 return date.fromisoformat(text)
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise ma.ValidationError("不是有效的日期或时间 (not a valid date or time)") from None
+            raise ma.ValidationError(FieldMessage("not_a_date_or_time")) from None
         return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 

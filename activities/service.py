@@ -30,6 +30,7 @@ from activities.factors import (
 from activities.models import Activity
 from app.calendar import local_day, local_midnight, org_zone
 from app.errors import Forbidden, Unprocessable
+from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_by_keys
 
@@ -86,7 +87,7 @@ def behaviour_of(factor_set: FactorSet, key: str) -> Behaviour:
         return factor_set.behaviour(key)
     except UnknownBehaviourError:
         raise Unprocessable("unknown_activity_type", details={
-            "type": [f"未知的行为类型 (unknown activity type): {key}"]}) from None
+            "type": [FieldMessage("unknown_activity_type", key=key)]}) from None
 
 
 def check_quantity(quantity: Decimal, behaviour: Behaviour) -> None:
@@ -95,8 +96,7 @@ def check_quantity(quantity: Decimal, behaviour: Behaviour) -> None:
     if not within or quantity != quantity.quantize(_QUANTITY_QUANTUM):
         limit = number_text(behaviour.max_per_entry)
         raise Unprocessable("quantity_out_of_range", details={"quantity": [
-            f"须大于 0、不超过 {limit}、最多 3 位小数 "
-            f"(must be > 0 and <= {limit}, with at most 3 decimals)"]})
+            FieldMessage("quantity_limits", limit=limit)]})
 
 
 def number_text(value: Decimal) -> str:

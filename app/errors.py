@@ -75,7 +75,7 @@ class ServiceUnavailable(ApiError):
 def error_body(code: str, details: dict | None = None, params: dict | None = None,
                message_code: str | None = None) -> dict:
     return {"error": {"code": code, "message": message_for(message_code or code, params),
-                      "details": details or {}}}
+                      "details": translate_field_messages(details or {})}}
 
 
 def error_response(status: int, code: str, details=None, params=None, headers=None,
@@ -114,7 +114,7 @@ def _validation_details(data: dict) -> dict:
             flat.update(fields)
         else:
             flat[location if location not in ("json", "query") else "_body"] = fields
-    return translate_field_messages(flat)
+    return flat
 
 
 def handle_http_exception(error: HTTPException):
@@ -196,8 +196,7 @@ def handle_recursion_error(error: RecursionError):
     """JSON nested past what the parser will follow is a malformed body, not a server fault."""
     frames = traceback.extract_tb(error.__traceback__)
     if any(frame.filename.replace("\\", "/").endswith("json/decoder.py") for frame in frames):
-        return error_response(400, "invalid_json",
-                              translate_field_messages({"_body": ["Invalid JSON body."]}))
+        return error_response(400, "invalid_json", {"_body": ["Invalid JSON body."]})
     return handle_unexpected(error)
 
 

@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.calendar import DEFAULT_TIMEZONE, org_zone
+from app.i18n import FieldMessage
 from app.models import REGIONS, ROLES, SECTORS
 from app.pagination import PageQuery
 
@@ -27,7 +28,7 @@ class Schema(ma.Schema):
         if isinstance(data, dict):
             bad = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
             if bad:
-                raise ma.ValidationError({k: ["不能包含空字符 (no NUL characters)"] for k in bad})
+                raise ma.ValidationError({k: [FieldMessage("no_nul_characters")] for k in bad})
         return data
 
 
@@ -45,7 +46,7 @@ def validate_timezone(value: str) -> None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ma.ValidationError("未知时区 (unknown time zone)") from exc
+        raise ma.ValidationError(FieldMessage("unknown_timezone")) from exc
 
 
 # --- users and tokens -------------------------------------------------------------
@@ -153,7 +154,7 @@ class UserIn(Schema):
     username = fields.String(required=True, validate=[
         validate.Length(min=3, max=64),
         validate.Regexp(r"^[A-Za-z0-9_.\-]+$",
-                        error="只能包含字母、数字和 _ . - (letters, digits, _ . -)"),
+                        error=FieldMessage("username_characters")),
     ])
     password = fields.String(load_default=None, validate=validate.Length(min=8, max=256))
     display_name = name_field()

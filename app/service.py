@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.auth import TokenSettings, hash_password, password_matches, token_pair
 from app.errors import ApiError, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.i18n import FieldMessage
 from app.models import Invite, Organisation, Team, User, role_at_least
 
 T = TypeVar("T")
@@ -60,7 +61,8 @@ def team_in_org(session: Session, org_id: int, team_id: int | None) -> Team | No
         return None
     team = session.get(Team, team_id)
     if team is None or team.org_id != org_id:
-        raise Unprocessable("team_not_in_org", details={"team_id": ["该团队不属于此单位"]})
+        raise Unprocessable("team_not_in_org",
+                            details={"team_id": [FieldMessage("team_not_in_org")]})
     return team
 
 
@@ -161,7 +163,7 @@ def create_team(session: Session, actor: User, org: Organisation, name: str,
         with session.begin_nested():
             session.add(team)
     except IntegrityError as exc:
-        raise Conflict("conflict", details={"name": ["同名团队已存在 (team name exists)"]}) from exc
+        raise Conflict("conflict", details={"name": [FieldMessage("team_name_taken")]}) from exc
     record_audit(session, actor, "team.create", "team", team.id, {"name": name},
                  org_id=org.id, ip=ip)
     return team
@@ -195,7 +197,8 @@ def create_user(session: Session, actor: User, org: Organisation, data: dict, ip
         with session.begin_nested():
             session.add(user)
     except IntegrityError as exc:
-        raise Conflict("username_taken", details={"username": ["用户名已被使用"]}) from exc
+        raise Conflict("username_taken",
+                       details={"username": [FieldMessage("username_taken")]}) from exc
     record_audit(session, actor, "user.create", "user", user.id, data, org_id=org.id, ip=ip)
     return user
 
@@ -245,7 +248,7 @@ def create_invite(session: Session, actor: User, org: Organisation, data: dict,
     _check_grant(actor, data["role"])
     team_in_org(session, org.id, data.get("team_id"))
     if data["expires_at"] <= now:
-        raise Unprocessable(details={"expires_at": ["必须晚于现在 (must be in the future)"]})
+        raise Unprocessable(details={"expires_at": [FieldMessage("must_be_in_future")]})
     invite = add_with_fresh_code(session, lambda code: Invite(
         org_id=org.id, code=code, created_by=actor.id, **data))
     record_audit(session, actor, "invite.create", "invite", invite.id,

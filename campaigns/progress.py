@@ -11,6 +11,8 @@ from app.figures import competition_ranks, kg, ratio, share
 from app.models import Organisation, Team
 from campaigns.models import Campaign, CampaignEvent, Checkin
 
+UNASSIGNED = "未分组"  # the team name of people in no team
+
 
 def headcount_of(session: Session, campaign: Campaign) -> int:
     """Declared headcount of the organisation, or of every organisation in the region."""
@@ -31,7 +33,7 @@ def _team_rows(session: Session, campaign_id: int) -> list[dict]:
             .group_by(Activity.org_id, Activity.team_id, Team.name))
     rows = sorted(session.execute(stmt).all(), key=lambda r: (-int(r[3] or 0), r[1] or 0))
     ranks = competition_ranks([int(grams or 0) for _, _, _, grams, _, _ in rows])
-    return [{"rank": rank, "org_id": org_id, "team_id": team_id, "name": name or "未分组",
+    return [{"rank": rank, "org_id": org_id, "team_id": team_id, "name": name or UNASSIGNED,
              "co2e_saved_kg": kg(grams or 0), "points": int(points or 0),
              "participants": int(people)}
             for rank, (org_id, team_id, name, grams, points, people) in zip(ranks, rows,

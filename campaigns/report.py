@@ -20,11 +20,10 @@ from activities.models import Activity
 from app.figures import competition_ranks, kg, percent_change, share
 from app.models import Organisation, Team, User
 from campaigns.models import Campaign, CampaignEvent, Checkin
-from campaigns.progress import headcount_of
+from campaigns.progress import UNASSIGNED, headcount_of
 from campaigns.service import campaign_view, status_of, writable_campaign
 
 TOP_TEAMS = 5
-UNASSIGNED = "未分组"
 TeamKey = tuple[int, int | None]  # (org_id, team_id); team None: people in no team
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.audit import record_audit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.figures import kg
+from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.service import add_with_fresh_code, organisation_for
 from campaigns.models import Campaign, CampaignEvent
@@ -117,7 +118,7 @@ def _scope_of_new(session: Session, actor: User, data: dict) -> dict:
         return {"org_id": None, "region": data["region"]}
     org_id = data.get("org_id") if data.get("org_id") is not None else actor.org_id
     if org_id is None:
-        raise Unprocessable(details={"org_id": ["请指定单位或地区 (org_id or region)"]})
+        raise Unprocessable(details={"org_id": [FieldMessage("org_or_region_required")]})
     return {"org_id": organisation_for(session, actor, org_id, "organizer").id, "region": None}
 
 
@@ -146,21 +147,21 @@ def _check_started_edit(campaign: Campaign, changes: dict) -> None:
     fixed = sorted(f for f in RULE_FIELDS if f in changes
                    and not _unchanged(campaign, f, changes[f]))
     if fixed:
-        raise CampaignStarted(details={f: ["活动已开始，不能修改 (fixed after start)"]
+        raise CampaignStarted(details={f: [FieldMessage("fixed_after_start")]
                                        for f in fixed})
     if "ends_at" in changes and changes["ends_at"] < campaign.ends_at:
-        raise CampaignStarted(details={"ends_at": ["只能延长 (can only be extended)"]})
+        raise CampaignStarted(details={"ends_at": [FieldMessage("can_only_extend")]})
 
 
 def _check_window(session: Session, campaign: Campaign, starts_at: datetime,
                   ends_at: datetime) -> None:
     if ends_at <= starts_at:
-        raise Unprocessable(details={"ends_at": ["结束时间须晚于开始时间 (must be after start)"]})
+        raise Unprocessable(details={"ends_at": [FieldMessage("ends_after_start")]})
     outside = session.scalar(select(CampaignEvent.id).where(
         CampaignEvent.campaign_id == campaign.id,
         or_(CampaignEvent.starts_at < starts_at, CampaignEvent.ends_at > ends_at)).limit(1))
     if outside is not None:
-        raise Unprocessable(details={"ends_at": ["已有活动日不在新时间内 (events fall outside)"]})
+        raise Unprocessable(details={"ends_at": [FieldMessage("events_outside_window")]})
 
 
 def update_campaign(session: Session, actor: User, campaign: Campaign, changes: dict,
@@ -182,7 +183,7 @@ def create_event(session: Session, actor: User, campaign: Campaign, data: dict,
                  ip: str | None) -> CampaignEvent:
     """Organizer: an open day inside the campaign window, with a check-in code."""
     if data["starts_at"] < campaign.starts_at or data["ends_at"] > campaign.ends_at:
-        raise Unprocessable(details={"starts_at": ["须在活动周期内 (inside the campaign window)"]})
+        raise Unprocessable(details={"starts_at": [FieldMessage("inside_campaign_window")]})
     event = add_with_fresh_code(session, lambda code: CampaignEvent(
         campaign_id=campaign.id, checkin_code=code, created_by=actor.id, checkins=0, **data))
     record_audit(session, actor, "campaign_event.create", "campaign_event", event.id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.calendar import DEFAULT_TIMEZONE, local_day
 from app.errors import NotFound, Unprocessable
 from app.figures import competition_ranks, kg, per_capita_kg, share
+from app.i18n import FieldMessage
 from app.models import Organisation, Team, User
 from app.redis_store import RedisGateway
 from leaderboards import queries
@@ -83,7 +84,7 @@ def resolve_period(session: Session, viewer: User, request: BoardRequest, timezo
     if request.period.startswith("campaign:"):
         return _campaign_period(session, viewer, request.period, timezone)
     if request.period not in PERIOD_KINDS:
-        raise Unprocessable(details={"period": [f"可选 (one of) {PERIOD_CHOICES}"]})
+        raise Unprocessable(details={"period": [FieldMessage("one_of", choices=PERIOD_CHOICES)]})
     return period_containing(request.period, local_day(now, timezone), timezone)
 
 
@@ -92,7 +93,7 @@ def _campaign_period(session: Session, viewer: User, text: str, timezone: str) -
 
     raw_id = text.removeprefix("campaign:")
     if not raw_id.isdigit() or len(raw_id) > 12:
-        raise Unprocessable(details={"period": [f"可选 (one of) {PERIOD_CHOICES}"]})
+        raise Unprocessable(details={"period": [FieldMessage("one_of", choices=PERIOD_CHOICES)]})
     campaign = session.get(Campaign, int(raw_id))
     viewer_org = session.get(Organisation, viewer.org_id) if viewer.org_id else None
     visible = campaign is not None and (
@@ -116,7 +117,8 @@ def read_board(session: Session, gateway: RedisGateway | None, viewer: User,
                request: BoardRequest, now: datetime) -> Board:
     """One board: users (of an org or team), teams (of an org) or orgs (of a region)."""
     if request.metric not in METRICS:
-        raise Unprocessable(details={"metric": [f"可选 {', '.join(METRICS)}"]})
+        raise Unprocessable(details={"metric": [FieldMessage("one_of",
+                                                          choices=", ".join(METRICS))]})
     if request.period.startswith("campaign:"):
         gateway = None  # campaign boards sum the campaign's own activities, in SQL
     # Each board asks Redis whether it is ready in the same round trip as its read.
@@ -129,7 +131,7 @@ def read_board(session: Session, gateway: RedisGateway | None, viewer: User,
 
 def _users_board(session, gateway, viewer, request, now) -> Board:
     if request.metric not in ("co2e", "points"):
-        raise Unprocessable(details={"metric": ["个人榜只支持 co2e 或 points"]})
+        raise Unprocessable(details={"metric": [FieldMessage("person_board_metrics")]})
     org = _org_in_view(session, viewer, request.org_id)
     period = resolve_period(session, viewer, request, org.timezone, now)
     team_id = request.team_id

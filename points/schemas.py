@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.i18n import FieldMessage
 from app.pagination import PageQuery
 from app.schemas import Schema, aware_datetime, name_field, page_of
 from points.models import LEDGER_KINDS, REDEMPTION_STATUSES
@@ -19,7 +20,7 @@ def reason_field() -> fields.String:
 
 def nonzero_points(max_abs: int) -> list:
     return [validate.Range(min=-max_abs, max=max_abs),
-            validate.NoneOf([0], error="不能为 0 (must not be zero)")]
+            validate.NoneOf([0], error=FieldMessage("must_not_be_zero"))]
 
 
 # --- ledger -----------------------------------------------------------------------
@@ -71,7 +72,7 @@ class _RewardFields(Schema):
     def window_is_ordered(self, data, **_kwargs):
         start, end = data.get("available_from"), data.get("available_until")
         if start and end and start >= end:
-            raise ma.ValidationError("必须晚于 available_from (must be after available_from)",
+            raise ma.ValidationError(FieldMessage("after_available_from"),
                                      "available_until")
 
 
