@@ -25,7 +25,6 @@ from leaderboards.periods import (
 from leaderboards.store import READY, board_key, read_people
 
 METRICS = ("co2e", "points", "per_capita_co2e", "participation_rate")
-SCOPES = ("users", "teams", "orgs")
 
 
 @dataclass
