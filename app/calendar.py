@@ -13,14 +13,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
+def is_known_zone(name: str) -> bool:
+    """Whether `name` is a time zone this machine can resolve (checked when one is set)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def org_zone(name: str | ZoneInfo | None) -> ZoneInfo:
     """The zone called `name`; empty or unknown: Asia/Shanghai."""
     if isinstance(name, ZoneInfo):
         return name
-    try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
+    return ZoneInfo(name if name and is_known_zone(name) else DEFAULT_TIMEZONE)
 
 
 def local_day(at: datetime, timezone: str | ZoneInfo | None) -> date:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.calendar import DEFAULT_TIMEZONE, org_zone
+from app.calendar import DEFAULT_TIMEZONE, is_known_zone, org_zone
 from app.i18n import FieldMessage
 from app.models import REGIONS, ROLES, SECTORS
 from app.pagination import PageQuery
@@ -43,10 +41,8 @@ def name_field(required: bool = True, max_length: int = 100) -> fields.String:
 
 
 def validate_timezone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ma.ValidationError(FieldMessage("unknown_timezone")) from exc
+    if not is_known_zone(value):
+        raise ma.ValidationError(FieldMessage("unknown_timezone"))
 
 
 # --- users and tokens -------------------------------------------------------------
