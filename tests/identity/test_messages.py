@@ -77,27 +77,25 @@ def test_the_collection_finds_codes_of_every_kind():
     assert {"invalid_cursor", "one_of", "backfill_window"} <= detail_codes()
 
 
-@pytest.mark.parametrize("code", sorted(error_codes() | set(MESSAGES)))
-def test_every_error_code_has_a_chinese_and_an_english_message(code):
-    assert code in MESSAGES, f"no message for error code {code!r} in app/i18n.py"
-    zh, en = MESSAGES[code]
-    assert zh.strip()
-    assert en.strip()
-    assert zh != en
-    assert CJK.search(zh), zh
-    assert not CJK.search(en), en
-
-
-@pytest.mark.parametrize("code", sorted(detail_codes() | set(DETAIL_MESSAGES)))
-def test_every_field_message_has_chinese_and_english(code):
-    assert code in DETAIL_MESSAGES, f"no field message {code!r} in app/i18n.py"
-    zh, en = DETAIL_MESSAGES[code]
+def assert_bilingual(table: dict[str, tuple[str, str]], code: str) -> None:
+    assert code in table, f"no message {code!r} in app/i18n.py"
+    zh, en = table[code]
     assert zh.strip()
     assert en.strip()
     assert zh != en
     assert CJK.search(zh), zh
     assert not CJK.search(en), en
     assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en))
+
+
+@pytest.mark.parametrize("code", sorted(error_codes() | set(MESSAGES)))
+def test_every_error_code_has_a_chinese_and_an_english_message(code):
+    assert_bilingual(MESSAGES, code)
+
+
+@pytest.mark.parametrize("code", sorted(detail_codes() | set(DETAIL_MESSAGES)))
+def test_every_field_message_has_chinese_and_english(code):
+    assert_bilingual(DETAIL_MESSAGES, code)
 
 
 # --- through requests ------------------------------------------------------------------------
