@@ -26,6 +26,7 @@ from activities.factors import (
     load_factor_registry,
 )
 from activities.restate import restate_year
+from activities.review_demo import seed_demo_reviews
 from activities.rollups_cli import rollups_cli
 from app.clock import now_utc
 from app.extensions import db
@@ -52,6 +53,13 @@ def register_commands(app: Flask) -> None:
     if seed_demo_redemptions not in seeders:
         # After the logged days: a redemption follows the points that paid for it.
         seeders.append(seed_demo_redemptions)
+    if seed_flags_and_expiry not in seeders:
+        seeders.append(seed_flags_and_expiry)
+
+
+def seed_flags_and_expiry(session: Session, echo: Callable[[str], None]) -> None:
+    """A few entries waiting for review, then expiry as the daily job would run it."""
+    seed_demo_reviews(session, echo, current_app.extensions["factor_registry"], now_utc())
 
 
 def seed_demo_history(session: Session, echo: Callable[[str], None]) -> None:

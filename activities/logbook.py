@@ -26,9 +26,11 @@ from activities.campaign_hook import campaign_multiplier_for
 from activities.carbon import credited_quantity, estimate_saving
 from activities.factors import Behaviour, FactorRegistry, FactorSet
 from activities.models import Activity, ActivityDailyUsage
+from activities.review import flag_for_review
 from activities.rollups import record_activity_rollup
 from activities.service import (
     Place,
+    at_org_rate,
     behaviour_of,
     check_quantity,
     enrolled_place,
@@ -43,6 +45,12 @@ from app.models import Organisation, User
 from app.upserts import additive_upsert, params
 from points.contributions import record_contribution
 from points.ledger import InsufficientPoints, credit_points
+from points.policy import (
+    claim_monthly_points,
+    count_monthly_points,
+    policy_of,
+    release_monthly_points,
+)
 
 BACKFILL_WINDOW = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
@@ -154,13 +162,18 @@ def log_activity(session: Session, user: User, entry: ActivityEntry,
                                plan.behaviour.daily_cap)
     saving = estimate_saving(plan.behaviour, credit.credited, place.region, plan.factor_set)
     multiplier, campaign_id = _campaign(session, user, plan, _memo)
-    points = points_for(saving.saved_g, credit.credited, multiplier, plan.factor_set)
+    policy = policy_of(session, place.org_id)
+    points = points_for(saving.saved_g, credit.credited, multiplier,
+                        at_org_rate(plan.factor_set, policy))
+    points, points_capped = claim_monthly_points(session, policy, user.id, plan.local_date,
+                                                 points)
     activity = Activity(
         user_id=user.id, org_id=place.org_id, team_id=user.team_id, type=plan.behaviour.key,
         quantity=entry.quantity, credited_quantity=credit.credited,
         occurred_at=plan.occurred_at, local_date=plan.local_date, region=place.region,
         factor_version=plan.factor_set.version, per_unit_saved_g=saving.per_unit_saved_g,
         co2e_saved_g=saving.saved_g, points=points, capped=credit.capped, status="accepted",
+        grams_per_point=policy.grams_per_point, points_capped=points_capped,
         campaign_id=campaign_id, multiplier=multiplier, client_id=entry.client_id,
         request_hash=fingerprint, note=entry.note, created_at=now)
     if entry.client_id is None or (_memo is not None and _memo.optimistic):
@@ -177,6 +190,7 @@ def log_activity(session: Session, user: User, entry: ActivityEntry,
                 raise
             return _replayed(existing, fingerprint)
     _credit_entry(session, activity, plan.behaviour, now)
+    flag_for_review(session, activity, plan.behaviour)
     if _memo is not None and entry.client_id is not None:
         _memo.known[entry.client_id] = activity
     return Logged(activity, created=True)
@@ -197,6 +211,7 @@ def _credit_entry(session: Session, activity: Activity, behaviour: Behaviour,
     """Usage, ledger and rollup of a stored entry, in its transaction."""
     if activity.credited_quantity > 0:
         _add_usage(session, activity, int(activity.credited_quantity * MILLI))
+    count_monthly_points(session, activity.user_id, activity.local_date, activity.points)
     if activity.points:
         credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
                       team_id=activity.team_id, delta=activity.points, kind="earn",
@@ -265,15 +280,7 @@ def void_activity(session: Session, user: User, activity_id: int, now: datetime)
     if local_day(activity.created_at, timezone) != local_day(now, timezone):
         raise Conflict("activity_not_voidable")
     lock_person(session, user.id)
-    # Conditional: of two concurrent voids exactly one moves anything back.
-    voided = session.execute(
-        update(Activity).where(Activity.id == activity.id, Activity.status == "accepted")
-        .values(status="voided", voided_at=now)
-        .execution_options(synchronize_session="evaluate")).rowcount
-    if voided != 1:
-        raise Conflict("activity_already_voided")
-    if activity.credited_quantity > 0:
-        _add_usage(session, activity, -int(activity.credited_quantity * MILLI))
+    mark_voided(session, activity, now)
     if activity.points:
         try:
             credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
@@ -282,11 +289,32 @@ def void_activity(session: Session, user: User, activity_id: int, now: datetime)
                           reason=f"撤销行为记录 #{activity.id} (activity voided)")
         except InsufficientPoints as exc:
             raise PointsAlreadySpent(details={**exc.details, "points": activity.points}) from exc
+    take_back_entry(session, activity)
+    return activity
+
+
+def mark_voided(session: Session, activity: Activity, now: datetime) -> None:
+    """Conditional: of two concurrent voids exactly one moves anything back."""
+    voided = session.execute(
+        update(Activity).where(Activity.id == activity.id, Activity.status == "accepted")
+        .values(status="voided", voided_at=now)
+        .execution_options(synchronize_session="evaluate")).rowcount
+    if voided != 1:
+        raise Conflict("activity_already_voided")
+
+
+def take_back_entry(session: Session, activity: Activity) -> None:
+    """Usage, monthly earnings, contributions and rollups of a voided entry move back.
+
+    Its points leave the ledger by the caller's own compensating entry.
+    """
+    if activity.credited_quantity > 0:
+        _add_usage(session, activity, -int(activity.credited_quantity * MILLI))
+    release_monthly_points(session, activity.user_id, activity.local_date, activity.points)
     record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
                         team_id=activity.team_id, day=activity.local_date,
                         co2e_g=-activity.co2e_saved_g, points=-activity.points, entries=-1)
     record_activity_rollup(session, activity, -1)
-    return activity
 
 
 # --- rows ------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from app.db import UTCDateTime
 from app.extensions import db
 
 STATUSES = ("accepted", "voided")
+REVIEW_RULES = ("outlier_quantity", "cap_streak", "long_trips")
+REVIEW_STATUSES = ("open", "accepted", "voided")
 QUANTITY = Numeric(12, 3)
 
 
@@ -68,6 +70,10 @@ class Activity(db.Model):
     co2e_saved_g: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(Integer)
     capped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The organisation's grams per point when it was logged (NULL: logged before policies).
+    grams_per_point: Mapped[int | None] = mapped_column(Integer)
+    # True: the monthly earn cap left this entry fewer points than its grams earned.
+    points_capped: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="accepted")
     campaign_id: Mapped[int | None] = mapped_column(Integer)
     multiplier: Mapped[Decimal] = mapped_column(Numeric(8, 3), default=Decimal(1))
@@ -164,3 +170,34 @@ class MonthlyParticipant(db.Model):
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     activities: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ActivityReview(db.Model):
+    """A self-reported entry flagged by a review rule, waiting for (or given) a decision.
+
+    One review per activity (the first rule that matched). Decided once: the decision is
+    a conditional update from `open`, so two admins deciding at once cannot both win.
+    """
+
+    __tablename__ = "activity_reviews"
+    __table_args__ = (
+        UniqueConstraint("activity_id"),
+        CheckConstraint("status IN ('open','accepted','voided')", name="status_known"),
+        CheckConstraint("rule IN ('outlier_quantity','cap_streak','long_trips')",
+                        name="rule_known"),
+        CheckConstraint("shortfall_points >= 0", name="shortfall_non_negative"),
+        Index("ix_activity_reviews_org_id_status_id", "org_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    rule: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reason: Mapped[str | None] = mapped_column(String(200))
+    # Points of a voided entry already spent: the balance went to zero, this was missing.
+    shortfall_points: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)

@@ -19,8 +19,6 @@ voided; a void leaves the rows at zero rather than deleting them.
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import Date, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -35,14 +33,9 @@ from app.commit_time import add_at_commit
 from app.upserts import additive_upsert, params
 
 
-def month_of(day: date) -> date:
-    """The first day of the month a local day falls in (the MonthlyParticipant key)."""
-    return month_start(day)
-
-
 def record_activity_rollup(session: Session, activity: Activity, sign: int) -> None:
     """Add (sign=1, accepted) or take back (sign=-1, voided) one activity from the rollups."""
-    month = month_of(activity.local_date)
+    month = month_start(activity.local_date)
     if sign > 0:
         session.execute(additive_upsert(session, MonthlyParticipant,
                                         keys=("org_id", "month", "user_id"),

@@ -6,7 +6,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 import activities.models  # noqa: F401 - registers the tables
-from activities import logbook, service, summary
+from activities import logbook, review_decisions, service, summary
 from activities.schemas import (
     ActivityIn,
     ActivityOut,
@@ -15,15 +15,21 @@ from activities.schemas import (
     ActivityTypeList,
     BatchIn,
     BatchOut,
+    DecisionIn,
     EstimateIn,
     EstimateOut,
+    ReviewOut,
+    ReviewPage,
+    ReviewQuery,
     SummaryOut,
 )
-from app.auth import authenticated, current_user
+from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.extensions import db
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
+from app.service import organisation_for
+from points.schemas import error_responses
 
 blp = Blueprint("activities", __name__, url_prefix="/api/v1",
                 description="低碳行为与碳减排 (behaviours and carbon)")
@@ -122,3 +128,28 @@ def my_activities(query):
 def my_summary():
     """Balance, carbon today/week/month/year/total, streak, team rank and equivalents."""
     return summary.summarise(db.session, current_user(), _registry(), now_utc())
+
+
+@blp.route("/orgs/<int:org_id>/reviews", methods=["GET"])
+@authenticated("admin")
+@blp.arguments(ReviewQuery, location="query")
+@blp.response(200, ReviewPage)
+def org_reviews(query, org_id):
+    """Admin: flagged self-reported entries, newest first, `?status=open|accepted|voided`."""
+    org = organisation_for(db.session, current_user(), org_id, "admin")
+    return review_decisions.list_reviews(db.session, org, query.get("status"), query["limit"],
+                                         query["cursor"])
+
+
+@blp.route("/reviews/<int:review_id>/decide", methods=["POST"])
+@authenticated("admin")
+@blp.arguments(DecisionIn)
+@blp.doc(**error_responses(s409="review_decided; activity_already_voided (its owner voided it)"))
+@blp.response(200, ReviewOut)
+def decide_review(data, review_id):
+    """Admin: accept, or void with a reason (points and carbon reversed); 409 review_decided."""
+    review = review_decisions.decide_review(db.session, current_user(), review_id,
+                                            data["decision"], data["reason"], now_utc(),
+                                            client_ip())
+    db.session.commit()
+    return review

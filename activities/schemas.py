@@ -14,7 +14,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from activities.logbook import ActivityEntry, InvalidEntry
-from activities.models import STATUSES
+from activities.models import REVIEW_STATUSES, STATUSES
 from app.figures import kg, per_unit_kg
 from app.i18n import FieldMessage, message_for, preferred_language, translate_field_messages
 from app.pagination import PageQuery
@@ -142,6 +142,10 @@ class ActivityOut(Schema):
     points = fields.Integer()
     status = fields.String(metadata={"description": "accepted | voided"})
     capped = fields.Boolean()
+    points_capped = fields.Boolean(metadata={
+        "description": "the organisation's monthly earn cap left it fewer points"})
+    grams_per_point = fields.Integer(allow_none=True, metadata={
+        "description": "the organisation's rate when it was logged"})
     campaign_id = fields.Integer(allow_none=True)
     multiplier = Number()
     factor_version = fields.String()
@@ -279,3 +283,32 @@ class SummaryOut(Schema):
 
 
 ActivityPage = page_of(ActivityOut)
+
+
+# --- review of self-reported entries ----------------------------------------------------
+
+class ReviewQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(REVIEW_STATUSES))
+
+
+class DecisionIn(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("accept", "void")))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                           metadata={"description": "shown to the person when voided"})
+
+
+class ReviewOut(Schema):
+    id = fields.Integer()
+    activity = fields.Nested(ActivityOut)
+    user_id = fields.Integer()
+    rule = fields.String(metadata={"description": "outlier_quantity | cap_streak | long_trips"})
+    status = fields.String(metadata={"description": "open | accepted | voided"})
+    decided_by = fields.Integer(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    reason = fields.String(allow_none=True)
+    shortfall_points = fields.Integer(metadata={
+        "description": "points of a voided entry already spent (the balance went to zero)"})
+    created_at = fields.DateTime()
+
+
+ReviewPage = page_of(ReviewOut)

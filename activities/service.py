@@ -8,7 +8,7 @@ into kilograms for the wire.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -33,6 +33,7 @@ from app.errors import Forbidden, Unprocessable
 from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_by_keys
+from points.policy import Policy, policy_of
 
 # Region of people in no organisation: the national average grid factor applies.
 NATIONAL_REGION = "other"
@@ -103,6 +104,14 @@ def number_text(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def at_org_rate(factor_set: FactorSet, policy: Policy) -> FactorSet:
+    """The factor set with the organisation's grams per point (its points policy)."""
+    if policy.grams_per_point == factor_set.points.grams_per_point:
+        return factor_set
+    return replace(factor_set, points=replace(factor_set.points,
+                                              grams_per_point=policy.grams_per_point))
+
+
 def points_for(saved_g: int, credited: Decimal, multiplier: Decimal,
                factor_set: FactorSet) -> int:
     """Points of an entry: nothing for an entry wholly past its cap, else the points rule."""
@@ -146,6 +155,7 @@ def activity_catalogue(session: Session, user: User, registry: FactorRegistry,
     """Every behaviour of the factor set in force today, per-unit carbon for the caller."""
     place = place_of(session, user)
     factor_set = factor_set_on(registry, place.today(now)) or registry.sets[0]
+    factor_set = at_org_rate(factor_set, policy_of(session, place.org_id))
     return [catalogue_entry(b, place.region, factor_set) for b in factor_set.behaviours]
 
 
@@ -154,6 +164,7 @@ def estimate_carbon(session: Session, user: User, activity_type: str, quantity: 
     """What an entry logged now would earn, before any daily cap; nothing is stored."""
     place = place_of(session, user)
     factor_set = factor_set_on(registry, place.today(now)) or registry.sets[0]
+    factor_set = at_org_rate(factor_set, policy_of(session, place.org_id))
     behaviour = behaviour_of(factor_set, activity_type)
     check_quantity(quantity, behaviour)
     saving = estimate_saving(behaviour, quantity, place.region, factor_set)

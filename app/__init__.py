@@ -95,8 +95,10 @@ def register_domains(app: Flask) -> None:
     from leaderboards.cli import register_commands as register_board_commands
     from leaderboards.hooks import init_leaderboards
     from points.cli import register_commands as register_points_commands
+    from points.expiry_job import init_expiry_job
 
     init_activities(app)
+    init_expiry_job(app)
     init_leaderboards(app)
     init_campaigns(app)
     register_board_commands(app)

@@ -49,7 +49,13 @@ def month_start(day: date) -> date:
 
 
 def next_month_start(day: date) -> date:
-    return (month_start(day) + timedelta(days=32)).replace(day=1)
+    return add_months(day, 1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after (or before, if negative) `day`'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
 
 
 def year_start(day: date) -> date:

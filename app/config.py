@@ -60,6 +60,11 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "FACTORS_PATH": env.get("FACTORS_PATH") or None,
         # Background board reconcile period per process; 0 turns it off.
         "LEADERBOARD_RECONCILE_SECONDS": float(env.get("LEADERBOARD_RECONCILE_SECONDS", "15")),
+        # How often each process tries the points expiry job's lease (0: never), and how
+        # long a taken lease holds the job (one run per period across all processes).
+        "POINTS_EXPIRY_CHECK_SECONDS": float(env.get("POINTS_EXPIRY_CHECK_SECONDS", "300")),
+        "POINTS_EXPIRY_INTERVAL_SECONDS": float(env.get("POINTS_EXPIRY_INTERVAL_SECONDS",
+                                                        "3600")),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # flask-smorest / OpenAPI
         "API_TITLE": "低碳行为积分 API",

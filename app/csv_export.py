@@ -9,6 +9,8 @@ from collections.abc import Iterable, Sequence
 from flask import Response
 
 UTF8_BOM = "\ufeff"
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # OpenAPI for a route that answers CSV with ?format=csv: its 200 may be text/csv, beside JSON
 # (an int key: flask-smorest keys responses by int, and a "200" would replace the JSON one).
 CSV_ALTERNATIVE_DOC = {"responses": {200: {"content": {
@@ -16,14 +18,21 @@ CSV_ALTERNATIVE_DOC = {"responses": {200: {"content": {
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """One header row, then the rows; None is written as an empty cell."""
+    """One header row, then the rows; None is written as an empty cell, text made safe."""
     buffer = io.StringIO()
     buffer.write(UTF8_BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow(["" if value is None else safe_cell(value) for value in row])
     return buffer.getvalue()
+
+
+def safe_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading `'`; numbers pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def csv_response(filename: str, header: Sequence[str],

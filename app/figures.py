@@ -1,4 +1,4 @@
-"""Figures shown to people: kilograms from grams, shares, percent change, competition ranks.
+"""Figures shown to people: kilograms from grams, shares, percents, yuan, competition ranks.
 
 Pure functions, no database. Every figure starts from integers (grams, counts) and is
 rounded once, here, half up: the same inputs give the same number in every report,
@@ -14,6 +14,7 @@ KG_PLACES = Decimal("0.001")
 PER_UNIT_KG_PLACES = Decimal("0.000001")  # whole milligrams: a sheet of paper is 4.59 g
 RATE_PLACES = Decimal("0.0001")
 PERCENT_PLACES = Decimal("0.1")
+YUAN_PLACES = Decimal("0.01")
 
 
 def _round(value: Decimal, places: Decimal) -> Decimal:
@@ -51,6 +52,18 @@ def share(part: int, whole: int) -> Decimal | None:
     """
     value = ratio(part, whole)
     return None if value is None else min(Decimal(1), value)
+
+
+def yuan(amount: Decimal | int) -> Decimal:
+    """Money in yuan with 2 decimals (fen)."""
+    return _round(Decimal(amount), YUAN_PLACES)
+
+
+def percent_of(part: Decimal | int, whole: Decimal | int | None) -> Decimal | None:
+    """part / whole in percent, 1 decimal; None without a whole."""
+    if not whole:
+        return None
+    return _round(Decimal(part) * 100 / Decimal(whole), PERCENT_PLACES)
 
 
 def percent_change(current: int | Decimal | None,

@@ -59,6 +59,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "event_full": ("活动签到人数已满", "The event is full"),
     "already_checked_in": ("你已签到过", "You have already checked in"),
     "campaign_started": ("活动已开始，规则不能修改", "The campaign has started; its rules are fixed"),
+    "review_decided": ("该审核已处理，不能再次决定", "The review has already been decided"),
 }
 
 
@@ -75,6 +76,9 @@ DETAIL_MESSAGES: dict[str, tuple[str, str]] = {
     "must_be_in_future": ("必须晚于现在", "Must be in the future"),
     "org_required_for_superadmin": ("必填字段（超级管理员须指定单位）", "Required for a superadmin"),
     "must_not_be_zero": ("不能为 0", "Must not be zero"),
+    "must_be_number": ("必须是数字", "Must be a number"),
+    "must_be_positive": ("必须大于 0", "Must be greater than 0"),
+    "at_most_decimals": ("最多 {places} 位小数", "At most {places} decimals"),
     "after_available_from": ("必须晚于 available_from", "Must be after available_from"),
     "at_most_characters": ("最长 {max} 个字符", "At most {max} characters"),
     "unknown_activity_type": ("未知的行为类型：{key}", "Unknown activity type: {key}"),

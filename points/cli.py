@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
+import click
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import now_utc
+from app.extensions import db
 from app.models import Organisation
-from points.models import Reward, RewardStockMovement
+from points.expiry import expire_points
+from points.models import PointsPolicy, Reward, RewardStockMovement
+
+points_cli = AppGroup("points", help="积分 (points)")
 
 # (name, description, cost_points, stock, per_user_limit). At 1 point per 10 g saved
 # (FACTORS.md) a cycling commuter earns a few hundred points a week.
@@ -24,6 +31,31 @@ DEMO_CATALOGUE = [
     ("共享单车月卡", "主流共享单车平台 30 天骑行卡兑换码", 1800, 15, 1),
 ]
 DEMO_STOCK_REASON = "演示数据初始库存 (demo initial stock)"
+
+
+# At 30 g a point a regular commuter (metro 17 km, e-bike 9 km, bike 6 km each way) earns
+# ~1,200-1,900 points a month: one mid-priced reward of the catalogue (1,000-1,500).
+DEMO_GRAMS_PER_POINT = 30
+# (monthly_earn_cap, expiry_months, annual_budget_fen) of the first demo institutions by id:
+# one whose points expire after a year, one with a monthly cap; the rest only the rate.
+DEMO_POLICIES = [(None, 12, 3_000_000), (2000, None, 2_000_000)]
+
+
+def seed_points_policies(session: Session, echo: Callable[[str], None]) -> None:
+    """A points policy for every organisation without one (after the bulk history, which
+    predates the policies, and before the recent days are logged under them)."""
+    has_policy = select(PointsPolicy.org_id).where(PointsPolicy.org_id == Organisation.id)
+    orgs = session.scalars(select(Organisation).where(~has_policy.exists())
+                           .order_by(Organisation.id)).all()
+    for n, org in enumerate(orgs):
+        cap, expiry, budget = DEMO_POLICIES[n] if n < len(DEMO_POLICIES) else (None, None, None)
+        session.add(PointsPolicy(org_id=org.id, grams_per_point=DEMO_GRAMS_PER_POINT,
+                                 monthly_earn_cap=cap, expiry_months=expiry,
+                                 point_value_e4=100, annual_budget_fen=budget,
+                                 updated_at=now_utc()))
+        echo(f"  积分规则 (points policy): {org.name}: {DEMO_GRAMS_PER_POINT} g/分"
+             + (f"，每月上限 {cap}" if cap else "") + (f"，{expiry} 个月过期" if expiry else ""))
+    session.flush()
 
 
 def seed_rewards(session: Session, echo: Callable[[str], None]) -> None:
@@ -45,8 +77,24 @@ def seed_rewards(session: Session, echo: Callable[[str], None]) -> None:
     session.flush()
 
 
+@points_cli.command("expire")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Run as of this organisation-local day (YYYY-MM-DD) instead of today.")
+def expire(as_of: datetime | None) -> None:
+    """Expire points past their organisation's expiry_months, oldest first (idempotent)."""
+    run = expire_points(db.session, now_utc(), as_of.date() if as_of else None,
+                        commit=db.session.commit)
+    db.session.commit()
+    click.echo(f"过期积分 (points expired): {run.points}，涉及 {run.people} 人 (people)，"
+               f"{run.organisations} 个单位 (organisations)")
+
+
 def register_commands(app: Flask) -> None:
     """Add this domain's commands and its demo seeder (run by `flask seed-demo`)."""
+    if "points" not in app.cli.commands:
+        app.cli.add_command(points_cli)
     seeders = app.extensions.setdefault("demo_seeders", [])
+    if seed_points_policies not in seeders:
+        seeders.append(seed_points_policies)
     if seed_rewards not in seeders:
         seeders.append(seed_rewards)

@@ -226,3 +226,69 @@ class Redemption(db.Model):
     fulfilled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --- points policy, monthly earnings, job leases -----------------------------------------
+
+# FACTORS.md: 1 point per 10 g saved, the default of every organisation.
+DEFAULT_GRAMS_PER_POINT = 10
+# Yuan per point, in ten-thousandths of a yuan (integers: money is never a float).
+DEFAULT_POINT_VALUE_E4 = 100  # 0.01 yuan
+
+
+class PointsPolicy(db.Model):
+    """What an organisation's points earn and cost it; no row: the defaults.
+
+    Money is integer: a point's value in 1/10000 yuan, the budget in fen.
+    """
+
+    __tablename__ = "points_policies"
+    __table_args__ = (
+        CheckConstraint("grams_per_point > 0", name="grams_per_point_positive"),
+        CheckConstraint("monthly_earn_cap IS NULL OR monthly_earn_cap >= 0",
+                        name="monthly_earn_cap_non_negative"),
+        CheckConstraint("expiry_months IS NULL OR (expiry_months BETWEEN 1 AND 120)",
+                        name="expiry_months_range"),
+        CheckConstraint("point_value_e4 > 0", name="point_value_positive"),
+        CheckConstraint("annual_budget_fen IS NULL OR annual_budget_fen > 0",
+                        name="annual_budget_positive"),
+    )
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    grams_per_point: Mapped[int] = mapped_column(Integer, default=DEFAULT_GRAMS_PER_POINT)
+    monthly_earn_cap: Mapped[int | None] = mapped_column(Integer)
+    expiry_months: Mapped[int | None] = mapped_column(Integer)
+    point_value_e4: Mapped[int] = mapped_column(Integer, default=DEFAULT_POINT_VALUE_E4)
+    annual_budget_fen: Mapped[int | None] = mapped_column(BigInteger)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class MonthlyEarning(db.Model):
+    """Points one person earned from behaviours in one organisation-local month.
+
+    Upserted and locked before an entry is credited (like the daily usage rows), so
+    concurrent entries queue on it and together never earn past the monthly cap.
+    """
+
+    __tablename__ = "points_monthly_earnings"
+    __table_args__ = (CheckConstraint("points >= 0", name="points_non_negative"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    # The first day of the organisation-local month of the entry.
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JobLease(db.Model):
+    """One row per background job: whoever moves `next_run_at` forward runs it.
+
+    A conditional update, so of every worker on every node exactly one wins each turn
+    (PostgreSQL row lock; SQLite has one writer), whatever the engine.
+    """
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.idempotency import run_idempotent
 from app.pagination import PageQuery
 from app.service import organisation_for
-from points import redemptions, rewards, service
+from points import expiry, policy, redemptions, rewards, service
 from points.schemas import (
     IDEMPOTENCY_KEY_HEADER,
     REDEEM_DOC,
@@ -22,6 +22,8 @@ from points.schemas import (
     OrgRedemptionQuery,
     OrgRewardQuery,
     PointsOut,
+    PointsPolicyOut,
+    PointsPolicyPatch,
     RedeemOut,
     RedemptionAdminOut,
     RedemptionAdminPage,
@@ -49,7 +51,31 @@ blp = Blueprint("points", __name__, url_prefix="/api/v1",
 @blp.response(200, PointsOut)
 def my_points(query):
     """Balance, lifetime earnings and the ledger, newest first."""
-    return service.points_statement(db.session, current_user(), query["limit"], query["cursor"])
+    user = current_user()
+    statement = service.points_statement(db.session, user, query["limit"], query["cursor"])
+    return {**statement, "expiring": expiry.expiring_points(db.session, user, now_utc())}
+
+
+@blp.route("/orgs/<int:org_id>/points-policy", methods=["GET"])
+@authenticated("admin")
+@blp.response(200, PointsPolicyOut)
+def get_points_policy(org_id):
+    """Admin: the organisation's points policy (the defaults until one is set)."""
+    org = organisation_for(db.session, current_user(), org_id, "admin")
+    return policy.policy_of(db.session, org.id).view()
+
+
+@blp.route("/orgs/<int:org_id>/points-policy", methods=["PATCH"])
+@authenticated("admin")
+@blp.arguments(PointsPolicyPatch)
+@blp.response(200, PointsPolicyOut)
+def patch_points_policy(data, org_id):
+    """Admin: change the policy (audited); a new rate or cap applies to later entries."""
+    org = organisation_for(db.session, current_user(), org_id, "admin")
+    changed = policy.update_policy(db.session, current_user(), org, data, now_utc(),
+                                   client_ip())
+    db.session.commit()
+    return changed.view()
 
 
 @blp.route("/orgs/<int:org_id>/points-adjustments", methods=["POST"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -35,12 +37,20 @@ class LedgerEntryOut(Schema):
     created_at = fields.DateTime()
 
 
+class ExpiringOut(Schema):
+    points = fields.Integer()
+    on = fields.Date(metadata={"description": "the organisation-local day they expire "
+                                              "(they can be spent until the day before)"})
+
+
 class PointsOut(Schema):
     balance = fields.Integer()
     earned_total = fields.Integer(metadata={"description": "lifetime earnings; never lowered "
                                                            "by spending"})
     items = fields.List(fields.Nested(LedgerEntryOut))
     next_cursor = fields.String(allow_none=True)
+    expiring = fields.List(fields.Nested(ExpiringOut), metadata={
+        "description": "points that will expire, soonest first (empty: none expire)"})
 
 
 class AdjustmentIn(Schema):
@@ -204,3 +214,58 @@ REDEEM_DOC = {
              "request_in_progress (the same key is still running)",
         s422="idempotency_key_reused (the key was used for another reward)"),
 }
+
+
+# --- points policy --------------------------------------------------------------------
+
+MAX_GRAMS_PER_POINT = 1_000_000
+MAX_YUAN = Decimal("1000000000")
+
+
+class Yuan(fields.Float):
+    """Money in yuan: a JSON number in (a string or a boolean is refused), a Decimal inside
+    (never a float), at most `places` decimals; out as a JSON number."""
+
+    def __init__(self, places: int, **kwargs):
+        super().__init__(**kwargs)
+        self.quantum = Decimal(1).scaleb(-places)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ma.ValidationError(FieldMessage("must_be_number"))
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise ma.ValidationError(FieldMessage("must_be_number")) from None
+        if not amount.is_finite() or amount != amount.quantize(self.quantum):
+            raise ma.ValidationError(FieldMessage(
+                "at_most_decimals", places=-self.quantum.as_tuple().exponent))
+        if not 0 < amount <= MAX_YUAN:
+            raise ma.ValidationError(FieldMessage("must_be_positive"))
+        return amount
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+class PointsPolicyPatch(Schema):
+    grams_per_point = fields.Integer(strict=True, validate=validate.Range(
+        min=1, max=MAX_GRAMS_PER_POINT), metadata={"description": "grams saved per point, > 0"})
+    monthly_earn_cap = fields.Integer(strict=True, allow_none=True, validate=validate.Range(
+        min=0, max=MAX_POINTS), metadata={"description": "points a month from behaviours; "
+                                                         "null: no cap"})
+    expiry_months = fields.Integer(strict=True, allow_none=True, validate=validate.Range(
+        min=1, max=120), metadata={"description": "1..120; null: points never expire"})
+    point_value_yuan = Yuan(4, metadata={"description": "yuan per point, > 0, 4 decimals"})
+    annual_budget_yuan = Yuan(2, allow_none=True, metadata={
+        "description": "yuan a year for rewards, > 0; null: none"})
+
+
+class PointsPolicyOut(Schema):
+    grams_per_point = fields.Integer()
+    monthly_earn_cap = fields.Integer(allow_none=True)
+    expiry_months = fields.Integer(allow_none=True)
+    point_value_yuan = Yuan(4)
+    annual_budget_yuan = Yuan(2, allow_none=True)

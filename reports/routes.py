@@ -11,12 +11,13 @@ from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
 from app.extensions import db
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
-from reports import service, tables
+from reports import points_report, service, tables
 from reports.schemas import (
     DisclosureOut,
     DisclosureQuery,
     OrgReportOut,
     OrgReportQuery,
+    PointsReportOut,
     RegionReportOut,
     RegionReportQuery,
 )
@@ -50,6 +51,21 @@ def org_report(query, org_id):
     if query["format"] == "csv":
         return csv_response(f"org-{org_id}-{report['year']}.csv",
                             *tables.org_report_table(report))
+    return report
+
+
+@blp.route("/reports/orgs/<int:org_id>/points", methods=["GET"])
+@authenticated("admin")
+@blp.arguments(OrgReportQuery, location="query")
+@blp.response(200, PointsReportOut)
+@blp.doc(**CSV_ALTERNATIVE_DOC)
+def org_points_report(query, org_id):
+    """Points issued, redeemed and expired by month; liability and budget used."""
+    report = points_report.points_report(db.session, current_user(), org_id,
+                                         query.get("year"), now_utc())
+    if query["format"] == "csv":
+        return csv_response(f"org-{org_id}-points-{report['year']}.csv",
+                            *points_report.points_report_table(report))
     return report
 
 

@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from app.models import REGIONS
 from app.schemas import Schema
+from points.schemas import Yuan
 
 FORMATS = ("json", "csv")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -189,3 +190,29 @@ class DisclosureOut(Schema):
     regions = fields.List(fields.Nested(PublicRegionOut))
     organisations = fields.List(fields.Nested(PublicOrgOut))
     method = fields.Nested(MethodOut)
+
+
+# --- points report -----------------------------------------------------------------------
+
+class PointsMonthOut(Schema):
+    period = fields.String(metadata={"description": "YYYY-MM"})
+    issued = fields.Integer()
+    redeemed = fields.Integer()
+    expired = fields.Integer()
+
+
+class PointsReportOut(Schema):
+    org_id = fields.Integer()
+    year = fields.Integer()
+    months = fields.List(fields.Nested(PointsMonthOut))
+    issued = fields.Integer(metadata={"description": "the year's total"})
+    redeemed = fields.Integer(metadata={"description": "the year's total"})
+    expired = fields.Integer(metadata={"description": "the year's total"})
+    outstanding_points = fields.Integer(metadata={"description": "held by members now"})
+    point_value_yuan = Yuan(4)
+    liability_yuan = Yuan(2, metadata={"description": "outstanding_points x point_value_yuan"})
+    redeemed_value_yuan = Yuan(2, metadata={"description": "redeemed this year x point value"})
+    annual_budget_yuan = Yuan(2, allow_none=True)
+    budget_used_pct = Yuan(1, allow_none=True, metadata={  # a Decimal percent, same wire form
+        "description": "redeemed_value_yuan / annual_budget_yuan x 100, 1 place; "
+                       "null without a budget"})

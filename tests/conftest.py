@@ -55,6 +55,7 @@ def app(database_url):
         "WECHAT_APPID": "wx-test-appid",
         "WECHAT_SECRET": "wx-test-secret",
         "LEADERBOARD_RECONCILE_SECONDS": "0",  # tests drive rebuilds themselves
+        "POINTS_EXPIRY_CHECK_SECONDS": "0",  # tests run expiry themselves
     })
     if TEST_REDIS:
         os.environ["REDIS_URL"] = TEST_REDIS

@@ -15,4 +15,7 @@ ROUTE_MATRIX = [
     Route("DELETE", "/api/v1/activities/<int:activity_id>", "staff"),
     Route("GET", "/api/v1/me/activities", "staff"),
     Route("GET", "/api/v1/me/summary", "staff"),
+    Route("GET", "/api/v1/orgs/<int:org_id>/reviews", "admin"),
+    Route("POST", "/api/v1/reviews/<int:review_id>/decide", "admin",
+          {"decision": "accept", "reason": "矩阵检查"}),
 ]

@@ -122,3 +122,8 @@ def _redemption_ledger_problems(session: Session) -> list[str]:
         if (refund is not None) != (r.status == "cancelled"):
             problems.append(f"redemption {r.id} ({r.status}): refund {refund and refund.delta}")
     return problems
+
+
+def auth(make, user, clock) -> dict[str, str]:
+    """Bearer headers issued on the app's clock (so a frozen clock accepts them)."""
+    return {"Authorization": f"Bearer {make.token(user, clock.now())}"}

@@ -22,4 +22,6 @@ ROUTE_MATRIX = [
     ("POST", "/api/v1/redemptions/<int:redemption_id>/cancel", "staff"),
     ("POST", "/api/v1/redemptions/<int:redemption_id>/fulfil", "admin", {"pickup_code": "ABC234"}),
     ("GET", "/api/v1/orgs/<int:org_id>/redemptions", "admin"),
+    ("GET", "/api/v1/orgs/<int:org_id>/points-policy", "admin"),
+    ("PATCH", "/api/v1/orgs/<int:org_id>/points-policy", "admin", {"grams_per_point": 12}),
 ]

@@ -35,3 +35,33 @@ def test_demo_catalogue_is_realistic(make, session):
     assert {"公交一卡通充值 20 元", "环保随行水杯", "桌面绿植（绿萝）", "环保主题图书",
             "食堂代金券 10 元"} <= names
     assert all(100 <= cost <= 5000 and 0 < stock <= 200 for _, _, cost, stock, _ in DEMO_CATALOGUE)
+
+
+def test_demo_policies_one_with_expiry_one_with_a_monthly_cap(app, make, session):
+    from points.cli import seed_points_policies
+    from points.policy import policy_of
+
+    assert app.extensions["demo_seeders"].index(seed_points_policies) < app.extensions[
+        "demo_seeders"].index(seed_rewards)
+    orgs = [make.org(), make.org(), make.org()]
+    seed_points_policies(session, lambda _line: None)
+    session.commit()
+    seed_points_policies(session, lambda _line: None)  # a second run changes nothing
+    session.commit()
+    policies = [policy_of(session, org.id) for org in orgs]
+    assert [(p.expiry_months, p.monthly_earn_cap) for p in policies] == [
+        (12, None), (None, 2000), (None, None)]
+    assert {p.grams_per_point for p in policies} == {30}
+
+
+def test_demo_flags_long_trips_for_review(app, make, session, clock):
+    from activities.models import ActivityReview
+    from activities.review_demo import seed_demo_reviews
+
+    org = make.org()
+    make.user(org, make.team(org))
+    seed_demo_reviews(session, lambda _line: None, app.extensions["factor_registry"],
+                      clock.now())
+    session.commit()
+    rules = session.scalars(select(ActivityReview.rule)).all()
+    assert rules == ["long_trips"]

@@ -107,7 +107,8 @@ def test_me_points_pages_with_a_cursor(client, make, session):
 def test_someone_who_never_earned_has_an_empty_statement(client, make):
     user = make.user(make.org())
     body = client.get("/api/v1/me/points", headers=make.headers(user)).get_json()
-    assert body == {"balance": 0, "earned_total": 0, "items": [], "next_cursor": None}
+    assert body == {"balance": 0, "earned_total": 0, "items": [], "next_cursor": None,
+                    "expiring": []}
 
 
 def test_cancellation_is_a_compensating_entry_and_the_payment_stays(client, make, session):

@@ -40,7 +40,7 @@ def test_staff_and_organizers_get_403_on_every_admin_route(client, make, world, 
     answers = {(member.role, method, rule): _answer(client.open(
         _url(rule, ids), method=method, json={}, headers=make.headers(member)))
         for member in members for method, rule in ADMIN_ROUTES}
-    assert len(answers) == 2 * len(ADMIN_ROUTES) == 16
+    assert len(answers) == 2 * len(ADMIN_ROUTES) == 20
     assert {k: v for k, v in answers.items() if v != (403, "forbidden")} == {}
 
 

@@ -4,6 +4,7 @@ from tests.identity.matrix import Route
 
 ROUTE_MATRIX = [
     Route("GET", "/api/v1/reports/orgs/<int:org_id>", "admin"),
+    Route("GET", "/api/v1/reports/orgs/<int:org_id>/points", "admin"),
     Route("GET", "/api/v1/reports/region", "superadmin"),
     Route("GET", "/api/v1/public/disclosure", "public"),
 ]

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from app.calendar import (
+    add_months,
     local_day,
     local_midnight,
     month_start,
@@ -61,3 +62,10 @@ def test_months_and_years_start_on_their_first_day():
     assert next_month_start(date(2026, 12, 31)) == date(2027, 1, 1)
     assert next_month_start(date(2028, 2, 29)) == date(2028, 3, 1)
     assert year_start(date(2027, 12, 31)) == date(2027, 1, 1)
+
+
+def test_months_are_added_and_taken_across_years():
+    assert add_months(date(2027, 1, 31), -1) == date(2026, 12, 1)
+    assert add_months(date(2026, 12, 15), 1) == date(2027, 1, 1)
+    assert add_months(date(2027, 3, 1), -12) == date(2026, 3, 1)
+    assert add_months(date(2027, 3, 1), 0) == date(2027, 3, 1)

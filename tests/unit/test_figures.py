@@ -12,8 +12,10 @@ from app.figures import (
     per_capita_kg,
     per_unit_kg,
     percent_change,
+    percent_of,
     ratio,
     share,
+    yuan,
 )
 
 
@@ -88,3 +90,16 @@ def test_ranks_of_nothing_of_all_equal_and_of_missing_values():
     assert competition_ranks([]) == []
     assert competition_ranks([0, 0, 0]) == [1, 1, 1]
     assert competition_ranks([None, 3, 5]) == [None, 2, 1]
+
+
+def test_yuan_keep_two_places_rounding_half_up():
+    assert yuan(Decimal("12.345")) == Decimal("12.35")
+    assert yuan(Decimal("0.005")) == Decimal("0.01")
+    assert yuan(7) == Decimal("7.00")
+
+
+def test_a_percent_of_a_whole_has_one_place_and_none_without_a_whole():
+    assert percent_of(1, 3) == Decimal("33.3")
+    assert percent_of(Decimal("0.5"), 1000) == Decimal("0.1")  # 0.05: half up
+    assert percent_of(5, 0) is None
+    assert percent_of(5, None) is None
