@@ -228,7 +228,7 @@ class Yuan(fields.Float):
 
     def __init__(self, places: int, **kwargs):
         super().__init__(**kwargs)
-        self.quantum = Decimal(1).scaleb(-places)
+        self.places = places
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -237,9 +237,9 @@ class Yuan(fields.Float):
             amount = Decimal(str(value))
         except InvalidOperation:
             raise ma.ValidationError(FieldMessage("must_be_number")) from None
-        if not amount.is_finite() or amount != amount.quantize(self.quantum):
-            raise ma.ValidationError(FieldMessage(
-                "at_most_decimals", places=-self.quantum.as_tuple().exponent))
+        # Decimals counted from the exponent: quantize() raises past 28 digits (1e300).
+        if not amount.is_finite() or amount.normalize().as_tuple().exponent < -self.places:
+            raise ma.ValidationError(FieldMessage("at_most_decimals", places=self.places))
         if not 0 < amount <= MAX_YUAN:
             raise ma.ValidationError(FieldMessage("must_be_positive"))
         return amount
