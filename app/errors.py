@@ -10,7 +10,7 @@ import traceback
 
 import marshmallow as ma
 from flask import Flask, jsonify
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -174,9 +174,10 @@ UNSTORABLE_SQLSTATES = {"22001", "22003", "22021"}
 
 def is_unstorable_value(error: Exception) -> bool:
     """A client's value no column can hold, as opposed to a fault in our own SQL."""
-    if isinstance(error, OverflowError):  # SQLite: a Python int past 64 bits
-        return True
     orig = getattr(error, "orig", None)
+    # SQLite: a Python int past 64 bits; any engine: an instant outside years 1-9999 in UTC.
+    if isinstance(error, OverflowError) or isinstance(orig, OverflowError):
+        return True
     if getattr(orig, "sqlstate", None) in UNSTORABLE_SQLSTATES:
         return True
     return "NUL (0x00)" in str(orig)  # psycopg refuses it before sending
@@ -221,6 +222,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(OperationalError, handle_operational_error)
     app.register_error_handler(PoolTimeout, handle_database_unavailable)
     app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(StatementError, handle_data_error)  # a value failed to bind
     app.register_error_handler(OverflowError, handle_data_error)
     app.register_error_handler(RecursionError, handle_recursion_error)
     app.register_error_handler(Exception, handle_unexpected)
