@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FLASK_APP := app
 
-.PHONY: run test venv lint test-sqlite test-postgres bench drills clean
+.PHONY: run test venv lint test-sqlite test-postgres bench drills cluster cluster-drill clean
 
 $(BIN)/activate: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "需要 Python 3.11 ($(PYTHON) not found)"; exit 1; }
@@ -36,6 +36,15 @@ bench: venv
 
 drills: venv
 	$(BIN)/python -m bench.drills
+
+# Two app nodes behind HAProxy, a PostgreSQL primary + streaming replica, Redis: all private,
+# on free loopback ports (bench/cluster.py). `cluster` serves until Ctrl-C; `cluster-drill`
+# stops a node and the replica under load and checks the outcome (a few minutes).
+cluster: venv
+	$(BIN)/python -m bench.cluster serve
+
+cluster-drill: venv
+	$(BIN)/python -m bench.cluster drill
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

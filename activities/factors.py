@@ -247,7 +247,8 @@ class _Ctx:
 
 _SET_FIELDS = (
     {"version", "effective_from", "grid_by_region", "points", "factors", "behaviours"},
-    {"description", "formula_note", "equivalents"},
+    # "energy": the institution energy coefficients, loaded and validated by energy/factors.py.
+    {"description", "formula_note", "equivalents", "energy"},
 )
 _FACTOR_FIELDS = (
     {"key", "value", "unit", "data_year", "source", "confidence"},

@@ -23,6 +23,7 @@ from activities.schemas import (
     ReviewQuery,
     SummaryOut,
 )
+from app import metrics
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.extensions import db
@@ -85,6 +86,8 @@ def log_activity(entry):
     logged = logbook.log_activity(db.session, current_user(), entry, _registry(), now_utc())
     _keep_loaded([logged.activity])
     db.session.commit()
+    if logged.created:
+        metrics.ACTIVITIES_LOGGED.inc()
     return logged.activity
 
 
@@ -99,6 +102,7 @@ def log_batch(data):
                                 now_utc())
     _keep_loaded([r.activity for r in results if r.activity is not None])
     db.session.commit()
+    metrics.ACTIVITIES_LOGGED.inc(sum(1 for r in results if r.status == "created"))
     return {"results": results}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 from flask import Flask
@@ -20,9 +19,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["clock"] = clock_from_config(app.config)
     app.json.ensure_ascii = False  # Chinese as UTF-8 text, not \u escapes
     app.url_map.converters["int"] = IdConverter  # before any route is registered
+    if app.config["FORWARDED_FOR_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["FORWARDED_FOR_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(level=logging.INFO)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin
+    register_observability(app)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
@@ -31,11 +34,21 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+def register_observability(app: Flask) -> None:
+    """Request ids and JSON logs first (their timer and id serve the metrics too)."""
+    from app.metrics import init_metrics
+    from app.request_log import init_request_log
+
+    init_request_log(app)
+    init_metrics(app)
+
+
 def register_extensions(app: Flask) -> None:
     from app import commit_time
     from app.db import configure_sqlite
     from app.extensions import db, migrate
     from app.redis_store import init_redis
+    from app.replica import init_replica
 
     db.init_app(app)
     with app.app_context():
@@ -43,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..",
                                                      "migrations"))
     init_redis(app)
+    init_replica(app)
     commit_time.install()
 
 
@@ -51,6 +65,7 @@ def register_blueprints(app: Flask) -> None:
     from app import ops, routes
     from app.openapi import Api, document_error_responses, document_optional_bodies
     from campaigns import routes as campaign_routes
+    from energy import routes as energy_routes
     from leaderboards import routes as leaderboard_routes
     from points import routes as points_routes
     from reports import routes as report_routes
@@ -70,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(leaderboard_routes.blp)
     api.register_blueprint(campaign_routes.blp)
     api.register_blueprint(report_routes.blp)
+    api.register_blueprint(energy_routes.blp)
     document_error_responses(api)
     document_optional_bodies(api)
     app.extensions["smorest_api"] = api  # /docs renders its spec
@@ -84,14 +100,18 @@ def register_errors(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.cli import register_commands
+    from app.partitioning import register_commands as register_partitioning_commands
 
     register_commands(app)
+    register_partitioning_commands(app)
 
 
 def register_domains(app: Flask) -> None:
     from activities.cli import register_commands as register_activity_commands
     from activities.setup import init_activities
     from campaigns.setup import init_campaigns
+    from console.setup import init_console
+    from energy.setup import init_energy
     from leaderboards.cli import register_commands as register_board_commands
     from leaderboards.hooks import init_leaderboards
     from points.cli import register_commands as register_points_commands
@@ -101,7 +121,9 @@ def register_domains(app: Flask) -> None:
     init_expiry_job(app)
     init_leaderboards(app)
     init_campaigns(app)
+    init_console(app)
     register_board_commands(app)
     # Order matters for `flask seed-demo`: rewards first, then activities earning points.
     register_points_commands(app)
     register_activity_commands(app)
+    init_energy(app)  # after the others: its demo seeder runs last, on the demo organisations

@@ -201,6 +201,7 @@ def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: 
                 if not role_at_least(user.role, min_role):
                     raise Forbidden()
                 g.user = user
+                g.actor_ids = (user.id, user.org_id)  # for log lines (app/request_log.py)
             return view(*args, **kwargs)
 
         return wrapper

@@ -26,6 +26,9 @@ from app.models import IdempotencyKey
 STALE_CLAIM = timedelta(seconds=60)
 
 
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
 def request_fingerprint(payload: object) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -33,7 +36,7 @@ def request_fingerprint(payload: object) -> str:
 def _replay(row: IdempotencyKey) -> Response:
     response = jsonify(row.response_body)
     response.status_code = row.response_status or 200
-    response.headers["Idempotent-Replayed"] = "true"
+    response.headers[REPLAYED_HEADER] = "true"
     return response
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from app.extensions import db
+from app.lifecycle import draining
 from app.redis_store import get_gateway
 
 bp = Blueprint("ops", __name__)
@@ -21,7 +22,12 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """The database and, when configured, Redis answer; 503 otherwise."""
+    """The database and, when configured, Redis answer, and the node is not being stopped
+    (a TERM turns this to 503 for the drain period first: see gunicorn.conf.py); 503 otherwise."""
+    if draining():
+        from app.errors import error_response
+
+        return error_response(503, "service_unavailable", details={"checks": {"draining": True}})
     checks = {"database": _database_ok()}
     gateway = get_gateway(current_app)
     if gateway is not None:
@@ -42,6 +48,14 @@ def _database_ok() -> bool:
     except Exception:  # noqa: BLE001 - any failure means not ready
         db.session.remove()
         return False
+
+
+@bp.after_app_request
+def close_while_draining(response):
+    """While draining, keep-alive clients (the balancer) are told to reconnect elsewhere."""
+    if draining():
+        response.headers["Connection"] = "close"
+    return response
 
 
 @bp.get("/docs")

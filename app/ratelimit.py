@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+from app import metrics
 from app.errors import RateLimited
 from app.redis_store import RedisGateway
 
@@ -44,4 +45,6 @@ def check_rate(gateway: RedisGateway | None, name: str, limit: int, window_s: in
     if count is None:
         count, retry_after = _count_locally(name, window_s, now_s)
     if count > limit:
+        # The limit's name only ("login", "activities"): never who was refused.
+        metrics.RATE_LIMIT_REFUSALS.labels(name.split(":", 1)[0]).inc()
         raise RateLimited(retry_after)

@@ -16,6 +16,8 @@ from typing import TypeVar
 
 import redis
 
+from app import metrics
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -45,11 +47,13 @@ class RedisGateway:
     def run(self, operation: Callable[[redis.Redis], T]) -> T | None:
         """Run one operation (or pipeline); None when Redis cannot answer now."""
         if not self.available:
+            metrics.REDIS_FALLBACKS.inc()
             return None
         try:
             result = operation(self.client)
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             self._mark_down(exc)
+            metrics.REDIS_FALLBACKS.inc()
             return None
         if self._was_down:
             self._recovered()
@@ -73,6 +77,8 @@ class RedisGateway:
             if not self._was_down:
                 return
             self._was_down = False
+        metrics.REDIS_RECONNECTS.inc()
+        log.info("redis answering again")
         for callback in list(self.on_recovery):
             try:
                 callback()
@@ -85,6 +91,21 @@ def get_gateway(app) -> RedisGateway | None:
 
 
 def init_redis(app) -> None:
+    from app.config import ConfigError
+
     url = app.config.get("REDIS_URL")
-    app.extensions["redis_gateway"] = (
-        RedisGateway(url, prefix=app.config.get("REDIS_PREFIX", "lc:")) if url else None)
+    gateway = RedisGateway(url, prefix=app.config.get("REDIS_PREFIX", "lc:")) if url else None
+    if app.config.get("REDIS_REQUIRED") and (gateway is None or not _answers(gateway)):
+        raise ConfigError("REDIS_URL does not answer and REDIS_REQUIRED=true "
+                          "(start Redis, fix REDIS_URL, or set REDIS_REQUIRED=false)")
+    app.extensions["redis_gateway"] = gateway
+
+
+def _answers(gateway: RedisGateway, attempts: int = 3) -> bool:
+    """A few tries a short while apart: Redis may be starting next to us."""
+    for attempt in range(attempts):
+        if gateway.ping():
+            return True
+        if attempt + 1 < attempts:
+            time.sleep(0.5)
+    return False

@@ -16,6 +16,7 @@ from app.auth import TokenSettings, hash_password, password_matches, token_pair
 from app.errors import ApiError, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
 from app.i18n import FieldMessage
 from app.models import Invite, Organisation, Team, User, role_at_least
+from app.signals import user_deactivated
 
 T = TypeVar("T")
 
@@ -68,13 +69,18 @@ def team_in_org(session: Session, org_id: int, team_id: int | None) -> Team | No
 
 # --- login ----------------------------------------------------------------------
 
-def login_with_password(session: Session, username: str, password: str,
-                        settings: TokenSettings, now: datetime) -> dict:
-    """Check a password and issue a token pair."""
+def login_user(session: Session, username: str, password: str) -> User:
+    """The active person with this username and password (401 invalid_credentials)."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active or not password_matches(user.password_hash, password):
         raise Unauthorized("invalid_credentials")
-    return token_pair(session, user, settings, now)
+    return user
+
+
+def login_with_password(session: Session, username: str, password: str,
+                        settings: TokenSettings, now: datetime) -> dict:
+    """Check a password and issue a token pair."""
+    return token_pair(session, login_user(session, username, password), settings, now)
 
 
 def login_with_wechat(session: Session, openid: str, settings: TokenSettings,
@@ -236,6 +242,8 @@ def update_user(session: Session, actor: User, org: Organisation, user: User, ch
     if password:
         user.password_hash = hash_password(password, password_method)
     session.flush()
+    if changes.get("is_active") is False:
+        user_deactivated.send(session, user_id=user.id)
     record_audit(session, actor, "user.update", "user", user.id,
                  {"before": before, "after": changes, "password_changed": bool(password)},
                  org_id=org.id, ip=ip)

@@ -34,6 +34,7 @@ class Job:
     user_id: int | None = None
     # Drill 3: chance that the client loses the answer and sends the same request again.
     drop_probability: float = 0.0
+    headers: dict | None = None  # e.g. Idempotency-Key
 
 
 @dataclass
@@ -75,7 +76,8 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def _encode(job: Job, host: str, port: int) -> tuple[dict, bytes | None]:
-    headers = {"Authorization": f"Bearer {job.token}", "Host": f"{host}:{port}"}
+    headers = {"Authorization": f"Bearer {job.token}", "Host": f"{host}:{port}",
+               **(job.headers or {})}
     payload = None
     if job.body is not None:
         payload = json.dumps(job.body).encode()

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -163,7 +164,7 @@ class Gunicorn:
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the process keeps it
         self.process = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py",
+            [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py",
              "--bind", f"127.0.0.1:{self.port}", "app:create_app()"],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)
@@ -215,6 +216,8 @@ class Stack:
             "DATABASE_URL": self.postgres.url, "REDIS_URL": self.redis.url,
             "REDIS_PREFIX": "lc:", "ACCESS_TOKEN_TTL": "3600",
             "LEADERBOARD_RECONCILE_SECONDS": str(self.reconcile_s),
+            # No balancer in front: nothing to drain before a stop.
+            "READINESS_DRAIN_SECONDS": "0",
         }
 
     def start_dependencies(self) -> None:
@@ -233,16 +236,22 @@ class Stack:
         return "127.0.0.1", self.web.port
 
     def close(self) -> None:
-        for step in (lambda: self.web and self.web.stop(), self.redis.kill,
-                     lambda: self.postgres.running() and self.postgres.stop("immediate")):
-            try:
-                step()
-            except Exception as exc:  # noqa: BLE001 - clean up the rest regardless
-                print(f"cleanup: {exc}")
-        if self.keep:
-            print(f"kept {self.root}")
-        else:
-            shutil.rmtree(self.root, ignore_errors=True)
+        tear_down([lambda: self.web and self.web.stop(), self.redis.kill,
+                   lambda: self.postgres.running() and self.postgres.stop("immediate")],
+                  self.root, self.keep)
+
+
+def tear_down(steps, root: Path, keep: bool) -> None:
+    """Run every stop step whatever the others do, then remove (or keep) the temp dir."""
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - clean up the rest regardless
+            print(f"cleanup: {exc}")
+    if keep:
+        print(f"kept {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def error_code(body: bytes) -> str | None:

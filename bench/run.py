@@ -30,7 +30,7 @@ from types import SimpleNamespace
 import psycopg
 import redis
 
-from bench import seed
+from bench import console, seed
 from bench.loadgen import LoadResult, ceiling, http_request, run_load
 from bench.report import write_benchmarks_md
 from bench.server import ServerSetup, free_port, served
@@ -48,6 +48,7 @@ TARGETS = {
     "log": ("commit", 0.70, "logging one activity >= 70% of the commit baseline"),
     "board": ("json", 0.50, "team board read >= 50% of the JSON baseline"),
 }
+CONSOLE_PAGES = ("console_dashboard", "console_counter", "console_region")
 
 
 @dataclass
@@ -140,7 +141,8 @@ def people() -> dict:
         reward = conn.execute("SELECT id, org_id FROM rewards ORDER BY id LIMIT 1").fetchone()
         year = conn.execute("SELECT extract(year FROM max(local_date))::int FROM activities"
                             ).fetchone()[0]
-    return {"staff": staff, "admins": admins, "reward": reward, "year": year}
+    return {"staff": staff, "admins": admins, "reward": reward, "year": year,
+            "coordinator": console.coordinator_row(database_url())}
 
 
 def mint_tokens(rows) -> list[str]:
@@ -204,7 +206,45 @@ def scenarios(host: str, who: dict, report_route: bool) -> list[Scenario]:
     ]
     if report_route:
         found.append(Scenario("report", f"institution report ({who['year']})", "json", report))
+        found.extend(console_scenarios(host, who, admins))
     return found
+
+
+def console_scenarios(host: str, who: dict, admin_tokens: list[str]) -> list[Scenario]:
+    """Console pages beside the JSON reads they show (a page may cost at most 3x its read)."""
+    coordinator = who["coordinator"]
+    cookies = console.session_cookies(database_url(), SECRET,
+                                      [a[0] for a in who["admins"]] + [coordinator[0]])
+    boss = {"Authorization": f"Bearer {mint_tokens([coordinator])[0]}"}
+    year = who["year"]
+
+    def as_admin(path: str, n: int, cookie: bool) -> bytes:
+        admin = who["admins"][n % len(who["admins"])]
+        headers = ({"Cookie": cookies[admin[0]]} if cookie
+                   else {"Authorization": f"Bearer {admin_tokens[n % len(admin_tokens)]}"})
+        return http_request("GET", path.format(org=admin[2], year=year), host, headers)
+
+    region_json = http_request("GET", f"/api/v1/reports/region?year={year}", host, boss)
+    region_page = http_request("GET", f"/console/region?year={year}", host,
+                               {"Cookie": cookies[coordinator[0]]})
+    return [
+        Scenario("console_dashboard", "console: institution dashboard", "report",
+                 lambda n: as_admin("/console/orgs/{org}", n, True)),
+        Scenario("counter_json", "pending redemptions (JSON)", "json",
+                 lambda n: as_admin("/api/v1/orgs/{org}/redemptions?status=pending", n, False)),
+        Scenario("console_counter", "console: redemption counter", "counter_json",
+                 lambda n: as_admin("/console/orgs/{org}/counter", n, True)),
+        Scenario("region_json", f"region report ({year}, JSON)", "json", lambda n: region_json),
+        Scenario("console_region", "console: region comparison", "region_json",
+                 lambda n: region_page),
+    ]
+
+
+def needed_baselines(wanted: set[str]) -> set[str]:
+    """A console page is measured with the JSON read it is compared with."""
+    pairs = {"console_dashboard": "report", "console_counter": "counter_json",
+             "console_region": "region_json"}
+    return {pairs[key] for key in wanted if key in pairs}
 
 
 def report_route_exists() -> bool:
@@ -262,6 +302,11 @@ def targets(rows: list[dict], report_built: bool) -> list[dict]:
     factor = round(batch_rate / log_rate, 2) if log_rate and batch_rate else None
     checks.append({"target": "batch of 20 credits >= 10x the activities/s of single posts",
                    "value": factor, "met": factor is not None and factor >= 10})
+    for key in CONSOLE_PAGES:
+        ratio = by_key.get(key, {}).get("ratio")
+        checks.append({"target": f"{by_key.get(key, {}).get('label', key)}: within 3x its "
+                                 "JSON read (rate >= 33% of it)",
+                       "value": ratio, "met": None if ratio is None else ratio >= 1 / 3})
     board, report = by_key.get("board"), by_key.get("report")
     if report_built and board and report and report["rps"]:
         slower = round(board["rps"] / report["rps"], 2)
@@ -330,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                 app_target="bench.probe:create_app()") as server:
         wanted = set(args.only.split(",")) if args.only else None
         for scenario in scenarios(server.address, who, report_built):
-            if wanted is None or scenario.key in wanted or scenario.baseline is None:
+            if (wanted is None or scenario.key in wanted or scenario.baseline is None
+                    or scenario.key in needed_baselines(wanted)):
                 rows.append(measure(server, scenario, args.connections, duration))
     rows = with_ratios(rows)
     if not report_built:

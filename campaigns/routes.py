@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_smorest import Blueprint
 
+from app import metrics
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
@@ -131,4 +132,5 @@ def create_checkin(data):
     """Staff: check in at an open day with its code (once per event)."""
     result = check_in(db.session, current_user(), data["code"], now_utc())
     db.session.commit()
+    metrics.CHECKINS.inc()
     return result

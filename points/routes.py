@@ -6,10 +6,11 @@ from flask import request
 from flask_smorest import Blueprint
 
 import points.models  # noqa: F401 - registers the tables
+from app import metrics
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.extensions import db
-from app.idempotency import run_idempotent
+from app.idempotency import REPLAYED_HEADER, run_idempotent
 from app.pagination import PageQuery
 from app.service import organisation_for
 from points import expiry, policy, redemptions, rewards, service
@@ -187,8 +188,11 @@ def redeem_reward(reward_id):
     def work():
         return RedeemOut().dump(redemptions.redeem_reward(db.session, user, reward_id, now)), 201
 
-    return run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
-                          payload={"reward_id": reward_id}, now=now, work=work)
+    response = run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
+                              payload={"reward_id": reward_id}, now=now, work=work)
+    if response.status_code == 201 and REPLAYED_HEADER not in response.headers:
+        metrics.REDEMPTIONS.inc()
+    return response
 
 
 @blp.route("/me/redemptions", methods=["GET"])

@@ -237,11 +237,10 @@ class Yuan(fields.Float):
             amount = Decimal(str(value))
         except InvalidOperation:
             raise ma.ValidationError(FieldMessage("must_be_number")) from None
-        # Decimals counted from the exponent: quantize() raises past 28 digits (1e300).
-        if not amount.is_finite() or amount.normalize().as_tuple().exponent < -self.places:
+        if not amount.is_finite() or not 0 < amount <= MAX_YUAN:
+            raise ma.ValidationError(FieldMessage("yuan_range", max=MAX_YUAN))
+        if amount.normalize().as_tuple().exponent < -self.places:
             raise ma.ValidationError(FieldMessage("at_most_decimals", places=self.places))
-        if not 0 < amount <= MAX_YUAN:
-            raise ma.ValidationError(FieldMessage("must_be_positive"))
         return amount
 
     def _serialize(self, value, attr, obj, **kwargs):

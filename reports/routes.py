@@ -8,9 +8,9 @@ from flask_smorest import Blueprint
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
-from app.extensions import db
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
+from app.replica import report_session
 from reports import points_report, service, tables
 from reports.schemas import (
     DisclosureOut,
@@ -46,7 +46,7 @@ def _scope_name(query: dict) -> str:
 @blp.doc(**CSV_ALTERNATIVE_DOC)
 def org_report(query, org_id):
     """An institution's year by month beside the same month of the year before."""
-    report = service.org_report(db.session, current_user(), org_id, query.get("year"),
+    report = service.org_report(report_session(), current_user(), org_id, query.get("year"),
                                 _registry(), now_utc())
     if query["format"] == "csv":
         return csv_response(f"org-{org_id}-{report['year']}.csv",
@@ -61,7 +61,7 @@ def org_report(query, org_id):
 @blp.doc(**CSV_ALTERNATIVE_DOC)
 def org_points_report(query, org_id):
     """Points issued, redeemed and expired by month; liability and budget used."""
-    report = points_report.points_report(db.session, current_user(), org_id,
+    report = points_report.points_report(report_session(), current_user(), org_id,
                                          query.get("year"), now_utc())
     if query["format"] == "csv":
         return csv_response(f"org-{org_id}-points-{report['year']}.csv",
@@ -76,7 +76,8 @@ def org_points_report(query, org_id):
 @blp.doc(**CSV_ALTERNATIVE_DOC)
 def region_report(query):
     """Institutions of a region side by side: totals, per capita, ranks within their sector."""
-    report = service.region_report(db.session, query.get("region"), query.get("year"), now_utc())
+    report = service.region_report(report_session(), query.get("region"), query.get("year"),
+                                   now_utc())
     if query["format"] == "csv":
         return csv_response(f"region-{_scope_name(query)}-{report['year']}.csv",
                             *tables.region_report_table(report))
@@ -92,7 +93,7 @@ def public_disclosure(query):
     """Aggregates for anyone: no personal data; groups of fewer than 10 people withheld."""
     check_rate(get_gateway(current_app), f"disclosure:{client_ip()}",
                DISCLOSURE_REQUESTS_PER_WINDOW, DISCLOSURE_WINDOW_S)
-    report = service.public_disclosure(db.session, query.get("region"), query.get("year"),
+    report = service.public_disclosure(report_session(), query.get("region"), query.get("year"),
                                        _registry(), now_utc())
     if query["format"] == "csv":
         return csv_response(f"disclosure-{_scope_name(query)}-{report['year']}.csv",

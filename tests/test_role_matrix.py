@@ -24,6 +24,7 @@ MATRIX_MODULES = (
     "tests.leaderboards.matrix",
     "tests.campaigns.matrix",
     "tests.reports.matrix",
+    "tests.energy.matrix",
 )
 AUTH_CODES = {"unauthorized", "token_invalid", "forbidden", "not_enrolled"}
 MADE_UP_ID = 987654

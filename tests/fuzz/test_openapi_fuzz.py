@@ -27,7 +27,8 @@ CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conform
 # Fixed-window limits would answer repeated inputs 429 or not depending on the clock.
 RATE_LIMITS = ("app.routes.LOGIN_ATTEMPTS_PER_MINUTE",
                "activities.routes.LOG_REQUESTS_PER_WINDOW",
-               "reports.routes.DISCLOSURE_REQUESTS_PER_WINDOW")
+               "reports.routes.DISCLOSURE_REQUESTS_PER_WINDOW",
+               "energy.routes.PUBLIC_REQUESTS_PER_WINDOW")
 
 
 def fuzz_config(headers: dict[str, str], org_id: int, colleague_id: int) -> schemathesis.Config:

@@ -6,7 +6,8 @@ SPEC_URL = "/api/v1/openapi.json"
 
 
 def offers_csv(operation: dict) -> bool:
-    return any(p["name"] == "format" and "csv" in p.get("schema", {}).get("enum", [])
+    """`?format=` chooses json or csv (a file download such as a template offers no json)."""
+    return any(p["name"] == "format" and {"csv", "json"} <= set(p.get("schema", {}).get("enum", []))
                for p in operation.get("parameters", []))
 
 

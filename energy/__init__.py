@@ -1,0 +1,1 @@
+"""The institution energy and carbon ledger (API.md, "Institution energy and carbon ledger")."""
