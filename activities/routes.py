@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 import activities.models  # noqa: F401 - registers the tables
 from activities import logbook, review_decisions, service, summary
@@ -27,6 +26,7 @@ from app import metrics
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.extensions import db
+from app.openapi import Blueprint
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
 from app.service import organisation_for
@@ -44,8 +44,10 @@ def _registry():
     return current_app.extensions["factor_registry"]
 
 
-def _check_burst() -> None:
-    check_rate(get_gateway(current_app), f"activities:{current_user().id}",
+def _check_burst(claims: dict) -> None:
+    """Run before the user is loaded: the shared counter must not wait on this request's
+    own transaction."""
+    check_rate(get_gateway(current_app), f"activities:{claims['sub']}",
                LOG_REQUESTS_PER_WINDOW, LOG_WINDOW_S)
 
 
@@ -77,12 +79,11 @@ def estimate(data):
 
 
 @blp.route("/activities", methods=["POST"])
-@authenticated("staff")
+@authenticated("staff", before_load=_check_burst)
 @blp.arguments(ActivityIn)
 @blp.response(201, ActivityOut)
 def log_activity(entry):
     """Log a behaviour; a replayed client_id answers the original activity."""
-    _check_burst()
     logged = logbook.log_activity(db.session, current_user(), entry, _registry(), now_utc())
     _keep_loaded([logged.activity])
     db.session.commit()
@@ -92,12 +93,11 @@ def log_activity(entry):
 
 
 @blp.route("/activities/batch", methods=["POST"])
-@authenticated("staff")
+@authenticated("staff", before_load=_check_burst)
 @blp.arguments(BatchIn)
 @blp.response(200, BatchOut)
 def log_batch(data):
     """Log up to 100 entries, each judged on its own (created, duplicate or rejected)."""
-    _check_burst()
     results = logbook.log_batch(db.session, current_user(), data["items"], _registry(),
                                 now_utc())
     _keep_loaded([r.activity for r in results if r.activity is not None])

@@ -15,6 +15,7 @@ from marshmallow import fields, validate
 
 from activities.logbook import ActivityEntry, InvalidEntry
 from activities.models import REVIEW_STATUSES, STATUSES
+from app.db import OUT_OF_RANGE_MESSAGE, year_supported
 from app.figures import kg, per_unit_kg
 from app.i18n import FieldMessage, message_for, preferred_language, translate_field_messages
 from app.pagination import PageQuery
@@ -108,12 +109,14 @@ class DateOrDateTime(fields.String):
             raise ma.ValidationError(FieldMessage("not_a_date_or_time"))
         text = value.strip().replace(" ", "+")  # an unescaped '+' in a query string
         try:
-            if len(text) == 10:
-                return date.fromisoformat(text)
-            moment = datetime.fromisoformat(text)
+            moment = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
             raise ma.ValidationError(FieldMessage("not_a_date_or_time")) from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+        if not year_supported(moment):
+            raise ma.ValidationError(OUT_OF_RANGE_MESSAGE)
+        if type(moment) is date or moment.tzinfo:
+            return moment
+        return moment.replace(tzinfo=SHANGHAI)
 
 
 class ActivityQuery(PageQuery):

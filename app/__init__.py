@@ -94,8 +94,10 @@ def register_blueprints(app: Flask) -> None:
 
 def register_errors(app: Flask) -> None:
     from app.errors import register_error_handlers
+    from app.security_headers import init_security_headers
 
     register_error_handlers(app)
+    init_security_headers(app)
 
 
 def register_cli(app: Flask) -> None:

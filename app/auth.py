@@ -17,13 +17,14 @@ from functools import cache, wraps
 
 import jwt
 from flask import current_app, g, request
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session, contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.clock import now_utc
 from app.errors import ApiError, Forbidden, Unauthorized
 from app.models import RefreshToken, User, role_at_least
+from app.signals import sessions_ended
 
 ALGORITHMS = ["HS256"]
 CLOCK_SKEW_S = 60  # a token issued by another node whose clock runs slightly ahead
@@ -59,19 +60,35 @@ def hash_password(password: str, method: str = "scrypt") -> str:
     return generate_password_hash(password, method=method)
 
 
-def password_matches(password_hash: str | None, password: str) -> bool:
-    return bool(password_hash) and check_password_hash(password_hash, password)
+@cache
+def _dummy_hash(method: str) -> str:
+    return hash_password(secrets.token_urlsafe(16), method)
 
 
-def issue_access_token(user: User, settings: TokenSettings, now: datetime) -> str:
+def password_matches(password_hash: str | None, password: str, method: str = "scrypt") -> bool:
+    """Verify a password. Without a hash (no such user, or none set) a dummy hash of the same
+    method is checked all the same: the answer takes as long, so timing tells nothing."""
+    if not password_hash:
+        check_password_hash(_dummy_hash(method), password)
+        return False
+    return check_password_hash(password_hash, password)
+
+
+def issue_access_token(user: User, settings: TokenSettings, now: datetime,
+                       session_id: str | None = None) -> str:
+    """`sid` names the login session (refresh family) and `ver` the user's token version:
+    either revoked ends the access token at once, as a deactivation does."""
     claims = {
         "sub": str(user.id),
         "role": user.role,
         "org": user.org_id,
         "typ": "access",
+        "ver": user.token_version or 0,
         "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + settings.access_ttl_s,
     }
+    if session_id:
+        claims["sid"] = session_id
     return jwt.encode(claims, settings.keys[settings.current_kid], algorithm="HS256",
                       headers={"kid": settings.current_kid})
 
@@ -90,7 +107,9 @@ def decode_access_token(token: str, settings: TokenSettings, now: datetime) -> d
                                      "verify_iat": False, "verify_nbf": False})
     except jwt.InvalidTokenError as exc:
         raise Unauthorized("token_invalid") from exc
-    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+    if (claims.get("typ") != "access" or not str(claims["sub"]).isascii()
+            or not str(claims["sub"]).isdigit() or not isinstance(claims.get("ver", 0), int)
+            or not isinstance(claims.get("sid", ""), str)):
         raise Unauthorized("token_invalid")
     at = now.timestamp()
     if (not isinstance(claims["exp"], int) or claims["exp"] <= at
@@ -105,9 +124,9 @@ def _hash_refresh(token: str) -> str:
 
 
 def issue_refresh_token(session: Session, user: User, settings: TokenSettings, now: datetime,
-                        family_id: str | None = None) -> str:
+                        family_id: str) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(RefreshToken(user_id=user.id, family_id=family_id or str(uuid.uuid4()),
+    session.add(RefreshToken(user_id=user.id, family_id=family_id,
                              token_hash=_hash_refresh(token),
                              expires_at=now + timedelta(seconds=settings.refresh_ttl_s)))
     session.flush()
@@ -116,8 +135,9 @@ def issue_refresh_token(session: Session, user: User, settings: TokenSettings, n
 
 def token_pair(session: Session, user: User, settings: TokenSettings, now: datetime,
                family_id: str | None = None) -> dict:
+    family_id = family_id or str(uuid.uuid4())
     return {
-        "access_token": issue_access_token(user, settings, now),
+        "access_token": issue_access_token(user, settings, now, family_id),
         "refresh_token": issue_refresh_token(session, user, settings, now, family_id),
         "token_type": "Bearer",
         "expires_in": settings.access_ttl_s,
@@ -157,15 +177,33 @@ def revoke_family(session: Session, family_id: str, now: datetime) -> None:
 
 def revoke_refresh_tokens(session: Session, user: User, token: str | None, now: datetime) -> None:
     """Log out: revoke the session of the given refresh token, or every session of the user."""
-    query = update(RefreshToken).where(RefreshToken.user_id == user.id,
-                                       RefreshToken.revoked_at.is_(None))
-    if token:
-        row = session.scalar(select(RefreshToken).where(
-            RefreshToken.token_hash == _hash_refresh(token), RefreshToken.user_id == user.id))
-        if row is None:
-            return
-        query = query.where(RefreshToken.family_id == row.family_id)
-    session.execute(query.values(revoked_at=now))
+    if not token:
+        end_every_session(session, user, now)
+        return
+    row = session.scalar(select(RefreshToken).where(
+        RefreshToken.token_hash == _hash_refresh(token), RefreshToken.user_id == user.id))
+    if row is not None:
+        revoke_family(session, row.family_id, now)
+
+
+def end_every_session(session: Session, user: User, now: datetime) -> None:
+    """Revoke every refresh token of the user and end every access token issued before now."""
+    session.execute(update(RefreshToken)
+                    .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=now))
+    session.execute(update(User).where(User.id == user.id)
+                    .values(token_version=User.token_version + 1)
+                    .execution_options(synchronize_session=False))
+    session.refresh(user, ["token_version"])
+    sessions_ended.send(session, user_id=user.id)
+
+
+def set_password(session: Session, user: User, password: str, method: str,
+                 now: datetime) -> None:
+    """A new password ends every session: whoever knew the old one is signed out."""
+    user.password_hash = hash_password(password, method)
+    session.flush()
+    end_every_session(session, user, now)
 
 
 # --- request side -----------------------------------------------------------------
@@ -178,11 +216,13 @@ def bearer_claims() -> dict:
     return decode_access_token(token.strip(), token_settings(current_app.config), now_utc())
 
 
-def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: bool = True):
+def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: bool = True,
+                  before_load=None):
     """Route decorator: a valid token, an active user, and at least `min_role`.
 
-    The user row is read on every request so that a role change or a deactivation
-    takes effect at once rather than when the token expires.
+    The user row is read on every request so that a role change, a deactivation, a logout
+    or a password change takes effect at once rather than when the token expires.
+    `before_load(claims)` runs before the database is touched (a rate limit).
     """
 
     def decorator(view):
@@ -190,11 +230,13 @@ def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: 
         def wrapper(*args, **kwargs):
             claims = bearer_claims()
             g.token_claims = claims
+            if before_load is not None:
+                before_load(claims)
             if load_user:
                 from app.extensions import db
 
-                user = _load_user(db.session, int(claims["sub"]))
-                if user is None or not user.is_active:
+                user = _load_user(db.session, claims)
+                if user is None:
                     raise Unauthorized("token_invalid")
                 if enrolled and not user.enrolled and user.role != "superadmin":
                     raise Forbidden("not_enrolled")
@@ -209,16 +251,28 @@ def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: 
     return decorator
 
 
-def _load_user(session: Session, user_id: int) -> User | None:
-    """The user and, in the same statement, their organisation: most routes need its time
+def _load_user(session: Session, claims: dict) -> User | None:
+    """The token's user if the token still stands (active user, same token version, session
+    not revoked) and, in the same statement, their organisation: most routes need its time
     zone or region next, and `session.get(Organisation, ...)` then finds it without a query."""
-    return session.scalar(_user_with_organisation(), {"user_id": user_id})
+    row = session.execute(_user_with_organisation(), {
+        "user_id": int(claims["sub"]), "session_id": claims.get("sid")}).first()
+    if row is None:
+        return None
+    user, session_revoked = row
+    if (session_revoked or not user.is_active
+            or (user.token_version or 0) != claims.get("ver", 0)):
+        return None
+    return user
 
 
 @cache
 def _user_with_organisation():
     # Built once: composing an ORM join costs more Python than the round trip it saves.
-    return (select(User).outerjoin(User.organisation)
+    session_revoked = exists().where(RefreshToken.family_id == bindparam("session_id"),
+                                     RefreshToken.revoked_at.is_not(None))
+    return (select(User, session_revoked.label("session_revoked"))
+            .outerjoin(User.organisation)
             .options(contains_eager(User.organisation))
             .where(User.id == bindparam("user_id")))
 

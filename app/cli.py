@@ -7,10 +7,14 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.auth import hash_password
+from app.auth import set_password
+from app.clock import now_utc
 from app.demo import DEMO_PASSWORD, seed_identity
 from app.extensions import db
+from app.i18n import message_for
 from app.models import User
+from app.passwords import min_length_for, password_problem
+from app.service import find_by_username
 
 
 def register_commands(app: Flask) -> None:
@@ -25,15 +29,19 @@ def register_commands(app: Flask) -> None:
 @with_appcontext
 def create_superadmin(username: str, password: str, display_name: str) -> None:
     """Create a regional coordinator (superadmin), or promote an existing user."""
-    if len(password) < 8:
-        raise click.BadParameter("至少 8 位 (at least 8 characters)", param_hint="--password")
+    problem = password_problem(password, "superadmin", username)
+    if problem is not None:
+        params = {"min_length": min_length_for("superadmin")}
+        raise click.BadParameter(f"{message_for(problem, params, 'zh')} "
+                                 f"({message_for(problem, params, 'en')})", param_hint="--password")
     method = current_app.config["PASSWORD_HASH_METHOD"]
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = find_by_username(db.session, username)
     if user is None:
         user = User(username=username, display_name=display_name, role="superadmin")
         db.session.add(user)
     user.role = "superadmin"
-    user.password_hash = hash_password(password, method)
+    db.session.flush()
+    set_password(db.session, user, password, method, now_utc())
     db.session.commit()
     click.echo(f"superadmin {username} ready (id {user.id})")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -41,11 +41,25 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+# The years the service takes in dates, times and cursors: near year 1 or 9999 the time zone
+# arithmetic of local days, weeks and months overflows.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+OUT_OF_RANGE_MESSAGE = f"超出支持的年份范围 {EARLIEST_YEAR}-{LATEST_YEAR} (year out of range)"
+
+
+def year_supported(moment: date) -> bool:
+    """`moment` (a date or datetime) falls in the years the service takes."""
+    return EARLIEST_YEAR <= moment.year <= LATEST_YEAR
+
+
 MAX_ID = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` in a route: a number no id column can hold matches no route (404, not 500)."""
+    """`<int:...>` in a route: a number no id column can hold matches no route (404, not 500);
+    so do digits of other scripts (werkzeug's `\\d` matches `１２` and `١٢`)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", MAX_ID)

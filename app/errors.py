@@ -60,6 +60,12 @@ class Unprocessable(ApiError):
     status, code = 422, "validation_error"
 
 
+def field_error(code: str, field: str, params: dict | None = None) -> Unprocessable:
+    """A 422 with its code and, under the field it is about, the same message for the form."""
+    return Unprocessable(code, params=params,
+                         details={field: [message_for(code, params)]})
+
+
 class RateLimited(ApiError):
     status, code = 429, "rate_limited"
 
@@ -190,7 +196,8 @@ def handle_data_error(error: Exception):
 
     log.info("value refused by the database: %s", error.__class__.__name__)
     db.session.rollback()
-    return error_response(422, "validation_error")
+    return error_response(422, "validation_error",
+                          {"_body": [message_for("value_not_storable")]})
 
 
 def handle_recursion_error(error: RecursionError):

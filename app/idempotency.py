@@ -19,7 +19,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import ApiError, Conflict, Unprocessable, error_body
+from app.errors import ApiError, Conflict, error_body, field_error
 from app.models import IdempotencyKey
 
 # A claim older than this was left by a crashed worker; a retry may take it over.
@@ -56,7 +56,7 @@ def _claim(session: Session, user_id: int, scope: str, key: str, fingerprint: st
     if existing is None:  # deleted by a failed first attempt in between: try once more
         return _claim(session, user_id, scope, key, fingerprint, now)
     if existing.request_hash != fingerprint:
-        raise Unprocessable("idempotency_key_reused")
+        raise field_error("idempotency_key_reused", "Idempotency-Key")
     if existing.state == "done":
         return _replay(existing)
     taken_over = session.execute(

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,6 +79,9 @@ class User(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(256))
     wechat_openid: Mapped[str | None] = mapped_column(String(128), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # In every access token (`ver`); raised by a password change or a logout of every
+    # session, which ends every access token issued before it.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     # Read-only: loaded with the user on every request (app/auth.py), which also keeps the
     # row in the session so `session.get(Organisation, user.org_id)` costs no query.
@@ -86,6 +90,10 @@ class User(db.Model):
     @property
     def enrolled(self) -> bool:
         return self.org_id is not None
+
+
+# `BJ_ADMIN` beside `bj_admin` would be two people nobody can tell apart.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class RefreshToken(db.Model):
@@ -154,3 +162,14 @@ class IdempotencyKey(db.Model):
     response_status: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class RateCounter(db.Model):
+    """A fixed-window rate limit counter shared by every worker and node when Redis is away."""
+
+    __tablename__ = "rate_counters"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_no: Mapped[int] = mapped_column(Integer)  # epoch seconds // window length
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[int] = mapped_column(Integer, index=True)  # epoch seconds

@@ -5,6 +5,7 @@ from __future__ import annotations
 import flask_smorest
 
 from app.errors import ErrorSchema
+from app.json_body import StrictFlaskParser
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 COMMON_ERRORS = {
@@ -18,6 +19,12 @@ COMMON_ERRORS = {
     "500": "服务器错误 (internal error)",
     "503": "依赖不可用 (database unavailable)",
 }
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Every API blueprint: bodies parsed by app.json_body (malformed -> 400 invalid_json)."""
+
+    ARGUMENTS_PARSER = StrictFlaskParser()
 
 
 class Api(flask_smorest.Api):

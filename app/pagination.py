@@ -13,14 +13,16 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from app.db import year_supported
 from app.errors import Unprocessable
 from app.i18n import FieldMessage
+from app.json_body import AsciiNumbers
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
 
-class PageQuery(ma.Schema):
+class PageQuery(AsciiNumbers):
     """`limit` (default 20, capped at 100) and an opaque `cursor`."""
 
     limit = ma.fields.Integer(load_default=DEFAULT_LIMIT,
@@ -101,7 +103,7 @@ def _typed_keys(key_columns: list, values: list) -> list:
                 value = datetime.fromisoformat(value)
             except ValueError:
                 value = None
-            if value is not None and value.tzinfo is None:
+            if value is not None and (value.tzinfo is None or not year_supported(value)):
                 value = None
         if expected is not None and not isinstance(value, expected) or isinstance(value, bool):
             raise Unprocessable(details={"cursor": [FieldMessage("invalid_cursor")]})

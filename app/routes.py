@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from app import service
@@ -18,8 +17,9 @@ from app.auth import (
 from app.clock import now_utc
 from app.extensions import db
 from app.models import AuditEntry, Invite, Organisation, User
+from app.openapi import Blueprint
 from app.pagination import PageQuery, paginate_newest_first
-from app.ratelimit import check_rate
+from app.ratelimit import check_rate, refund_rate
 from app.redis_store import get_gateway
 from app.schemas import (
     AdminUserOut,
@@ -32,6 +32,7 @@ from app.schemas import (
     OrganisationIn,
     OrganisationOut,
     OrganisationPatch,
+    PasswordChangeIn,
     ProfilePatch,
     RefreshIn,
     TeamIn,
@@ -50,7 +51,14 @@ blp = Blueprint("identity", __name__, url_prefix="/api/v1",
                 description="登录、单位、团队与人员 (identity and organisations)")
 PUBLIC = [{}]  # OpenAPI: no bearer token needed
 
+# Per username and client address: an attacker elsewhere cannot lock the owner out.
 LOGIN_ATTEMPTS_PER_MINUTE = 10
+# Failed logins per client address across every username (password spraying).
+LOGIN_FAILURES_PER_ADDRESS = 30
+LOGIN_ADDRESS_WINDOW_S = 15 * 60
+# Wrong current passwords per person: a stolen access token must not guess the password.
+PASSWORD_CHANGES_PER_WINDOW = 10
+PASSWORD_CHANGE_WINDOW_S = 15 * 60
 
 
 def _settings():
@@ -69,12 +77,27 @@ def _hash_method():
 @blp.response(200, TokenOut)
 def login(data):
     """Password login -> access and refresh tokens."""
-    check_rate(get_gateway(current_app), f"login:{data['username'].lower()}",
-               LOGIN_ATTEMPTS_PER_MINUTE, 60)
+    check_login_rate(data["username"], client_ip())
     pair = service.login_with_password(db.session, data["username"], data["password"],
-                                       _settings(), now_utc())
+                                       _settings(), now_utc(), _hash_method())
     db.session.commit()
+    login_succeeded(client_ip())
     return pair
+
+
+def check_login_rate(username: str, address: str | None) -> None:
+    """Before a password is checked (API or console): 429 past the limit for this username
+    from this address, or past this address's budget of failed logins."""
+    gateway, address = get_gateway(current_app), address or "-"
+    check_rate(gateway, f"login:{username.lower()}@{address}", LOGIN_ATTEMPTS_PER_MINUTE, 60)
+    check_rate(gateway, f"login-address:{address}", LOGIN_FAILURES_PER_ADDRESS,
+               LOGIN_ADDRESS_WINDOW_S)
+
+
+def login_succeeded(address: str | None) -> None:
+    """The address's budget counts failures only: a successful login gives its hit back."""
+    refund_rate(get_gateway(current_app), f"login-address:{address or '-'}",
+                LOGIN_ADDRESS_WINDOW_S)
 
 
 @blp.route("/auth/wechat", methods=["POST"])
@@ -131,6 +154,24 @@ def enrol(data):
 def get_me():
     """The caller's profile."""
     return current_user()
+
+
+def _check_password_change_rate(claims: dict) -> None:
+    check_rate(get_gateway(current_app), f"password-change:{claims['sub']}",
+               PASSWORD_CHANGES_PER_WINDOW, PASSWORD_CHANGE_WINDOW_S)
+
+
+@blp.route("/me/password", methods=["POST"])
+@authenticated(enrolled=False, before_load=_check_password_change_rate)
+@blp.arguments(PasswordChangeIn)
+@blp.response(200, TokenOut)
+def change_password(data):
+    """Change one's own password: every other session ends; answers a fresh token pair."""
+    pair = service.change_own_password(db.session, current_user(), data["current_password"],
+                                       data["new_password"], _settings(), _hash_method(),
+                                       now_utc())
+    db.session.commit()
+    return pair
 
 
 @blp.route("/me", methods=["PATCH"])
@@ -254,7 +295,7 @@ def patch_user(data, org_id, user_id):
     org = service.organisation_for(db.session, current_user(), org_id, "admin")
     user = service.user_in_org(db.session, org, user_id)
     user = service.update_user(db.session, current_user(), org, user, data, client_ip(),
-                               _hash_method())
+                               _hash_method(), now_utc())
     db.session.commit()
     return user
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.calendar import DEFAULT_TIMEZONE, is_known_zone, org_zone
+from app.db import OUT_OF_RANGE_MESSAGE, year_supported
 from app.i18n import FieldMessage
+from app.json_body import AsciiNumbers
 from app.models import REGIONS, ROLES, SECTORS
 from app.pagination import PageQuery
 
 SHANGHAI = org_zone(DEFAULT_TIMEZONE)
 
 
-class Schema(ma.Schema):
+class Schema(AsciiNumbers):
     """Unknown fields are rejected: a client can never set what it was not offered."""
 
     class Meta:
@@ -30,14 +34,50 @@ class Schema(ma.Schema):
         return data
 
 
+class SupportedDateTime(fields.AwareDateTime):
+    """An ISO 8601 time in the years the service takes (app.db.year_supported)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not year_supported(moment):
+            raise ma.ValidationError(OUT_OF_RANGE_MESSAGE)
+        return moment
+
+
 def aware_datetime(**kwargs) -> fields.AwareDateTime:
     # A phone that sends no offset means its local (Beijing) time.
-    return fields.AwareDateTime(format="iso", default_timezone=SHANGHAI, **kwargs)
+    return SupportedDateTime(format="iso", default_timezone=SHANGHAI, **kwargs)
+
+
+# Categories no name shows: control (Cc), format (Cf: bidi overrides, zero-width), surrogate,
+# private use, line and paragraph separators.
+REFUSED_IN_NAMES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+# Letters that print as nothing (Hangul fillers, the blank Braille pattern).
+INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(char: str) -> bool:
+    return not (char.isspace() or char in INVISIBLE_LETTERS
+                or unicodedata.category(char) in ("Mn", "Me"))
+
+
+class Name(fields.String):
+    """A name people read on boards and lists: NFKC-normalised and trimmed; control, format
+    and line-break characters and blank or invisible-only names are refused."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
+        if any(unicodedata.category(char) in REFUSED_IN_NAMES for char in text):
+            raise ma.ValidationError("不能包含控制字符、格式字符或换行 "
+                                     "(no control, format or line-break characters)")
+        text = text.strip()
+        if not any(_visible(char) for char in text):
+            raise ma.ValidationError("不能为空白 (must not be blank)")
+        return text
 
 
 def name_field(required: bool = True, max_length: int = 100) -> fields.String:
-    return fields.String(required=required,
-                         validate=validate.Length(min=1, max=max_length))
+    return Name(required=required, validate=validate.Length(min=1, max=max_length))
 
 
 def validate_timezone(value: str) -> None:
@@ -88,6 +128,16 @@ class RefreshIn(Schema):
 
 class LogoutIn(Schema):
     refresh_token = fields.String(load_default=None, validate=validate.Length(max=256))
+
+
+def password_field(**kwargs) -> fields.String:
+    # Length and strength by the account's role: app/passwords.py (422 password_too_short...).
+    return fields.String(validate=validate.Length(max=256), **kwargs)
+
+
+class PasswordChangeIn(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    new_password = password_field(required=True)
 
 
 class EnrolIn(Schema):
@@ -152,7 +202,7 @@ class UserIn(Schema):
         validate.Regexp(r"^[A-Za-z0-9_.\-]+$",
                         error=FieldMessage("username_characters")),
     ])
-    password = fields.String(load_default=None, validate=validate.Length(min=8, max=256))
+    password = password_field(load_default=None)
     display_name = name_field()
     team_id = fields.Integer(load_default=None, allow_none=True)
     role = fields.String(load_default="staff", validate=validate.OneOf(ROLES))
@@ -167,7 +217,7 @@ class UserPatch(Schema):
     employee_no = fields.String(allow_none=True, validate=validate.Length(max=64))
     show_on_leaderboard = fields.Boolean()
     is_active = fields.Boolean()
-    password = fields.String(validate=validate.Length(min=8, max=256))
+    password = password_field()
 
 
 class InviteIn(Schema):

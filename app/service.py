@@ -12,10 +12,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
-from app.auth import TokenSettings, hash_password, password_matches, token_pair
-from app.errors import ApiError, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable
+from app.auth import TokenSettings, hash_password, password_matches, set_password, token_pair
+from app.errors import (
+    ApiError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+    Unprocessable,
+    field_error,
+)
 from app.i18n import FieldMessage
 from app.models import Invite, Organisation, Team, User, role_at_least
+from app.passwords import check_password_strength
 from app.signals import user_deactivated
 
 T = TypeVar("T")
@@ -69,18 +78,31 @@ def team_in_org(session: Session, org_id: int, team_id: int | None) -> Team | No
 
 # --- login ----------------------------------------------------------------------
 
-def login_user(session: Session, username: str, password: str) -> User:
-    """The active person with this username and password (401 invalid_credentials)."""
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active or not password_matches(user.password_hash, password):
+def find_by_username(session: Session, username: str) -> User | None:
+    """Usernames are ASCII and compared without case (`uq_users_username_lower`)."""
+    if not username.isascii():
+        return None
+    return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
+def login_user(session: Session, username: str, password: str,
+               password_method: str = "scrypt") -> User:
+    """The active person with this username and password (401 invalid_credentials). Every
+    attempt verifies one hash (a dummy one for an unknown name), so how long it takes tells
+    nothing about which names exist."""
+    user = find_by_username(session, username)
+    matches = password_matches(user.password_hash if user else None, password, password_method)
+    if user is None or not user.is_active or not matches:
         raise Unauthorized("invalid_credentials")
     return user
 
 
 def login_with_password(session: Session, username: str, password: str,
-                        settings: TokenSettings, now: datetime) -> dict:
+                        settings: TokenSettings, now: datetime,
+                        password_method: str = "scrypt") -> dict:
     """Check a password and issue a token pair."""
-    return token_pair(session, login_user(session, username, password), settings, now)
+    return token_pair(session, login_user(session, username, password, password_method),
+                      settings, now)
 
 
 def login_with_wechat(session: Session, openid: str, settings: TokenSettings,
@@ -107,13 +129,13 @@ def enrol_user(session: Session, user: User, invite_code: str, display_name: str
         raise Conflict("already_enrolled")
     invite = session.scalar(select(Invite).where(Invite.code == invite_code.strip().upper()))
     if invite is None or invite.expires_at <= now:
-        raise Unprocessable("invite_invalid")
+        raise field_error("invite_invalid", "invite_code")
     # Conditional increment: the last slot goes to exactly one of concurrent enrolments.
     taken = session.execute(update(Invite)
                             .where(Invite.id == invite.id, Invite.uses < Invite.max_uses)
                             .values(uses=Invite.uses + 1)).rowcount
     if taken != 1:
-        raise Unprocessable("invite_invalid")
+        raise field_error("invite_invalid", "invite_code")
     # Conditional too: of a double-tapped enrolment one wins, the other is already enrolled
     # (and its rollback gives the invite slot back).
     bound = session.execute(update(User)
@@ -125,6 +147,16 @@ def enrol_user(session: Session, user: User, invite_code: str, display_name: str
         raise Conflict("already_enrolled")
     session.refresh(user)
     return user
+
+
+def change_own_password(session: Session, user: User, current: str, new: str,
+                        settings: TokenSettings, password_method: str, now: datetime) -> dict:
+    """The person's own new password: every session ends, this one gets a fresh token pair."""
+    if not password_matches(user.password_hash, current, password_method):
+        raise field_error("current_password_wrong", "current_password")
+    check_password_strength(new, user.role, user.username)
+    set_password(session, user, new, password_method, now)
+    return token_pair(session, user, settings, now)
 
 
 def update_profile(session: Session, user: User, changes: dict) -> User:
@@ -197,6 +229,8 @@ def create_user(session: Session, actor: User, org: Organisation, data: dict, ip
     _check_grant(actor, data["role"])
     team_in_org(session, org.id, data.get("team_id"))
     password = data.pop("password", None)
+    if password is not None:
+        check_password_strength(password, data["role"], data["username"])
     user = User(org_id=org.id, **data,
                 password_hash=hash_password(password, password_method) if password else None)
     try:
@@ -220,14 +254,16 @@ def _check_not_locking_self_out(actor: User, user: User, changes: dict) -> None:
     """An admin cannot lower their own role or deactivate themselves: another admin must."""
     if actor.id != user.id:
         return
-    lowered = "role" in changes and changes["role"] != user.role
-    if lowered or changes.get("is_active") is False:
-        raise Unprocessable("cannot_lock_self_out")
+    if "role" in changes and changes["role"] != user.role:
+        raise field_error("cannot_lock_self_out", "role")
+    if changes.get("is_active") is False:
+        raise field_error("cannot_lock_self_out", "is_active")
 
 
 def update_user(session: Session, actor: User, org: Organisation, user: User, changes: dict,
-                ip: str | None, password_method: str) -> User:
-    """Admin: change a person's team, role, name or status."""
+                ip: str | None, password_method: str, now: datetime) -> User:
+    """Admin: change a person's team, role, name, password or status. A new password signs
+    the person out everywhere."""
     if "role" in changes:
         _check_grant(actor, changes["role"])
     if not role_at_least(actor.role, user.role):
@@ -236,16 +272,18 @@ def update_user(session: Session, actor: User, org: Organisation, user: User, ch
     if "team_id" in changes:
         team_in_org(session, org.id, changes["team_id"])
     password = changes.pop("password", None)
+    if password is not None:
+        check_password_strength(password, changes.get("role", user.role), user.username)
     before = {k: getattr(user, k) for k in changes}
     for field, value in changes.items():
         setattr(user, field, value)
-    if password:
-        user.password_hash = hash_password(password, password_method)
     session.flush()
+    if password is not None:
+        set_password(session, user, password, password_method, now)
     if changes.get("is_active") is False:
         user_deactivated.send(session, user_id=user.id)
     record_audit(session, actor, "user.update", "user", user.id,
-                 {"before": before, "after": changes, "password_changed": bool(password)},
+                 {"before": before, "after": changes, "password_changed": password is not None},
                  org_id=org.id, ip=ip)
     return user
 

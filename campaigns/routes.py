@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from app import metrics
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
 from app.extensions import db
+from app.openapi import Blueprint
 from app.pagination import paginate_newest_first
 from app.schemas import page_of
 from campaigns import service

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from app.clock import now_utc
 from app.errors import ApiError
 from app.i18n import message_for
-from app.signals import user_deactivated
+from app.signals import sessions_ended, user_deactivated
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -44,6 +44,7 @@ def init_console(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(public_bp)
     user_deactivated.connect(_end_sessions_of_deactivated, weak=False)
+    sessions_ended.connect(_end_sessions_of_deactivated, weak=False)
 
 
 def attach_hooks(blueprints) -> None:

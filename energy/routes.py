@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Response, current_app, request
-from flask_smorest import Blueprint
 
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
 from app.extensions import db
+from app.openapi import Blueprint
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
 from energy import imports, reports, service, tables

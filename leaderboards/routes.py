@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from app.auth import authenticated, current_user
 from app.clock import now_utc
 from app.extensions import db
+from app.openapi import Blueprint
 from app.pagination import MAX_LIMIT
 from app.redis_store import get_gateway
 from leaderboards.schemas import BoardOut, BoardQuery

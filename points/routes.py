@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request
-from flask_smorest import Blueprint
 
 import points.models  # noqa: F401 - registers the tables
 from app import metrics
@@ -11,6 +10,7 @@ from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.extensions import db
 from app.idempotency import REPLAYED_HEADER, run_idempotent
+from app.openapi import Blueprint
 from app.pagination import PageQuery
 from app.service import organisation_for
 from points import expiry, policy, redemptions, rewards, service

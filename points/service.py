@@ -69,6 +69,8 @@ def adjust_points(session: Session, actor: User, org: Organisation, data: dict, 
     An adjustment counts as earning (kind `adjust`), so boards move with it, on the
     organisation's local day. A removal beyond the balance is refused (409 balance_negative).
     """
+    if data["user_id"] == actor.id:
+        raise Forbidden("self_adjustment")  # no one sets their own balance
     user = user_in_org(session, org, data["user_id"])
     delta, reason = data["delta"], data["reason"]
     try:

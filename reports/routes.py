@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
+from app.openapi import Blueprint
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
 from app.replica import report_session

@@ -125,7 +125,6 @@ def _clean_state(request):
     app.extensions["clock"].set(parse_instant(TEST_NOW) if TEST_NOW else None)
     yield
     from app.extensions import db
-    from app.ratelimit import _local_counts
 
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with engine.begin() as conn:
@@ -137,7 +136,6 @@ def _clean_state(request):
             conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c JOIN pg_namespace n"
                               " ON n.oid = c.relnamespace"
                               " WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
-    _local_counts.clear()
     from app.redis_store import get_gateway
 
     gateway = get_gateway(app)

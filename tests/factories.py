@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.auth import hash_password, issue_access_token, token_settings
-from app.clock import now_utc
 from app.models import Organisation, Team, User
 
 _counter = itertools.count(1)
@@ -56,7 +55,9 @@ class Factory:
         return people
 
     def token(self, user: User, now: datetime | None = None) -> str:
-        return issue_access_token(user, token_settings(self.app.config), now or now_utc())
+        # The app's clock, not the wall clock: a test may run at another instant (TEST_NOW).
+        return issue_access_token(user, token_settings(self.app.config),
+                                  now or self.app.extensions["clock"].now())
 
     def headers(self, user: User, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user)}", **extra}

@@ -8,9 +8,7 @@ from app.clock import now_utc
 from app.errors import ApiError
 from app.extensions import db
 from app.i18n import message_for
-from app.ratelimit import check_rate
-from app.redis_store import get_gateway
-from app.routes import LOGIN_ATTEMPTS_PER_MINUTE
+from app.routes import check_login_rate, login_succeeded
 from console.blueprint import bp
 from console.sessions import end_session, start_session
 from console.web import (
@@ -40,8 +38,7 @@ def login_submit():
     username = request.form.get("username", "").strip()[:64]
     password = request.form.get("password", "")[:200]
     try:
-        check_rate(get_gateway(current_app), f"login:{username.lower()}",
-                   LOGIN_ATTEMPTS_PER_MINUTE, 60)
+        check_login_rate(username, client_ip())
         signed_in = start_session(db.session, username, password,
                                   current_app.config["CONSOLE_SESSION_TTL"], now_utc(),
                                   client_ip())
@@ -51,6 +48,7 @@ def login_submit():
                       next=request.form.get("next", ""),
                       error=message_for(error.code, error.params, language()))
     db.session.commit()
+    login_succeeded(client_ip())
     session.clear()  # a fresh cookie (and CSRF secret) for the new sign-in
     session[SESSION_KEY] = signed_in.key
     return redirect(safe_next(request.form.get("next")), 303)

@@ -91,7 +91,8 @@ def person_update(org_id, user_id):
     changes = form_data(UserPatch(), LABELS, blank_is_none=("team_id", "employee_no"),
                         extra={"show_on_leaderboard": "show_on_leaderboard" in request.form,
                                "is_active": "is_active" in request.form})
-    update_user(db.session, current_user(), org, target, changes, client_ip(), _hash_method())
+    update_user(db.session, current_user(), org, target, changes, client_ip(), _hash_method(),
+                now_utc())
     db.session.commit()
     return saved(url_for("console.person", org_id=org.id, user_id=target.id))
 

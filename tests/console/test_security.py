@@ -78,6 +78,16 @@ def test_deactivating_a_person_ends_their_console_sessions(sign_in, people, clie
         ConsoleSession.revoked_at.is_(None))) == 0
 
 
+def test_a_password_reset_ends_their_console_sessions(sign_in, people, client, make):
+    staff = sign_in(people.staff)
+    assert staff.get("/console/me").status_code == 200
+    patched = client.patch(f"/api/v1/orgs/{people.org.id}/users/{people.staff.id}",
+                           json={"password": "a-new-long-secret-42"},
+                           headers=make.headers(people.admin))
+    assert patched.status_code == 200
+    assert staff.get("/console/me").status_code == 302
+
+
 def test_the_api_ignores_the_console_cookie(sign_in, people):
     admin = sign_in(people.admin)
     assert admin.get("/api/v1/me").status_code == 401

@@ -25,7 +25,8 @@ EXAMPLES_PER_OPERATION = 25
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance")
 # Fixed-window limits would answer repeated inputs 429 or not depending on the clock.
-RATE_LIMITS = ("app.routes.LOGIN_ATTEMPTS_PER_MINUTE",
+RATE_LIMITS = ("app.routes.LOGIN_ATTEMPTS_PER_MINUTE", "app.routes.LOGIN_FAILURES_PER_ADDRESS",
+               "app.routes.PASSWORD_CHANGES_PER_WINDOW",
                "activities.routes.LOG_REQUESTS_PER_WINDOW",
                "reports.routes.DISCLOSURE_REQUESTS_PER_WINDOW",
                "energy.routes.PUBLIC_REQUESTS_PER_WINDOW")

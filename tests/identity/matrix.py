@@ -58,6 +58,8 @@ ROUTE_MATRIX = [
                                                  "display_name": "新同事"}),
     Route("GET", "/api/v1/me", "user"),
     Route("PATCH", "/api/v1/me", "user", {"display_name": "改名"}),
+    Route("POST", "/api/v1/me/password", "user", {"current_password": "wrong-one",
+                                                  "new_password": "a-new-long-secret-42"}),
     # organisations (superadmin), one organisation (its admin)
     Route("POST", "/api/v1/orgs", "superadmin", ORG_BODY),
     Route("GET", "/api/v1/orgs", "superadmin"),

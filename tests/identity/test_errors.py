@@ -117,7 +117,8 @@ def test_domain_error_carries_its_code_and_translated_message(client, make):
                            json={"invite_code": "NOPE2345", "display_name": "小王"})
     assert response.status_code == 422
     assert error_of(response) == {"code": "invite_invalid",
-                                  "message": "邀请码无效、已过期或已用完", "details": {}}
+                                  "message": "邀请码无效、已过期或已用完",
+                                  "details": {"invite_code": ["邀请码无效、已过期或已用完"]}}
     response = client.post("/api/v1/auth/enrol", headers={**headers, **EN},
                            json={"invite_code": "NOPE2345", "display_name": "小王"})
     assert error_of(response)["message"] == "The invite code is unknown, expired or used up"

@@ -61,6 +61,8 @@ def error_codes() -> set[str]:
     codes |= set(_HTTP_CODES.values()) | {"invalid_json", "internal_error"}
     for call in _calls({c.__name__ for c in classes}):
         codes.update(_strings(call, "code"))
+    for call in _calls({"field_error"}):
+        codes.update(_strings(call, "code")[:1])
     for call in _calls({"error_response", "error_body"}):
         codes.update(s for s in _strings(call, "code") if s.isidentifier())
     return codes

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,26 +62,28 @@ def test_adjustment_below_zero_is_409_balance_negative(client, make, world, sess
 
 
 def test_adjustment_moves_the_leaderboard_contribution_of_the_local_day(
-        client, make, world, session):
+        client, make, world, session, clock):
+    clock.freeze()
     _adjust(client, make, world.admin, world.org.id, world.staff.id, 40)
     _adjust(client, make, world.admin, world.org.id, world.staff.id, -15)
     row = session.scalars(select(DailyContribution).where(
         DailyContribution.user_id == world.staff.id)).one()
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
     assert (row.day, row.points, row.co2e_g, row.team_id) == (today, 25, 0, world.team.id)
 
 
-def test_adjustment_day_follows_the_organisation_time_zone(client, make, session):
+def test_adjustment_day_follows_the_organisation_time_zone(client, make, session, clock):
     # Kiritimati (UTC+14) and Pago Pago (UTC-11) are never on the same date, so one of them
     # is always on a different date from Beijing: the day cannot be Beijing's by accident.
-    beijing = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    now = clock.freeze()
+    beijing = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
     zone = next(z for z in ("Pacific/Kiritimati", "Pacific/Pago_Pago")
-                if datetime.now(ZoneInfo(z)).date() != beijing)
+                if now.astimezone(ZoneInfo(z)).date() != beijing)
     org = make.org(timezone=zone)
     admin, member = make.user(org, role="admin"), make.user(org)
     _adjust(client, make, admin, org.id, member.id, 5)
     row = session.scalars(select(DailyContribution)).one()
-    assert row.day == datetime.now(ZoneInfo(zone)).date()
+    assert row.day == now.astimezone(ZoneInfo(zone)).date()
 
 
 def test_adjustment_for_someone_of_another_organisation_is_404(client, make, world):
@@ -108,3 +109,12 @@ def test_staff_and_organizers_cannot_adjust(client, make, world):
     answers = [_adjust(client, make, who, world.org.id, world.staff.id, 5).status_code
                for who in (world.staff, organizer)]
     assert answers == [403, 403]
+
+
+def test_an_admin_cannot_adjust_their_own_balance(client, make, world, session):
+    r = _adjust(client, make, world.admin, world.org.id, world.admin.id, 10_000)
+    assert r.status_code == 403
+    assert r.get_json()["error"]["code"] == "self_adjustment"
+    assert account_of(session, world.admin.id)[0] == 0
+    assert client.get("/api/v1/me/points",
+                      headers=make.headers(world.admin)).get_json()["items"] == []
