@@ -61,8 +61,10 @@ def error_codes() -> set[str]:
     codes |= set(_HTTP_CODES.values()) | {"invalid_json", "internal_error"}
     for call in _calls({c.__name__ for c in classes}):
         codes.update(_strings(call, "code"))
-    for call in _calls({"field_error"}):
-        codes.update(_strings(call, "code")[:1])
+    for call in _calls({"field_error"}):  # field_error(code, field, ...)
+        first = call.args[0] if call.args else None
+        if isinstance(first, ast.Constant):
+            codes.add(first.value)
     for call in _calls({"error_response", "error_body"}):
         codes.update(s for s in _strings(call, "code") if s.isidentifier())
     return codes
