@@ -127,7 +127,8 @@ def estimate_saving(
 
 
 def points_for_grams(saved_g: int, factor_set: FactorSet) -> int:
-    """Points for an accepted entry: saved_g // grams_per_point, at least the minimum.
+    """Points of the first entry of a behaviour in a day: saved_g // grams_per_point,
+    at least the minimum (later entries: `entry_points`).
 
     Call it only for an entry with credited quantity > 0: an entry wholly past
     its daily cap earns 0 points, which the caller decides.
@@ -136,6 +137,23 @@ def points_for_grams(saved_g: int, factor_set: FactorSet) -> int:
         raise ValueError(f"saved_g must be a non-negative int, got {saved_g!r}")
     rule = factor_set.points
     return max(rule.min_points_per_entry, saved_g // rule.grams_per_point)
+
+
+def entry_points(saved_g: int, day_as_one_g: int, day_points: int, factor_set: FactorSet) -> int:
+    """Points (before any multiplier) of an accepted entry of a behaviour.
+
+    `day_points`: what the behaviour's earlier entries of the person's local day earned;
+    `day_as_one_g`: the grams of the day's quantity with this entry, as ONE entry. The first
+    entry of the day (nothing earned yet) earns at least the minimum, a later one at most
+    its own grams' points, and the day never earns more than its quantity logged once: so
+    splitting an entry (into parts each rounded on its own) never earns more.
+    """
+    for value in (day_as_one_g, day_points):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"day totals must be non-negative ints, got {value!r}")
+    own = (points_for_grams(saved_g, factor_set) if day_points == 0
+           else saved_g // factor_set.points.grams_per_point)
+    return max(0, min(own, points_for_grams(day_as_one_g, factor_set) - day_points))
 
 
 def apply_multiplier(points: int, multiplier: Decimal) -> int:

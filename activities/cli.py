@@ -125,7 +125,8 @@ def check_factors(region: str | None) -> None:
                    f"{factor_set.effective_from.isoformat()}: {len(factor_set.behaviours)} "
                    f"behaviours, {len(factor_set.factors)} factors; 1 point per "
                    f"{factor_set.points.grams_per_point} g, at least "
-                   f"{factor_set.points.min_points_per_entry} per entry")
+                   f"{factor_set.points.min_points_per_entry} for the first entry of a "
+                   "behaviour in a day")
         for name in (region,) if region else CHECK_REGIONS:
             click.echo("")
             for line in _catalogue_lines(factor_set, name):

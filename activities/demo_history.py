@@ -3,7 +3,7 @@
 Logging ~40,000 entries through `log_activity` would take minutes, so the older part is
 written in bulk: the same people, habits and day generator as `activities.demo`, each
 entry priced by the logbook's own pure arithmetic (daily cap, `estimate_saving`,
-`points_for`) and stored with what logging would have left: its usage row, its ledger
+`price_entry`) and stored with what logging would have left: its usage row, its ledger
 entry (`append_past_credits`), its daily contribution (`record_contributions`, which
 also queues the Redis board updates) and, at the end, the report rollups rebuilt from
 those rows. No campaign ran then, so the multiplier is 1.
@@ -26,13 +26,18 @@ from decimal import Decimal
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from activities.carbon import credited_quantity, estimate_saving
 from activities.demo import SEED, day_entries, demo_people, recent_start
 from activities.factors import FactorRegistry, FactorSet
-from activities.logbook import MILLI, ActivityEntry
+from activities.logbook import ActivityEntry
 from activities.models import Activity, ActivityDailyUsage
 from activities.rollups import rebuild_activity_rollups
-from activities.service import behaviour_of, check_quantity, factor_set_on, points_for
+from activities.service import (
+    DayUsage,
+    behaviour_of,
+    check_quantity,
+    factor_set_on,
+    price_entry,
+)
 from app.calendar import local_day
 from app.errors import ApiError
 from points.contributions import ContributionChange, record_contributions
@@ -52,7 +57,7 @@ class _Rows:
     """Everything the history writes, gathered before one bulk insert per table."""
 
     activities: list[dict]
-    usage: dict[tuple[int, str, date], int]
+    usage: dict[tuple[int, str, date], DayUsage]
     contributions: dict[tuple[int, int | None, date], list[int]]
 
 
@@ -65,7 +70,7 @@ def seed_history(session: Session, echo: Callable[[str], None], registry: Factor
     """Write the demo history in bulk; answers the activities written."""
     people = demo_people(session)
     rng = random.Random(SEED + 2)
-    rows = _Rows([], defaultdict(int), defaultdict(lambda: [0, 0, 0]))
+    rows = _Rows([], defaultdict(DayUsage), defaultdict(lambda: [0, 0, 0]))
     days = 0
     for user, org, tz, person in people:
         today = local_day(now, tz)
@@ -98,18 +103,17 @@ def _price(rows: _Rows, user, org, factor_set: FactorSet, day: date, occurred_at
     except ApiError:  # logging refuses it: the generator overshot
         return
     used = rows.usage[(user.id, key, day)]
-    credit = credited_quantity(quantity, Decimal(used) / MILLI, behaviour.daily_cap)
-    saving = estimate_saving(behaviour, credit.credited, org.region, factor_set)
-    points = points_for(saving.saved_g, credit.credited, ONE, factor_set)
-    rows.usage[(user.id, key, day)] = used + int(credit.credited * MILLI)
+    priced = price_entry(behaviour, quantity, org.region, factor_set, used, ONE)
+    rows.usage[(user.id, key, day)] = priced.added_to(used)
+    saving, points = priced.saving, priced.points
     rows.activities.append({
         "user_id": user.id, "org_id": org.id, "team_id": user.team_id, "type": key,
-        "quantity": quantity, "credited_quantity": credit.credited, "occurred_at": occurred_at,
+        "quantity": quantity, "credited_quantity": priced.credited, "occurred_at": occurred_at,
         "local_date": day, "region": org.region, "factor_version": factor_set.version,
         "per_unit_saved_g": saving.per_unit_saved_g, "co2e_saved_g": saving.saved_g,
-        "points": points, "capped": credit.capped, "status": "accepted", "campaign_id": None,
-        "multiplier": ONE, "client_id": None, "note": None, "created_at": logged_at,
-        "voided_at": None,
+        "points": points, "base_points": priced.base_points, "capped": priced.capped,
+        "status": "accepted", "campaign_id": None, "multiplier": ONE, "client_id": None,
+        "note": None, "created_at": logged_at, "voided_at": None,
         "request_hash": ActivityEntry(key, quantity, occurred_at).fingerprint(),
         # Not columns: carried to the ledger entry.
         "_reason": f"{behaviour.name_zh} {format(quantity.normalize(), 'f')} "
@@ -131,8 +135,8 @@ def _write(session: Session, rows: _Rows) -> int:
                    str(activity_id), reason, r["created_at"])
         for r, activity_id, reason in zip(rows.activities, ids, reasons, strict=True)
         if r["points"]])
-    usage = [{"user_id": u, "type": t, "day": d, "used_milli": m}
-             for (u, t, d), m in rows.usage.items()]
+    usage = [{"user_id": u, "type": t, "day": d, "used_milli": m.milli,
+              "base_points": m.base_points} for (u, t, d), m in rows.usage.items()]
     if usage:
         session.execute(insert(ActivityDailyUsage.__table__), usage)
     org_of = {r["user_id"]: r["org_id"] for r in rows.activities}

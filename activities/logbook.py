@@ -23,19 +23,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from activities.campaign_hook import campaign_multiplier_for
-from activities.carbon import credited_quantity, estimate_saving
 from activities.factors import Behaviour, FactorRegistry, FactorSet
 from activities.models import Activity, ActivityDailyUsage
 from activities.review import flag_for_review
 from activities.rollups import record_activity_rollup
 from activities.service import (
+    DayUsage,
     Place,
     at_org_rate,
     behaviour_of,
     check_quantity,
     enrolled_place,
     factor_set_on,
-    points_for,
+    price_entry,
 )
 from app.calendar import local_day
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
@@ -157,23 +157,21 @@ def log_activity(session: Session, user: User, entry: ActivityEntry,
     plan = plan_entry(entry, place, registry, now)
     if _memo is None:
         lock_person(session, user.id)
-    used_milli = _claim_usage(session, user.id, plan.behaviour.key, plan.local_date)
-    credit = credited_quantity(entry.quantity, Decimal(used_milli) / MILLI,
-                               plan.behaviour.daily_cap)
-    saving = estimate_saving(plan.behaviour, credit.credited, place.region, plan.factor_set)
+    day = _claim_usage(session, user.id, plan.behaviour.key, plan.local_date)
     multiplier, campaign_id = _campaign(session, user, plan, _memo)
     policy = policy_of(session, place.org_id)
-    points = points_for(saving.saved_g, credit.credited, multiplier,
-                        at_org_rate(plan.factor_set, policy))
+    priced = price_entry(plan.behaviour, entry.quantity, place.region,
+                         at_org_rate(plan.factor_set, policy), day, multiplier)
     points, points_capped = claim_monthly_points(session, policy, user.id, plan.local_date,
-                                                 points)
+                                                 priced.points)
     activity = Activity(
         user_id=user.id, org_id=place.org_id, team_id=user.team_id, type=plan.behaviour.key,
-        quantity=entry.quantity, credited_quantity=credit.credited,
+        quantity=entry.quantity, credited_quantity=priced.credited,
         occurred_at=plan.occurred_at, local_date=plan.local_date, region=place.region,
-        factor_version=plan.factor_set.version, per_unit_saved_g=saving.per_unit_saved_g,
-        co2e_saved_g=saving.saved_g, points=points, capped=credit.capped, status="accepted",
-        grams_per_point=policy.grams_per_point, points_capped=points_capped,
+        factor_version=plan.factor_set.version,
+        per_unit_saved_g=priced.saving.per_unit_saved_g, co2e_saved_g=priced.saving.saved_g,
+        points=points, base_points=priced.base_points, capped=priced.capped,
+        status="accepted", grams_per_point=policy.grams_per_point, points_capped=points_capped,
         campaign_id=campaign_id, multiplier=multiplier, client_id=entry.client_id,
         request_hash=fingerprint, note=entry.note, created_at=now)
     if entry.client_id is None or (_memo is not None and _memo.optimistic):
@@ -210,7 +208,7 @@ def _credit_entry(session: Session, activity: Activity, behaviour: Behaviour,
                   now: datetime) -> None:
     """Usage, ledger and rollup of a stored entry, in its transaction."""
     if activity.credited_quantity > 0:
-        _add_usage(session, activity, int(activity.credited_quantity * MILLI))
+        _add_usage(session, activity, 1)
     count_monthly_points(session, activity.user_id, activity.local_date, activity.points)
     if activity.points:
         credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
@@ -309,7 +307,7 @@ def take_back_entry(session: Session, activity: Activity) -> None:
     Its points leave the ledger by the caller's own compensating entry.
     """
     if activity.credited_quantity > 0:
-        _add_usage(session, activity, -int(activity.credited_quantity * MILLI))
+        _add_usage(session, activity, -1)
     release_monthly_points(session, activity.user_id, activity.local_date, activity.points)
     record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
                         team_id=activity.team_id, day=activity.local_date,
@@ -331,22 +329,28 @@ def lock_person(session: Session, user_id: int) -> None:
                         .with_for_update(key_share=True))
 
 
-def _claim_usage(session: Session, user_id: int, activity_type: str, day) -> int:
+_USAGE_TOTALS = ("used_milli", "base_points")
+
+
+def _claim_usage(session: Session, user_id: int, activity_type: str, day) -> DayUsage:
     """Create or lock the day's usage row and answer what it has credited so far."""
-    # A no-op update on conflict takes the row lock and returns the current value.
+    # A no-op update on conflict takes the row lock and returns the current values.
     statement = additive_upsert(session, ActivityDailyUsage, keys=("user_id", "type", "day"),
-                                touches=("used_milli",), returning="used_milli")
-    return int(session.execute(statement, params(user_id=user_id, type=activity_type, day=day,
-                                                 used_milli=0)).scalar_one())
+                                touches=_USAGE_TOTALS, returning=_USAGE_TOTALS)
+    row = session.execute(statement, params(user_id=user_id, type=activity_type, day=day,
+                                            used_milli=0, base_points=0)).one()
+    return DayUsage(*(int(value) for value in row))
 
 
-def _add_usage(session: Session, activity: Activity, milli: int) -> None:
+def _add_usage(session: Session, activity: Activity, sign: int) -> None:
+    """Add (sign 1) or take back (-1) an entry's quantity and points on its day."""
+    usage = ActivityDailyUsage
     session.execute(
-        update(ActivityDailyUsage)
-        .where(ActivityDailyUsage.user_id == activity.user_id,
-               ActivityDailyUsage.type == activity.type,
-               ActivityDailyUsage.day == activity.local_date)
-        .values(used_milli=ActivityDailyUsage.used_milli + milli)
+        update(usage)
+        .where(usage.user_id == activity.user_id, usage.type == activity.type,
+               usage.day == activity.local_date)
+        .values(used_milli=usage.used_milli + sign * int(activity.credited_quantity * MILLI),
+                base_points=usage.base_points + sign * activity.base_points)
         .execution_options(synchronize_session=False))
 
 

@@ -46,6 +46,7 @@ class Activity(db.Model):
                         name="credited_within_quantity"),
         CheckConstraint("co2e_saved_g >= 0", name="co2e_non_negative"),
         CheckConstraint("points >= 0", name="points_non_negative"),
+        CheckConstraint("base_points >= 0", name="base_points_non_negative"),
         CheckConstraint("status IN ('accepted','voided')", name="status_known"),
         Index("ix_activities_user_id_occurred_at_id", "user_id", "occurred_at", "id"),
         Index("ix_activities_org_id_local_date", "org_id", "local_date"),
@@ -69,6 +70,8 @@ class Activity(db.Model):
     per_unit_saved_g: Mapped[Decimal] = mapped_column(Numeric(18, 6))
     co2e_saved_g: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(Integer)
+    # Points before the campaign multiplier: what the entry added to its day's usage row.
+    base_points: Mapped[int] = mapped_column(Integer, default=0)
     capped: Mapped[bool] = mapped_column(Boolean, default=False)
     # The organisation's grams per point when it was logged (NULL: logged before policies).
     grams_per_point: Mapped[int | None] = mapped_column(Integer)
@@ -86,14 +89,16 @@ class Activity(db.Model):
 
 
 class ActivityDailyUsage(db.Model):
-    """Quantity of one behaviour credited to one person on one local day.
+    """Quantity and points of one behaviour credited to one person on one local day.
 
     The row is upserted and locked before an entry is credited, so concurrent
-    entries queue on it and together never credit more than the daily cap.
+    entries queue on it: together they never credit more than the daily cap, and
+    exactly one of them is the day's first (the only one earning the minimum points).
     """
 
     __tablename__ = "activity_daily_usage"
-    __table_args__ = (CheckConstraint("used_milli >= 0", name="used_non_negative"),)
+    __table_args__ = (CheckConstraint("used_milli >= 0", name="used_non_negative"),
+                      CheckConstraint("base_points >= 0", name="base_points_non_negative"))
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     type: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -101,6 +106,8 @@ class ActivityDailyUsage(db.Model):
     # Thousandths of a unit, an integer: SQLite keeps NUMERIC as a float, and a running
     # sum of floats must never drift across the cap or below zero.
     used_milli: Mapped[int] = mapped_column(Integer, default=0)
+    # Points before campaign multipliers (what `entry_points` compares with the day's grams).
+    base_points: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ActivityRollup(db.Model):

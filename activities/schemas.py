@@ -185,8 +185,12 @@ class ActivityTypeOut(Schema):
         metadata={"description": "kg per unit in the caller's region, 6 decimals"})
     per_entry_deduction_kg = PerUnitKilograms(attribute="per_entry_deduction_g")
     points_per_unit = Number(places=Decimal("0.001"), metadata={
-        "description": "points per unit before rounding (1 point per 10 g)"})
-    min_points_per_entry = fields.Integer()
+        "description": "points per unit before rounding (1 point per 10 g of the day's grams "
+                       "of the behaviour)"})
+    min_points_per_entry = fields.Integer(metadata={
+        "description": "0: a later entry of the day may earn nothing (first_entry_min_points)"})
+    first_entry_min_points = fields.Integer(metadata={
+        "description": "the day's first entry of the behaviour earns at least this"})
     max_per_entry = Number()
     daily_cap = Number()
     factor_version = fields.String()
@@ -220,8 +224,12 @@ class BreakdownOut(Schema):
 class EstimateOut(Schema):
     type = fields.String()
     quantity = Number()
+    credited_quantity = Number(metadata={"description": "the part within today's daily cap"})
+    capped = fields.Boolean()
+    first_of_day = fields.Boolean(metadata={
+        "description": "it would be the caller's first entry of the behaviour today"})
     co2e_saved_kg = Kilograms(attribute="co2e_saved_g")
-    points = fields.Integer()
+    points = fields.Integer(metadata={"description": "what logging it now would earn"})
     multiplier = Number()
     campaign_id = fields.Integer(allow_none=True)
     factor_version = fields.String()

@@ -17,7 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activities.campaign_hook import campaign_multiplier_for
-from activities.carbon import apply_multiplier, estimate_saving, per_unit, points_for_grams
+from activities.carbon import (
+    Saving,
+    apply_multiplier,
+    credited_quantity,
+    entry_points,
+    estimate_saving,
+    per_unit,
+)
 from activities.factors import (
     QUANTITY_PLACES,
     Behaviour,
@@ -27,7 +34,7 @@ from activities.factors import (
     FactorSetNotFoundError,
     UnknownBehaviourError,
 )
-from activities.models import Activity
+from activities.models import Activity, ActivityDailyUsage
 from app.calendar import local_day, local_midnight, org_zone
 from app.errors import Forbidden, Unprocessable
 from app.i18n import FieldMessage
@@ -104,20 +111,67 @@ def number_text(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+@dataclass(frozen=True)
+class DayUsage:
+    """What one behaviour has credited to one person on one local day so far."""
+
+    milli: int = 0  # quantity, in thousandths of a unit (the daily cap counts it)
+    base_points: int = 0  # points before campaign multipliers
+
+    @property
+    def quantity(self) -> Decimal:
+        return Decimal(self.milli) / 1000
+
+
+@dataclass(frozen=True)
+class Priced:
+    """One entry priced after what its day already holds: what logging it would store."""
+
+    credited: Decimal
+    capped: bool
+    saving: Saving
+    base_points: int
+    points: int
+
+    def added_to(self, day: DayUsage) -> DayUsage:
+        """The day's usage once this entry is credited."""
+        return DayUsage(day.milli + int(self.credited * 1000),
+                        day.base_points + self.base_points)
+
+
+def price_entry(behaviour: Behaviour, quantity: Decimal, region: str, factor_set: FactorSet,
+                day: DayUsage, multiplier: Decimal) -> Priced:
+    """Daily cap, grams and points of an entry of `quantity` after `day` (pure).
+
+    Nothing for an entry wholly past its cap; otherwise `entry_points` against the day's
+    quantity taken as one entry: only the day's first entry earns the minimum, and
+    splitting an entry never earns more than logging it once. The campaign multiplier
+    multiplies the entry's points.
+    """
+    credit = credited_quantity(quantity, day.quantity, behaviour.daily_cap)
+    saving = estimate_saving(behaviour, credit.credited, region, factor_set)
+    if credit.credited <= 0:
+        return Priced(credit.credited, credit.capped, saving, 0, 0)
+    as_one = estimate_saving(behaviour, day.quantity + credit.credited, region, factor_set)
+    base = entry_points(saving.saved_g, as_one.saved_g, day.base_points, factor_set)
+    return Priced(credit.credited, credit.capped, saving, base,
+                  apply_multiplier(base, multiplier))
+
+
+def day_usage(session: Session, user_id: int, activity_type: str, day: date) -> DayUsage:
+    """The usage row as it stands (no lock: logging reads it again under its lock)."""
+    row = session.get(ActivityDailyUsage, (user_id, activity_type, day))
+    if row is None:
+        return DayUsage()
+    return DayUsage(row.used_milli, row.base_points)
+
+
 def at_org_rate(factor_set: FactorSet, policy: Policy) -> FactorSet:
     """The factor set with the organisation's grams per point (its points policy)."""
     if policy.grams_per_point == factor_set.points.grams_per_point:
         return factor_set
     return replace(factor_set, points=replace(factor_set.points,
                                               grams_per_point=policy.grams_per_point))
-
-
-def points_for(saved_g: int, credited: Decimal, multiplier: Decimal,
-               factor_set: FactorSet) -> int:
-    """Points of an entry: nothing for an entry wholly past its cap, else the points rule."""
-    if credited <= 0:
-        return 0
-    return apply_multiplier(points_for_grams(saved_g, factor_set), multiplier)
 
 
 # --- catalogue and estimates -----------------------------------------------------------
@@ -141,7 +195,9 @@ def catalogue_entry(behaviour: Behaviour, region: str, factor_set: FactorSet) ->
         "co2e_saved_per_unit_g": unit.saved_g,
         "per_entry_deduction_g": unit.per_entry_deduction_g,
         "points_per_unit": max(Decimal(0), unit.saved_g) / rule.grams_per_point,
-        "min_points_per_entry": rule.min_points_per_entry,
+        # Only the day's first entry of a behaviour earns the minimum (entry_points).
+        "min_points_per_entry": 0,
+        "first_entry_min_points": rule.min_points_per_entry,
         "max_per_entry": behaviour.max_per_entry, "daily_cap": behaviour.daily_cap,
         "factor_version": factor_set.version, "grid_factor": unit.grid_factor,
         "no_source": behaviour.no_source, "limits_note": behaviour.limits_note,
@@ -161,18 +217,23 @@ def activity_catalogue(session: Session, user: User, registry: FactorRegistry,
 
 def estimate_carbon(session: Session, user: User, activity_type: str, quantity: Decimal,
                     registry: FactorRegistry, now: datetime) -> dict:
-    """What an entry logged now would earn, before any daily cap; nothing is stored."""
+    """What an entry logged now would earn for this person: after what they already
+    logged today (daily cap, first entry of the day) and any campaign; nothing is stored."""
     place = place_of(session, user)
-    factor_set = factor_set_on(registry, place.today(now)) or registry.sets[0]
+    today = place.today(now)
+    factor_set = factor_set_on(registry, today) or registry.sets[0]
     factor_set = at_org_rate(factor_set, policy_of(session, place.org_id))
     behaviour = behaviour_of(factor_set, activity_type)
     check_quantity(quantity, behaviour)
-    saving = estimate_saving(behaviour, quantity, place.region, factor_set)
+    day = day_usage(session, user.id, behaviour.key, today) if place.org_id else DayUsage()
     multiplier, campaign_id = campaign_multiplier_for(session, user, behaviour.key, now)
+    priced = price_entry(behaviour, quantity, place.region, factor_set, day, multiplier)
+    saving = priced.saving
     return {
-        "type": behaviour.key, "quantity": quantity, "co2e_saved_g": saving.saved_g,
-        "points": points_for(saving.saved_g, quantity, multiplier, factor_set),
-        "multiplier": multiplier, "campaign_id": campaign_id,
+        "type": behaviour.key, "quantity": quantity, "credited_quantity": priced.credited,
+        "capped": priced.capped, "first_of_day": day.base_points == 0,
+        "co2e_saved_g": saving.saved_g, "points": priced.points, "multiplier": multiplier,
+        "campaign_id": campaign_id,
         "factor_version": factor_set.version, "region": place.region,
         "breakdown": {
             "baseline_g": saving.baseline_g, "actual_g": saving.project_g,

@@ -39,6 +39,7 @@ class Organisation(db.Model):
     __table_args__ = (
         CheckConstraint("headcount >= 0", name="headcount_non_negative"),
         CheckConstraint("floor_area_m2 >= 0", name="floor_area_non_negative"),
+        CheckConstraint("event_approval_points >= 0", name="event_approval_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +49,8 @@ class Organisation(db.Model):
     headcount: Mapped[int] = mapped_column(Integer)
     floor_area_m2: Mapped[int] = mapped_column(Integer, default=0)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    # An open day worth more points than this needs an admin's approval before check-ins.
+    event_approval_points: Mapped[int] = mapped_column(Integer, default=50)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 

@@ -155,6 +155,11 @@ class ProfilePatch(Schema):
 
 # --- organisations ----------------------------------------------------------------
 
+EVENT_APPROVAL_RANGE = validate.Range(min=0, max=200)
+EVENT_APPROVAL_NOTE = ("an open day worth more points than this needs an admin's approval "
+                       "before anyone checks in (default 50)")
+
+
 class OrganisationIn(Schema):
     name = name_field(max_length=200)
     region = fields.String(required=True, validate=validate.OneOf(REGIONS))
@@ -162,6 +167,8 @@ class OrganisationIn(Schema):
     headcount = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
     floor_area_m2 = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
     timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=validate_timezone)
+    event_approval_points = fields.Integer(load_default=50, validate=EVENT_APPROVAL_RANGE,
+                                           metadata={"description": EVENT_APPROVAL_NOTE})
 
 
 class OrganisationPatch(Schema):
@@ -171,6 +178,8 @@ class OrganisationPatch(Schema):
     headcount = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
     floor_area_m2 = fields.Integer(validate=validate.Range(min=0, max=10**9))
     timezone = fields.String(validate=validate_timezone)
+    event_approval_points = fields.Integer(validate=EVENT_APPROVAL_RANGE,
+                                           metadata={"description": EVENT_APPROVAL_NOTE})
 
 
 class OrganisationOut(Schema):
@@ -181,6 +190,7 @@ class OrganisationOut(Schema):
     headcount = fields.Integer()
     floor_area_m2 = fields.Integer()
     timezone = fields.String()
+    event_approval_points = fields.Integer(metadata={"description": EVENT_APPROVAL_NOTE})
     created_at = fields.DateTime()
 
 

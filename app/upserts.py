@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 
 def additive_upsert(session: Session, model, *, keys: tuple[str, ...], adds: tuple[str, ...] = (),
                     others: tuple[str, ...] = (), replaces: tuple[str, ...] = (),
-                    touches: tuple[str, ...] = (), returning: str | None = None):
+                    touches: tuple[str, ...] = (),
+                    returning: str | tuple[str, ...] | None = None):
     """The statement for `model`'s table; execute it with `params(...)` of the row's values.
 
     On a conflict on `keys`: `adds` are summed, `replaces` take the new value, `touches`
     keep theirs (the row is locked all the same); `others` are only written on insert.
+    `returning` names the column (or columns) the statement answers with.
     """
     return _build(session.get_bind().dialect.name, model.__table__, keys, adds, others,
                   replaces, touches, returning)
@@ -36,7 +38,7 @@ def params(**values) -> dict:
 @lru_cache(maxsize=64)
 def _build(dialect: str, table: Table, keys: tuple[str, ...], adds: tuple[str, ...],
            others: tuple[str, ...], replaces: tuple[str, ...], touches: tuple[str, ...],
-           returning: str | None):
+           returning: str | tuple[str, ...] | None):
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     written = (*keys, *others, *adds, *replaces, *touches)
     stmt = insert(table).values({name: bindparam(f"v_{name}", type_=table.c[name].type)
@@ -45,4 +47,6 @@ def _build(dialect: str, table: Table, keys: tuple[str, ...], adds: tuple[str, .
     changes.update({name: stmt.excluded[name] for name in replaces})
     changes.update({name: table.c[name] for name in touches})
     stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=changes)
-    return stmt.returning(table.c[returning]) if returning else stmt
+    if isinstance(returning, str):
+        returning = (returning,)
+    return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt

@@ -27,7 +27,7 @@ from pathlib import Path
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_VERSION = "4"
+SEED_VERSION = "5"
 
 # (name, region, sector, staff, teams, headcount, floor area m2)
 ORGS = [
@@ -168,10 +168,11 @@ def _steps(size: SeedSize, version: str) -> list[tuple[str, str]]:
         (f"{size.activities} activities", f"""
             INSERT INTO activities (user_id, org_id, team_id, type, quantity, credited_quantity,
                 occurred_at, local_date, region, factor_version, per_unit_saved_g, co2e_saved_g,
-                points, capped, status, campaign_id, multiplier, client_id, request_hash, note,
-                created_at)
+                points, base_points, capped, status, campaign_id, multiplier, client_id,
+                request_hash, note, created_at)
             SELECT s.id, s.org_id, s.team_id, v.type, v.quantity, v.credited, a.at, a.day,
-                   s.region, '{version}', v.per_unit, v.saved_g, v.points, false, 'accepted',
+                   s.region, '{version}', v.per_unit, v.saved_g, v.points, v.points, false,
+                   'accepted',
                    NULL, 1, NULL, NULL, NULL, a.at
             FROM (
                 SELECT g, ({today} - 1 - ((g * 7919) % {size.days})::int) AS day,
@@ -202,8 +203,9 @@ def _steps(size: SeedSize, version: str) -> list[tuple[str, str]]:
             FROM activities WHERE status = 'accepted'
             GROUP BY user_id, org_id, team_id, local_date"""),
         ("daily usage", """
-            INSERT INTO activity_daily_usage (user_id, type, day, used_milli)
-            SELECT user_id, type, local_date, (sum(credited_quantity) * 1000)::int
+            INSERT INTO activity_daily_usage (user_id, type, day, used_milli, base_points)
+            SELECT user_id, type, local_date, (sum(credited_quantity) * 1000)::int,
+                   sum(base_points)
             FROM activities WHERE status = 'accepted' GROUP BY user_id, type, local_date"""),
         ("hot reward", """
             WITH r AS (

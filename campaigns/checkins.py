@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.calendar import local_day
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, Forbidden, NotFound
 from app.models import Organisation, User
 from campaigns.models import Campaign, CampaignEvent, Checkin
 from points.contributions import record_contribution
@@ -32,6 +32,14 @@ class EventFull(Conflict):
 
 class AlreadyCheckedIn(Conflict):
     code = "already_checked_in"
+
+
+class OwnEventCheckin(Forbidden):
+    code = "own_event_checkin"
+
+
+class EventNotApproved(Conflict):
+    code = "event_not_approved"
 
 
 def covers(campaign: Campaign, org: Organisation) -> bool:
@@ -52,8 +60,16 @@ def _event_for_code(session: Session, user: User, code: str) -> tuple[CampaignEv
 
 
 def check_in(session: Session, user: User, code: str, now: datetime) -> dict:
-    """Staff: check in at an open day with its code; the event's points go to the ledger."""
+    """Staff: check in at an open day with its code; the event's points go to the ledger.
+
+    Not at one's own event (its creator would pay themselves), nor at one still waiting
+    for an admin's approval.
+    """
     event, campaign, org = _event_for_code(session, user, code)
+    if event.created_by == user.id:
+        raise OwnEventCheckin()
+    if event.requires_approval and event.approved_at is None:
+        raise EventNotApproved()
     if not event.starts_at <= now < event.ends_at:
         raise EventClosed(details={"starts_at": event.starts_at.isoformat(),
                                    "ends_at": event.ends_at.isoformat()})

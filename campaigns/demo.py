@@ -65,7 +65,7 @@ def _check_in_some(session: Session, rng: random.Random, staff: list[User], even
     """Past open day: a share of the staff checked in during its opening hours."""
     if event.ends_at > now:
         return 0
-    people = [u for u in staff if rng.random() < CHECKIN_SHARE]
+    people = [u for u in staff if rng.random() < CHECKIN_SHARE and u.id != event.created_by]
     opening = (event.ends_at - event.starts_at).total_seconds()
     for user in people:
         check_in(session, user, event.checkin_code,
@@ -81,11 +81,13 @@ def _seed_org(session: Session, rng: random.Random, org: Organisation, organizer
     tz = org_zone(org.timezone)
     plans, notes = _plans(local_day(now, tz), tz), []
     for plan in plans:
+        # Created when it began: a campaign may start at most an hour back.
         campaign = create_campaign(session, organizer, {**plan["campaign"], "org_id": org.id},
-                                   None)
+                                   plan["campaign"]["starts_at"], None)
         if plan["event"] is None:
             continue
-        event = create_event(session, organizer, campaign, plan["event"], None)
+        event = create_event(session, organizer, campaign, plan["event"],
+                             plan["campaign"]["starts_at"], None)
         checked_in = _check_in_some(session, rng, staff, event, now)
         notes.append(f"{event.name} 签到码 {event.checkin_code} ({checked_in} 人已签到)")
     return len(plans), notes

@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -77,6 +78,11 @@ class CampaignEvent(db.Model):
     max_checkins: Mapped[int] = mapped_column(Integer)
     checkins: Mapped[int] = mapped_column(Integer, default=0)
     checkin_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # Worth more than the organisation's event_approval_points: nobody checks in before
+    # an admin approves it (approved_at set).
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 

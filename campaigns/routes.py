@@ -11,6 +11,8 @@ from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
 from app.extensions import db
 from app.openapi import Blueprint
 from app.pagination import paginate_newest_first
+from app.ratelimit import check_rate
+from app.redis_store import get_gateway
 from app.schemas import page_of
 from campaigns import service
 from campaigns.checkins import check_in
@@ -32,6 +34,10 @@ from campaigns.schemas import (
     EventQrOut,
 )
 
+# Check-in codes are guessed by trying: a person may try this many in a window (then 429).
+CHECKIN_ATTEMPTS = 10
+CHECKIN_WINDOW_S = 600
+
 blp = Blueprint("campaigns", __name__, url_prefix="/api/v1",
                 description="宣传周与开放日 (campaigns and events)")
 
@@ -42,9 +48,10 @@ blp = Blueprint("campaigns", __name__, url_prefix="/api/v1",
 @blp.response(201, CampaignOut)
 def create_campaign(data):
     """Organizer: a publicity week for one's organisation (superadmin: a region)."""
-    campaign = service.create_campaign(db.session, current_user(), data, client_ip())
+    now = now_utc()
+    campaign = service.create_campaign(db.session, current_user(), data, now, client_ip())
     db.session.commit()
-    return service.campaign_view(campaign, now_utc())
+    return service.campaign_view(campaign, now)
 
 
 @blp.route("/campaigns", methods=["GET"])
@@ -73,7 +80,7 @@ def get_campaign(campaign_id):
 @blp.arguments(CampaignPatch)
 @blp.response(200, CampaignOut)
 def patch_campaign(changes, campaign_id):
-    """Organizer: edit before the start; afterwards only the description and a later end."""
+    """Organizer: edit before the start; afterwards only the description and an earlier end."""
     now = now_utc()
     campaign = service.writable_campaign(db.session, current_user(), campaign_id)
     service.update_campaign(db.session, current_user(), campaign, changes, now, client_ip())
@@ -102,7 +109,19 @@ def get_campaign_report(query, campaign_id):
 def create_event(data, campaign_id):
     """Organizer: an open day inside the campaign, with its check-in code."""
     campaign = service.writable_campaign(db.session, current_user(), campaign_id)
-    event = service.create_event(db.session, current_user(), campaign, data, client_ip())
+    event = service.create_event(db.session, current_user(), campaign, data, now_utc(),
+                                 client_ip())
+    db.session.commit()
+    return event
+
+
+@blp.route("/campaigns/<int:campaign_id>/events/<int:event_id>/approve", methods=["POST"])
+@authenticated("admin")
+@blp.response(200, CampaignEventWithCodeOut)
+def approve_event(campaign_id, event_id):
+    """Admin: open check-ins at an event worth more than the organisation's threshold."""
+    event = service.approve_event(db.session, current_user(), campaign_id, event_id, now_utc(),
+                                  client_ip())
     db.session.commit()
     return event
 
@@ -129,7 +148,13 @@ def event_qr(campaign_id, event_id):
 @blp.arguments(CheckinIn)
 @blp.response(201, CheckinOut)
 def create_checkin(data):
-    """Staff: check in at an open day with its code (once per event)."""
+    """Staff: check in at an open day with its code (once per event).
+
+    At most CHECKIN_ATTEMPTS attempts per person per CHECKIN_WINDOW_S seconds, right codes
+    included: otherwise a guesser would learn the right one from its 201.
+    """
+    check_rate(get_gateway(current_app), f"checkin:{current_user().id}", CHECKIN_ATTEMPTS,
+               CHECKIN_WINDOW_S)
     result = check_in(db.session, current_user(), data["code"], now_utc())
     db.session.commit()
     metrics.CHECKINS.inc()

@@ -13,6 +13,9 @@ from app.models import REGIONS
 from app.pagination import PageQuery
 from app.schemas import Schema, aware_datetime, name_field
 
+# Open-day points ceilings (campaigns.service enforces the campaign's total).
+MAX_EVENT_POINTS = 200
+MAX_CAMPAIGN_EVENT_POINTS = 1000
 MIN_MULTIPLIER, MAX_MULTIPLIER = Decimal("1"), Decimal("5")
 STATUSES = ("active", "upcoming", "past")
 
@@ -100,7 +103,9 @@ class CampaignEventIn(Schema):
     name = name_field(max_length=200)
     starts_at = aware_datetime(required=True)
     ends_at = aware_datetime(required=True)
-    points = fields.Integer(required=True, validate=validate.Range(min=0, max=10_000))
+    points = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_EVENT_POINTS),
+                            metadata={"description": f"at most {MAX_EVENT_POINTS}; all events "
+                                      f"of a campaign at most {MAX_CAMPAIGN_EVENT_POINTS}"})
     max_checkins = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
 
     @validates_schema
@@ -126,6 +131,11 @@ class CampaignEventOut(Schema):
     points = fields.Integer()
     max_checkins = fields.Integer()
     checkins = fields.Integer()
+    requires_approval = fields.Boolean(metadata={
+        "description": "points above the organisation's event_approval_points"})
+    approved_at = fields.DateTime(allow_none=True, metadata={
+        "description": "null while an event that requires approval waits for an admin"})
+    approved_by = fields.Integer(allow_none=True)
 
 
 class CampaignEventWithCodeOut(CampaignEventOut):

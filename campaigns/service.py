@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 from base64 import b64encode
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.figures import kg
 from app.i18n import FieldMessage
-from app.models import Organisation, User
+from app.models import Organisation, User, role_at_least
 from app.service import add_with_fresh_code, organisation_for
 from campaigns.models import Campaign, CampaignEvent
+from campaigns.schemas import MAX_CAMPAIGN_EVENT_POINTS
 
 RULE_FIELDS = ("name", "starts_at", "multiplier", "activity_multipliers", "goal_co2e_kg")
+# A new campaign may start at most this far back (plus the clock skew logging tolerates).
+MAX_BACKDATE = timedelta(hours=1)
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_CAMPAIGN_LENGTH = timedelta(days=92)
+# Region-wide campaigns have no organisation to set it: the organisations' default.
+DEFAULT_EVENT_APPROVAL_POINTS = 50
 
 
 class CampaignStarted(Conflict):
     code = "campaign_started"
+
+
+class CampaignEndNotExtendable(Conflict):
+    code = "campaign_end_not_extendable"
+
+
+class EventAlreadyApproved(Conflict):
+    code = "event_already_approved"
 
 
 # --- views ------------------------------------------------------------------------
@@ -122,8 +137,27 @@ def _scope_of_new(session: Session, actor: User, data: dict) -> dict:
     return {"org_id": organisation_for(session, actor, org_id, "organizer").id, "region": None}
 
 
-def create_campaign(session: Session, actor: User, data: dict, ip: str | None) -> Campaign:
-    """Organizer: a publicity week for their organisation (superadmin: for a region)."""
+def _check_start(starts_at: datetime, now: datetime) -> None:
+    if starts_at < now - MAX_BACKDATE - CLOCK_SKEW:
+        raise Unprocessable("campaign_starts_in_past", details={"starts_at": [
+            "最多从一小时前开始 (may start at most an hour in the past)"]})
+
+
+def _check_length(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at - starts_at > MAX_CAMPAIGN_LENGTH:
+        days = MAX_CAMPAIGN_LENGTH.days
+        raise Unprocessable("campaign_too_long", details={"ends_at": [
+            f"活动最长 {days} 天 (at most {days} days long)"]})
+
+
+def create_campaign(session: Session, actor: User, data: dict, now: datetime,
+                    ip: str | None) -> Campaign:
+    """Organizer: a publicity week for their organisation (superadmin: for a region).
+
+    It starts at most an hour in the past and lasts at most MAX_CAMPAIGN_LENGTH.
+    """
+    _check_start(data["starts_at"], now)
+    _check_length(data["starts_at"], data["ends_at"])
     campaign = Campaign(**_scope_of_new(session, actor, data), created_by=actor.id)
     _apply(campaign, {k: v for k, v in data.items() if k not in ("org_id", "region")})
     session.add(campaign)
@@ -142,15 +176,19 @@ def _unchanged(campaign: Campaign, field: str, value) -> bool:
     return getattr(campaign, field) == value
 
 
-def _check_started_edit(campaign: Campaign, changes: dict) -> None:
-    """Once started only the description changes and the end moves later."""
+def _check_started_edit(campaign: Campaign, changes: dict, now: datetime) -> None:
+    """Once started only the description changes and the end moves earlier (not past now)."""
     fixed = sorted(f for f in RULE_FIELDS if f in changes
                    and not _unchanged(campaign, f, changes[f]))
     if fixed:
         raise CampaignStarted(details={f: [FieldMessage("fixed_after_start")]
                                        for f in fixed})
-    if "ends_at" in changes and changes["ends_at"] < campaign.ends_at:
-        raise CampaignStarted(details={"ends_at": [FieldMessage("can_only_extend")]})
+    ends_at = changes.get("ends_at", campaign.ends_at)
+    if ends_at > campaign.ends_at:
+        raise CampaignEndNotExtendable(details={"ends_at": [
+            "活动已开始，只能提前结束 (a started campaign can only end earlier)"]})
+    if ends_at < campaign.ends_at and ends_at < now:
+        raise Unprocessable(details={"ends_at": ["不能早于现在 (must not be before now)"]})
 
 
 def _check_window(session: Session, campaign: Campaign, starts_at: datetime,
@@ -166,11 +204,16 @@ def _check_window(session: Session, campaign: Campaign, starts_at: datetime,
 
 def update_campaign(session: Session, actor: User, campaign: Campaign, changes: dict,
                     now: datetime, ip: str | None) -> Campaign:
-    """Before start anything; after start only the description and a later end."""
+    """Before start anything (within the creation limits); after start only the description
+    and an earlier end."""
+    starts_at = changes.get("starts_at", campaign.starts_at)
+    ends_at = changes.get("ends_at", campaign.ends_at)
     if now >= campaign.starts_at:
-        _check_started_edit(campaign, changes)
-    _check_window(session, campaign, changes.get("starts_at", campaign.starts_at),
-                  changes.get("ends_at", campaign.ends_at))
+        _check_started_edit(campaign, changes, now)
+    elif "starts_at" in changes:
+        _check_start(starts_at, now)
+    _check_length(starts_at, ends_at)
+    _check_window(session, campaign, starts_at, ends_at)
     before = {f: campaign_view(campaign, now).get(f) for f in changes}
     _apply(campaign, changes)
     session.flush()
@@ -180,14 +223,77 @@ def update_campaign(session: Session, actor: User, campaign: Campaign, changes: 
 
 
 def create_event(session: Session, actor: User, campaign: Campaign, data: dict,
-                 ip: str | None) -> CampaignEvent:
-    """Organizer: an open day inside the campaign window, with a check-in code."""
+                 now: datetime, ip: str | None) -> CampaignEvent:
+    """Organizer: an open day inside the campaign window, with a check-in code.
+
+    Its points count against the campaign's ceiling (the campaign row is locked, so
+    concurrent events never pass it together). Worth more than the organisation's
+    approval threshold, it waits for an admin's approval, unless an admin creates it.
+    """
     if data["starts_at"] < campaign.starts_at or data["ends_at"] > campaign.ends_at:
         raise Unprocessable(details={"starts_at": [FieldMessage("inside_campaign_window")]})
+    _check_campaign_points(session, campaign, data["points"])
+    requires_approval = data["points"] > _approval_threshold(session, campaign)
+    approved = requires_approval and _may_approve(actor, campaign)
     event = add_with_fresh_code(session, lambda code: CampaignEvent(
-        campaign_id=campaign.id, checkin_code=code, created_by=actor.id, checkins=0, **data))
+        campaign_id=campaign.id, checkin_code=code, created_by=actor.id, checkins=0,
+        requires_approval=requires_approval, approved_at=now if approved else None,
+        approved_by=actor.id if approved else None, **data))
     record_audit(session, actor, "campaign_event.create", "campaign_event", event.id,
-                 {**data, "campaign_id": campaign.id}, org_id=campaign.org_id, ip=ip)
+                 {**data, "campaign_id": campaign.id, "requires_approval": requires_approval,
+                  "approved": approved}, org_id=campaign.org_id, ip=ip)
+    return event
+
+
+def _check_campaign_points(session: Session, campaign: Campaign, points: int) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Campaign.id).where(Campaign.id == campaign.id)
+                        .with_for_update())
+    given = session.scalar(select(func.coalesce(func.sum(CampaignEvent.points), 0))
+                           .where(CampaignEvent.campaign_id == campaign.id))
+    left = MAX_CAMPAIGN_EVENT_POINTS - int(given)
+    if points > left:
+        raise Unprocessable("campaign_event_points_exceeded", details={"points": [
+            f"一个活动的开放日积分合计最多 {MAX_CAMPAIGN_EVENT_POINTS}，还剩 {max(0, left)} "
+            f"(at most {MAX_CAMPAIGN_EVENT_POINTS} per campaign; {max(0, left)} left)"]})
+
+
+def _approval_threshold(session: Session, campaign: Campaign) -> int:
+    if campaign.org_id is None:
+        return DEFAULT_EVENT_APPROVAL_POINTS
+    return session.get(Organisation, campaign.org_id).event_approval_points
+
+
+def _may_approve(actor: User, campaign: Campaign) -> bool:
+    """An admin of the campaign's organisation; a region's campaign: a superadmin."""
+    if campaign.org_id is None:
+        return actor.role == "superadmin"
+    return actor.role == "superadmin" or (actor.org_id == campaign.org_id
+                                          and role_at_least(actor.role, "admin"))
+
+
+def approve_event(session: Session, actor: User, campaign_id: int, event_id: int,
+                  now: datetime, ip: str | None) -> CampaignEvent:
+    """Admin: let people check in at an open day worth more than the approval threshold."""
+    campaign = visible_campaign(session, actor, campaign_id)
+    if not _may_approve(actor, campaign):
+        raise Forbidden()
+    event = session.get(CampaignEvent, event_id)
+    if event is None or event.campaign_id != campaign.id:
+        raise NotFound()
+    # Conditional: of two concurrent approvals one approves, the other is told.
+    approved = session.execute(
+        update(CampaignEvent).where(CampaignEvent.id == event.id,
+                                    CampaignEvent.requires_approval.is_(True),
+                                    CampaignEvent.approved_at.is_(None))
+        .values(approved_at=now, approved_by=actor.id)
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(event)
+    if approved != 1:
+        raise EventAlreadyApproved()
+    record_audit(session, actor, "campaign_event.approve", "campaign_event", event.id,
+                 {"campaign_id": campaign.id, "points": event.points,
+                  "created_by": event.created_by}, org_id=campaign.org_id, ip=ip)
     return event
 
 

@@ -61,7 +61,7 @@ def attach_hooks(blueprints) -> None:
 
 
 UPLOAD_MAX_BYTES = 2 * 1024 * 1024  # imports carry a file; the JSON API keeps its 64 KiB
-UPLOAD_ENDPOINTS = ("console.people_import_submit",)
+UPLOAD_ENDPOINTS = ("console.people_import_submit", "console.energy_import")
 
 
 def protect_forms() -> None:

@@ -6,6 +6,8 @@ here, and the JSON API never reads the cookie (app/auth.py reads bearer tokens o
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
@@ -138,11 +140,13 @@ NAV = (  # (label key, endpoint, minimum role, needs an organisation)
     ("nav.people", "console.people", "admin", True),
     ("nav.adjust", "console.adjustments", "admin", True),
     ("nav.reports", "console.reports", "admin", True),
+    ("nav.energy", "console.energy", "admin", True),
     ("nav.reviews", "console.reviews", "admin", True),
     ("nav.audit", "console.audit", "admin", True),
     ("nav.settings", "console.org_settings", "admin", True),
     ("nav.campaigns", "console.campaigns", "organizer", True),
     ("nav.region", "console.region", "superadmin", False),
+    ("nav.energy_reviews", "console.energy_reviews", "superadmin", False),
     ("nav.boards", "console.boards", "staff", False),
     ("nav.me", "console.me", "staff", False),
 )
@@ -204,6 +208,20 @@ def small_int(text: str | None) -> int | None:
     if text and text.isdigit() and len(text) <= 9:
         return int(text)
     return None
+
+
+def uploaded_file() -> tuple[str, bytes]:
+    """An import's file: uploaded, or carried forward by its dry run (base64 in the form).
+
+    Nothing readable gives empty content, which the page refuses under the file field."""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        return upload.filename, upload.read()
+    try:
+        return (request.form.get("filename", "import.csv"),
+                base64.b64decode(request.form.get("content", ""), validate=True))
+    except (binascii.Error, ValueError):
+        return "", b""
 
 
 def saved(url: str):

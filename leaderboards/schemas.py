@@ -25,11 +25,15 @@ class PeriodOut(Schema):
 
 
 class BoardEntryOut(Schema):
-    rank = fields.Integer()
+    rank = fields.Integer(allow_none=True, metadata={"description": "null when withheld"})
     id = fields.Integer()
     name = fields.String()
-    value = fields.Raw(metadata={"description": "kg (3 decimals), points, or a 0-1 fraction"})
+    value = fields.Raw(allow_none=True, metadata={
+        "description": "kg (3 decimals), points, or a 0-1 fraction; null when withheld"})
     members = fields.Integer()
+    withheld = fields.Boolean(metadata={
+        "description": "organisation boards: fewer than 10 participants in the period, seen "
+                       "from outside the organisation; listed after the ranked ones"})
 
 
 class MyPlaceOut(Schema):

@@ -23,6 +23,7 @@ from leaderboards.periods import (
     period_containing,
 )
 from leaderboards.store import READY, board_key, read_people
+from reports.withholding import withhold_small
 
 METRICS = ("co2e", "points", "per_capita_co2e", "participation_rate")
 
@@ -247,7 +248,27 @@ def _orgs_board(session, gateway, viewer, request, now) -> Board:
     source = "redis" if totals is not None else "sql"
     if totals is None:
         totals = queries.org_totals(session, period, org_ids=ids)
-    rows = [(o.id, o.name, _value(request.metric, totals.get(o.id, queries.Totals()),
-                                  o.headcount), o.headcount) for o in orgs]
-    entries, me = _ranked(rows, request.limit, viewer.org_id)
+    shown, withheld = [], []
+    for o in orgs:
+        figures = totals.get(o.id, queries.Totals())
+        if _withheld_from(viewer, o.id, figures):
+            withheld.append(o)
+        else:
+            shown.append((o.id, o.name, _value(request.metric, figures, o.headcount),
+                          o.headcount))
+    entries, me = _ranked(shown, request.limit, viewer.org_id)
+    for entry in entries:
+        entry["withheld"] = False
+    room = max(0, request.limit - len(entries))
+    entries += [{"rank": None, "id": o.id, "name": o.name, "value": None,
+                 "members": o.headcount, "withheld": True}
+                for o in sorted(withheld, key=lambda o: o.id)[:room]]
     return Board(period, request.metric, entries, me, source)
+
+
+def _withheld_from(viewer: User, org_id: int, figures: queries.Totals) -> bool:
+    """An organisation of fewer than 10 participants in the period, seen from outside it
+    (the public disclosure's rule): its figures would show a few people's."""
+    if viewer.role == "superadmin" or viewer.org_id == org_id:
+        return False
+    return withhold_small(figures.participants).withheld

@@ -141,6 +141,7 @@ class Reward(db.Model):
     __table_args__ = (
         CheckConstraint("stock >= 0", name="stock_non_negative"),
         CheckConstraint("cost_points > 0", name="cost_positive"),
+        CheckConstraint("failed_pickup_attempts >= 0", name="failed_pickup_non_negative"),
         CheckConstraint("per_user_limit IS NULL OR per_user_limit >= 1",
                         name="per_user_limit_positive"),
         CheckConstraint("available_from IS NULL OR available_until IS NULL "
@@ -194,6 +195,11 @@ class RewardStockMovement(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
+# Wrong pickup codes a pending redemption takes before it is locked (6 characters of 31:
+# guessing one takes ~887 million tries; five keep the counter from trying at all).
+MAX_PICKUP_FAILURES = 5
+
+
 class Redemption(db.Model):
     """A person's claim on one unit of a reward, paid with points, collected with a code.
 
@@ -221,11 +227,18 @@ class Redemption(db.Model):
     cost_points: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     pickup_code: Mapped[str] = mapped_column(String(16))
+    # Wrong codes typed at the counter; at MAX_PICKUP_FAILURES only an override fulfils it.
+    failed_pickup_attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fulfilled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def locked(self) -> bool:
+        """Too many wrong pickup codes: only an admin's override fulfils it."""
+        return self.failed_pickup_attempts >= MAX_PICKUP_FAILURES
 
 
 # --- points policy, monthly earnings, job leases -----------------------------------------

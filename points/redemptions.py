@@ -20,7 +20,7 @@ from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from app.service import random_code
 from points.ledger import InsufficientPoints, credit_points, lock_account
-from points.models import LIVE_STATUSES, Redemption, Reward
+from points.models import LIVE_STATUSES, MAX_PICKUP_FAILURES, Redemption, Reward
 from points.rewards import (
     OutOfStock,
     RewardUnavailable,
@@ -45,6 +45,16 @@ class RedemptionNotPending(Conflict):
 
 class PickupCodeMismatch(Unprocessable):
     code = "pickup_code_mismatch"
+    keep_changes = True  # the failure is counted and audited though the request fails
+
+
+class RedemptionLocked(Conflict):
+    code = "redemption_locked"
+    keep_changes = True
+
+
+class RedemptionNotLocked(Conflict):
+    code = "redemption_not_locked"
 
 
 def idempotency_key_required(key: str | None) -> str:
@@ -147,8 +157,7 @@ def cancel_redemption(session: Session, actor: User, redemption_id: int, now: da
     for_someone_else = redemption.user_id != actor.id
     if for_someone_else:
         require_admin_of(actor, redemption.org_id)
-    _leave_pending(session, redemption, "cancelled", now, actor,
-                   Redemption.status == "pending")
+    _leave_pending(session, redemption, "cancelled", now, actor)
     credit_points(session, user_id=redemption.user_id, org_id=redemption.org_id,
                   team_id=redemption.team_id, delta=redemption.cost_points, kind="refund",
                   source_type="redemption_refund", source_id=redemption.id, now=now,
@@ -161,33 +170,87 @@ def cancel_redemption(session: Session, actor: User, redemption_id: int, now: da
     return redemption
 
 
-def fulfil_redemption(session: Session, actor: User, redemption_id: int, pickup_code: str,
-                      now: datetime, ip: str | None) -> Redemption:
-    """Admin: hand over the reward against the person's pickup code (422 if it differs)."""
+def fulfil_redemption(session: Session, actor: User, redemption_id: int,
+                      pickup_code: str | None, now: datetime, ip: str | None,
+                      override_reason: str | None = None) -> Redemption:
+    """Admin: hand over the reward against the person's pickup code.
+
+    A wrong code is counted and audited (422); after MAX_PICKUP_FAILURES the redemption
+    is locked (409 redemption_locked, the right code included) until an admin fulfils it
+    by override (`override_reason` given, no code), audited as such.
+    """
     redemption = redemption_in_scope(session, actor, redemption_id)
     require_admin_of(actor, redemption.org_id)
-    code = pickup_code.strip().upper()
-    _leave_pending(session, redemption, "fulfilled", now, actor,
-                   Redemption.status == "pending", Redemption.pickup_code == code)
+    if override_reason is not None:
+        return _fulfil_overriding(session, actor, redemption, override_reason, now, ip)
+    code = (pickup_code or "").strip().upper()
+    moved = _leave_pending(session, redemption, "fulfilled", now, actor,
+                           Redemption.pickup_code == code,
+                           Redemption.failed_pickup_attempts < MAX_PICKUP_FAILURES)
+    if not moved:
+        _refuse_pickup(session, actor, redemption, ip)
     record_audit(session, actor, "redemption.fulfil", "redemption", redemption.id,
                  {"user_id": redemption.user_id, "reward_id": redemption.reward_id},
                  org_id=redemption.org_id, ip=ip)
     return redemption
 
 
+def _refuse_pickup(session: Session, actor: User, redemption: Redemption,
+                   ip: str | None) -> None:
+    """Count a wrong code (or an attempt on a locked redemption), audit it, refuse."""
+    if redemption.locked:
+        _audit_pickup_failure(session, actor, redemption, "redemption.pickup_locked", ip)
+        raise RedemptionLocked(details={"failed_pickup_attempts":
+                                        redemption.failed_pickup_attempts})
+    # Atomic: concurrent wrong codes each count.
+    session.execute(update(Redemption).where(Redemption.id == redemption.id)
+                    .values(failed_pickup_attempts=Redemption.failed_pickup_attempts + 1)
+                    .execution_options(synchronize_session=False))
+    session.refresh(redemption)
+    _audit_pickup_failure(session, actor, redemption, "redemption.pickup_code_mismatch", ip)
+    raise PickupCodeMismatch(details={
+        "attempts_left": max(0, MAX_PICKUP_FAILURES - redemption.failed_pickup_attempts),
+        "locked": redemption.locked})
+
+
+def _audit_pickup_failure(session: Session, actor: User, redemption: Redemption, action: str,
+                          ip: str | None) -> None:
+    record_audit(session, actor, action, "redemption", redemption.id,
+                 {"user_id": redemption.user_id,
+                  "failed_pickup_attempts": redemption.failed_pickup_attempts},
+                 org_id=redemption.org_id, ip=ip)
+
+
+def _fulfil_overriding(session: Session, actor: User, redemption: Redemption, reason: str,
+                       now: datetime, ip: str | None) -> Redemption:
+    """Admin: fulfil a locked redemption without its code; only a locked one."""
+    moved = _leave_pending(session, redemption, "fulfilled", now, actor,
+                           Redemption.failed_pickup_attempts >= MAX_PICKUP_FAILURES)
+    if not moved:
+        raise RedemptionNotLocked()
+    record_audit(session, actor, "redemption.fulfil_override", "redemption", redemption.id,
+                 {"user_id": redemption.user_id, "reward_id": redemption.reward_id,
+                  "reason": reason.strip(),
+                  "failed_pickup_attempts": redemption.failed_pickup_attempts},
+                 org_id=redemption.org_id, ip=ip)
+    return redemption
+
+
 def _leave_pending(session: Session, redemption: Redemption, status: str, now: datetime,
-                   actor: User, *conditions) -> None:
+                   actor: User, *conditions) -> bool:
+    """Move a pending redemption on if `conditions` hold; False if they do not (409 when it
+    is no longer pending at all)."""
     stamp = ({"fulfilled_at": now, "fulfilled_by": actor.id} if status == "fulfilled"
              else {"cancelled_at": now, "cancelled_by": actor.id})
     moved = session.execute(
-        update(Redemption).where(Redemption.id == redemption.id, *conditions)
+        update(Redemption).where(Redemption.id == redemption.id,
+                                 Redemption.status == "pending", *conditions)
         .values(status=status, **stamp)
         .execution_options(synchronize_session=False)).rowcount
     session.refresh(redemption)
-    if moved != 1:
-        if redemption.status != "pending":
-            raise RedemptionNotPending(details={"status": redemption.status})
-        raise PickupCodeMismatch()
+    if moved != 1 and redemption.status != "pending":
+        raise RedemptionNotPending(details={"status": redemption.status})
+    return moved == 1
 
 
 # --- lists --------------------------------------------------------------------------------

@@ -220,13 +220,15 @@ def cancel_redemption(redemption_id):
 @blp.route("/redemptions/<int:redemption_id>/fulfil", methods=["POST"])
 @authenticated("admin")
 @blp.arguments(FulfilIn)
-@blp.doc(**error_responses(s409="redemption_not_pending",
-                           s422="pickup_code_mismatch (or invalid values)"))
+@blp.doc(**error_responses(
+    s409="redemption_not_pending, redemption_locked (5 wrong codes), redemption_not_locked",
+    s422="pickup_code_mismatch (counted and audited) or invalid values"))
 @blp.response(200, RedemptionAdminOut)
 def fulfil_redemption(data, redemption_id):
-    """Admin: hand the reward over against its pickup code (422 pickup_code_mismatch)."""
-    redemption = redemptions.fulfil_redemption(db.session, current_user(), redemption_id,
-                                               data["pickup_code"], now_utc(), client_ip())
+    """Admin: hand the reward over against its pickup code; a locked one by override."""
+    redemption = redemptions.fulfil_redemption(
+        db.session, current_user(), redemption_id, data.get("pickup_code"), now_utc(),
+        client_ip(), override_reason=data["reason"] if data["override"] else None)
     db.session.commit()
     return redemption
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields, validate, validates_schema
 
 from app.i18n import FieldMessage
 from app.pagination import PageQuery
@@ -163,6 +163,10 @@ class RedemptionAdminOut(Schema):
     fulfilled_by = fields.Integer(allow_none=True)
     cancelled_at = fields.DateTime(allow_none=True)
     cancelled_by = fields.Integer(allow_none=True)
+    failed_pickup_attempts = fields.Integer(metadata={
+        "description": "wrong pickup codes typed; at 5 the redemption is locked"})
+    locked = fields.Boolean(metadata={
+        "description": "too many wrong codes: only an admin's override fulfils it"})
 
 
 RedemptionPage = page_of(RedemptionOut)
@@ -185,7 +189,19 @@ class OrgRedemptionQuery(RedemptionQuery):
 
 
 class FulfilIn(Schema):
-    pickup_code = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    pickup_code = fields.String(validate=validate.Length(min=1, max=16), metadata={
+        "description": "required unless override"})
+    override = fields.Boolean(load_default=False, metadata={
+        "description": "fulfil a redemption locked by wrong codes, without its code (audited)"})
+    reason = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "required with override"})
+
+    @validates_schema
+    def code_or_override(self, data, **_kwargs):
+        if data["override"] and not (data.get("reason") or "").strip():
+            raise ma.ValidationError({"reason": ["须写明原因 (an override needs a reason)"]})
+        if not data["override"] and not data.get("pickup_code"):
+            raise ma.ValidationError({"pickup_code": ["请输入取货码 (pickup code required)"]})
 
 
 # --- OpenAPI notes for what no schema expresses ---------------------------------------------

@@ -8,15 +8,25 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.auth import hash_password, issue_access_token, token_settings
+from app.clock import Clock
 from app.models import Organisation, Team, User
 
 _counter = itertools.count(1)
+
+
+def now_of(session: Session) -> datetime:
+    """The test clock's instant, for helpers handed only the test's `session`."""
+    return session.info["clock"].now()
 
 
 class Factory:
     def __init__(self, session: Session, app):
         self.session = session
         self.app = app
+
+    @property
+    def clock(self) -> Clock:
+        return self.app.extensions["clock"]
 
     def org(self, name: str | None = None, region: str = "beijing", sector: str = "government",
             headcount: int = 50, **fields) -> Organisation:
@@ -55,9 +65,7 @@ class Factory:
         return people
 
     def token(self, user: User, now: datetime | None = None) -> str:
-        # The app's clock, not the wall clock: a test may run at another instant (TEST_NOW).
-        return issue_access_token(user, token_settings(self.app.config),
-                                  now or self.app.extensions["clock"].now())
+        return issue_access_token(user, token_settings(self.app.config), now or self.clock.now())
 
     def headers(self, user: User, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(user)}", **extra}

@@ -1,7 +1,9 @@
-"""`make test`: the whole suite on SQLite, then on PostgreSQL, with a real Redis.
+"""`make test`: the whole suite on SQLite and on PostgreSQL side by side, with a real Redis.
 
-Outside CI a missing PostgreSQL or Redis is reported in one line and those parts
-are skipped; under CI=true their absence is a failure.
+The two runs share nothing (each has its own database and Redis key prefix), so they run
+at the same time, one per core: SQLite's output streams, PostgreSQL's follows when both
+are done. Outside CI a missing PostgreSQL or Redis is reported in one line and those
+parts are skipped; under CI=true their absence is a failure.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 import psycopg
 import redis
@@ -44,15 +47,24 @@ def main() -> int:
     if redis_problem:
         print(f"Redis not reachable at {REDIS_URL} ({redis_problem}): Redis tests skipped")
     env = dict(os.environ, TEST_REDIS=("" if redis_problem else REDIS_URL))
-    extra = sys.argv[1:]
-    status = subprocess.call([sys.executable, "-m", "pytest", *extra],
-                             env=dict(env, TEST_DATABASE="sqlite"))
     if pg_problem:
         print(f"PostgreSQL not reachable at {PG_URL} ({pg_problem}): PostgreSQL run skipped")
-    else:
-        status = subprocess.call([sys.executable, "-m", "pytest", *extra],
-                                 env=dict(env, TEST_DATABASE="postgresql")) or status
-    return status
+        return run_suite(env, "sqlite", sys.argv[1:]).wait()
+    with tempfile.TemporaryFile("w+") as postgres_output:
+        print("SQLite run (the PostgreSQL run goes alongside; its output follows):", flush=True)
+        postgres = run_suite(env, "postgresql", sys.argv[1:], postgres_output)
+        sqlite_status = run_suite(env, "sqlite", sys.argv[1:]).wait()
+        postgres_status = postgres.wait()
+        postgres_output.seek(0)
+        print("\nPostgreSQL run:", flush=True)
+        sys.stdout.write(postgres_output.read())
+    return sqlite_status or postgres_status
+
+
+def run_suite(env: dict, database: str, pytest_args: list[str], output=None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pytest", *pytest_args],
+                            env=dict(env, TEST_DATABASE=database), stdout=output,
+                            stderr=subprocess.STDOUT if output else None)
 
 
 if __name__ == "__main__":

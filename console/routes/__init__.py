@@ -9,6 +9,7 @@ from console.routes import (  # noqa: F401
     campaigns,
     counter,
     dashboard,
+    energy,
     me,
     people,
     region,

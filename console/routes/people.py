@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 
 from flask import current_app, redirect, request, url_for
 
@@ -24,7 +23,17 @@ from app.service import (
 from console import people_import, queries
 from console.blueprint import bp
 from console.qr import qr_data_uri
-from console.web import client_ip, current_user, form_data, page, render, saved, small_int, t
+from console.web import (
+    client_ip,
+    current_user,
+    form_data,
+    page,
+    render,
+    saved,
+    small_int,
+    t,
+    uploaded_file,
+)
 
 LABELS = {"username": "people.username", "display_name": "people.display_name",
           "team_id": "common.team", "role": "common.role", "employee_no": "people.employee_no",
@@ -132,24 +141,12 @@ def invite_sheet(org_id):
     return render("invite_sheet.html", title=t("people.invite_sheet"), org=org, cards=cards)
 
 
-def _uploaded() -> tuple[str, bytes]:
-    """The uploaded file, or the one a dry run carried forward (base64 in the form)."""
-    upload = request.files.get("file")
-    if upload is not None and upload.filename:
-        return upload.filename, upload.read()
-    try:
-        return (request.form.get("filename", "import.csv"),
-                base64.b64decode(request.form.get("content", ""), validate=True))
-    except (binascii.Error, ValueError) as exc:
-        raise Unprocessable(details={"文件": ["请选择文件 (choose a file)"]}) from exc
-
-
 @bp.route("/orgs/<int:org_id>/people/import", methods=["POST"])
 @page("admin")
 def people_import_submit(org_id):
     """检查 lists every row's errors and saves nothing; 全部导入 saves all rows or none."""
     org = _org(org_id)
-    filename, content = _uploaded()
+    filename, content = uploaded_file()
     if not content:
         raise Unprocessable(details={"文件": ["请选择文件 (choose a file)"]})
     rows = people_import.read_table(filename, content)

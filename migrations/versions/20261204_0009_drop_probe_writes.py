@@ -1,7 +1,7 @@
 """drop probe_writes: the bench's commit baseline keeps its own table outside the schema
 
 Revision ID: 0009
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-04 17:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
 from activities.logbook import ActivityEntry, log_activity
-from app.clock import now_utc
 
 
 @dataclass
@@ -40,12 +39,12 @@ def post_activity(client, make):
 
 
 @pytest.fixture
-def log_at(session, registry):
+def log_at(clock, session, registry):
     """Log through the service as if it were `now` (back-filled history for tests)."""
 
     def log(user, activity_type: str, quantity, now: datetime | None = None,
             occurred_at: datetime | None = None, client_id: str | None = None):
-        now = now or now_utc()
+        now = now or clock.now()
         logged = log_activity(session, user, ActivityEntry(
             activity_type, Decimal(str(quantity)), occurred_at or now, client_id), registry, now)
         session.commit()
@@ -54,5 +53,3 @@ def log_at(session, registry):
     return log
 
 
-def days_ago(days: float, now: datetime | None = None) -> datetime:
-    return (now or now_utc()) - timedelta(days=days)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from activities.models import Activity, ActivityDailyUsage
-from app.clock import now_utc
 from points.ledger import account_of, credit_points, ledger_sum
 from points.models import DailyContribution, LedgerEntry
 
@@ -42,10 +41,11 @@ def test_batch_of_100_with_duplicates_and_invalid_items_credits_only_the_valid_n
     codes = [r["error"]["code"] for r in results if r["status"] == "rejected"]
     assert codes == ["unknown_activity_type", "validation_error"] * 20
     assert {r["activity"]["id"] for r in results[4::5]} == {already["id"]}
-    # 20 new stairs entries (1 point each) and the bus entry before the batch.
+    # 20 new stairs entries (0 g: only the day's first earns its 1 point) and the bus entry
+    # before the batch.
     assert session.query(Activity).count() == 21
-    assert account_of(session, person.user.id)[0] == already["points"] + 20
-    assert ledger_sum(session, person.user.id) == already["points"] + 20
+    assert account_of(session, person.user.id)[0] == already["points"] + 1
+    assert ledger_sum(session, person.user.id) == already["points"] + 1
 
 
 def test_duplicate_in_a_batch_answers_the_same_activity(client, make, person):
@@ -130,8 +130,8 @@ def test_void_twice_is_409_already_voided(client, make, person, post_activity, s
     assert session.query(LedgerEntry).count() == 2
 
 
-def test_void_of_an_activity_logged_on_another_day_is_refused(client, make, person, log_at):
-    yesterday = log_at(person.user, "walk", 3, now=now_utc() - timedelta(days=1))
+def test_void_of_an_activity_logged_on_another_day_is_refused(clock, client, make, person, log_at):
+    yesterday = log_at(person.user, "walk", 3, now=clock.now() - timedelta(days=1))
 
     response = void(client, make, person.user, yesterday.id)
 
@@ -140,8 +140,8 @@ def test_void_of_an_activity_logged_on_another_day_is_refused(client, make, pers
 
 
 def test_void_of_a_back_filled_entry_is_allowed_on_the_day_it_was_logged(client, make, person,
-                                                                         post_activity):
-    occurred = (now_utc() - timedelta(days=3)).isoformat()
+                                                                         post_activity, clock):
+    occurred = (clock.now() - timedelta(days=3)).isoformat()
     logged = post_activity(person.user, type="walk", quantity=3, occurred_at=occurred)
 
     assert void(client, make, person.user, logged.get_json()["id"]).status_code == 200
@@ -154,12 +154,12 @@ def test_someone_elses_activity_is_404(client, make, person, post_activity):
     assert void(client, make, colleague, logged["id"]).status_code == 404
 
 
-def test_void_after_the_points_were_spent_is_refused_and_says_why(client, make, person,
+def test_void_after_the_points_were_spent_is_refused_and_says_why(clock, client, make, person,
                                                                   post_activity, session):
     logged = post_activity(person.user, type="metro", quantity=20).get_json()
     credit_points(session, user_id=person.user.id, org_id=person.org.id, team_id=None,
                   delta=-logged["points"], kind="redeem", source_type="redemption",
-                  source_id="r1", now=now_utc())
+                  source_id="r1", now=clock.now())
     session.commit()
 
     response = void(client, make, person.user, logged["id"])

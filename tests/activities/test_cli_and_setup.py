@@ -11,7 +11,6 @@ import pytest
 
 from activities.factors import default_factors_path
 from activities.models import Activity
-from app.clock import now_utc
 from app.config import ConfigError
 from points.models import DailyContribution, LedgerEntry
 
@@ -26,10 +25,8 @@ def write_factors(tmp_path, sets) -> str:
     return str(path)
 
 
-def second_app(path: str):
-    from app import create_app
-
-    return create_app({"FACTORS_PATH": path})
+def second_app(make_app, path: str):
+    return make_app({"FACTORS_PATH": path})
 
 
 def test_factors_check_prints_the_tianjin_catalogue(app):
@@ -52,23 +49,23 @@ def test_factors_check_without_a_region_prints_every_region(app):
         assert f"grid: {grid}" in result.output
 
 
-def test_a_bad_factor_file_stops_start_up_naming_the_bad_key(app, tmp_path):
+def test_a_bad_factor_file_stops_start_up_naming_the_bad_key(make_app, tmp_path):
     sets = raw_sets()
     tianjin = next(f for f in sets[0]["factors"] if f["key"] == "grid_tianjin")
     tianjin["value"] = "lots"
 
     with pytest.raises(ConfigError, match="grid_tianjin"):
-        second_app(write_factors(tmp_path, sets))
+        second_app(make_app, write_factors(tmp_path, sets))
 
 
 def test_restatement_reports_both_totals_per_organisation_and_changes_nothing(
-        app, make, session, log_at, tmp_path):
+        make_app, make, session, log_at, tmp_path, clock):
     beijing, hebei = make.org(name="北京重述局", region="beijing"), make.org(
         name="河北重述院", region="hebei")
     bj_user, he_user = make.user(beijing, make.team(beijing)), make.user(hebei, make.team(hebei))
     logged = [log_at(bj_user, "pc_off", 10), log_at(bj_user, "walk", 5),
               log_at(he_user, "pc_off", 4)]
-    year = now_utc().astimezone(ZoneInfo("Asia/Shanghai")).year
+    year = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).year
     later = json.loads(json.dumps(raw_sets()[0]))
     later["version"], later["effective_from"] = "bth-test.2", f"{year + 1}-01-01"
     for factor in later["factors"]:
@@ -76,7 +73,7 @@ def test_restatement_reports_both_totals_per_organisation_and_changes_nothing(
             factor["value"] = "0.6000"
         if factor["key"] == "car_petrol_vkm":
             factor["value"] = "0.17000"
-    other = second_app(write_factors(tmp_path, [raw_sets()[0], later]))
+    other = second_app(make_app, write_factors(tmp_path, [raw_sets()[0], later]))
 
     result = other.test_cli_runner().invoke(
         args=["factors", "restate", "--version", "bth-test.2", "--year", str(year)])
@@ -101,15 +98,16 @@ def test_restatement_under_an_unknown_version_fails(app):
     assert "nope" in result.output
 
 
-def test_activity_is_computed_with_the_set_in_force_on_its_local_day(make, tmp_path, app):
-    today = now_utc().astimezone(ZoneInfo("Asia/Shanghai")).date()
+def test_activity_is_computed_with_the_set_in_force_on_its_local_day(make_app, make, tmp_path,
+                                                                    clock):
+    today = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
     later = json.loads(json.dumps(raw_sets()[0]))
     later["version"], later["effective_from"] = "bth-test.3", today.isoformat()
-    other = second_app(write_factors(tmp_path, [raw_sets()[0], later]))
+    other = second_app(make_app, write_factors(tmp_path, [raw_sets()[0], later]))
     org = make.org()
     user = make.user(org, make.team(org))
     client = other.test_client()
-    yesterday = (now_utc() - timedelta(days=1)).isoformat()
+    yesterday = (clock.now() - timedelta(days=1)).isoformat()
 
     new = client.post("/api/v1/activities", json={"type": "walk", "quantity": 1},
                       headers=make.headers(user)).get_json()

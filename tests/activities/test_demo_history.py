@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,19 +11,26 @@ from sqlalchemy import select
 
 from activities.cli import seed_demo_activities, seed_demo_history
 from activities.models import Activity
-from app.clock import now_utc
 from campaigns.setup import seed_demo_campaigns
 from points.models import DailyContribution, LedgerEntry, OrgDailyPoints, Redemption
 from tests.activities.rollup_checks import expected_rollups, held_rollups
+from tests.factories import now_of
 from tests.points.helpers import invariant_violations
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # every demo institution's time zone
+GROWTH_SPAN = timedelta(days=7)
 
 
 @pytest.fixture
-def seeded(app, session, monkeypatch):
+def seeded(app, session, monkeypatch, clock):
     # Three logged days keep the test quick; everything older comes from the bulk history.
     monkeypatch.setattr("activities.demo.DAYS", 3)
+    # One instant for the whole seeding and its checks, even one begun at 23:59:30 on 31 Dec.
+    now = clock.freeze()
+    today = now.astimezone(SHANGHAI).date()
+    if today < date(today.year, 1, 1) + GROWTH_SPAN:
+        # Growth is judged on whole days of this year: give it a week behind it.
+        clock.freeze(now + GROWTH_SPAN)
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
@@ -45,16 +53,22 @@ def test_seed_demo_spans_last_year_with_books_contributions_and_rollups_consiste
 
 
 def _every_month_of_last_year_has_activity_and_this_year_grew(seeded):
-    this_year = now_utc().year
-    by_month: dict[tuple[int, int], int] = defaultdict(int)
+    today = now_of(seeded).astimezone(SHANGHAI).date()  # the demo's days are Shanghai days
+    by_day: dict[date, int] = defaultdict(int)
     for day in seeded.scalars(select(Activity.local_date)):
-        by_month[(day.year, day.month)] += 1
+        by_day[day] += 1
+    by_month: dict[tuple[int, int], int] = defaultdict(int)
+    for day, count in by_day.items():
+        by_month[(day.year, day.month)] += count
 
-    assert all(by_month[(this_year - 1, month)] > 0 for month in range(1, 13))
-    # Same months, a year apart (the current month is still running).
-    months = range(1, now_utc().month)
-    assert sum(by_month[(this_year, m)] for m in months) > sum(
-        by_month[(this_year - 1, m)] for m in months)
+    assert all(by_month[(today.year - 1, month)] > 0 for month in range(1, 13))
+    # The whole days of this year so far against the same dates a year earlier (29 Feb has none).
+    start = date(today.year, 1, 1)
+    this_year = [start + timedelta(days=n) for n in range((today - start).days)
+                 if (start + timedelta(days=n)).strftime("%m%d") != "0229"]
+    assert len(this_year) >= GROWTH_SPAN.days - 1
+    assert sum(by_day[d] for d in this_year) > sum(
+        by_day[d.replace(year=d.year - 1)] for d in this_year)
 
 
 def _books_balance_and_contributions_equal_the_activities(seeded):

@@ -6,8 +6,6 @@ from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 from zoneinfo import ZoneInfo
 
-from app.clock import now_utc
-
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -15,8 +13,8 @@ def history(client, make, user, query=""):
     return client.get(f"/api/v1/me/activities{query}", headers=make.headers(user))
 
 
-def test_history_is_newest_first_by_when_it_happened(client, make, person, post_activity):
-    now = now_utc()
+def test_history_is_newest_first_by_when_it_happened(clock, client, make, person, post_activity):
+    now = clock.now()
     ids = {}
     for hours in (30, 2, 50, 1):  # logged out of order
         body = post_activity(person.user, type="walk", quantity=1,
@@ -28,8 +26,8 @@ def test_history_is_newest_first_by_when_it_happened(client, make, person, post_
     assert [i["id"] for i in items] == [ids[1], ids[2], ids[30], ids[50]]
 
 
-def test_history_pages_with_a_cursor_without_gaps_or_repeats(client, make, person, log_at):
-    now = now_utc()
+def test_history_pages_with_a_cursor_without_gaps_or_repeats(clock, client, make, person, log_at):
+    now = clock.now()
     logged = [log_at(person.user, "stairs", 1, now=now, occurred_at=now - timedelta(minutes=m))
               for m in (5, 5, 5, 4, 3, 9, 1)]  # equal times: the id breaks the tie
     seen, cursor = [], None
@@ -45,8 +43,8 @@ def test_history_pages_with_a_cursor_without_gaps_or_repeats(client, make, perso
     assert seen == [a.id for a in expected]
 
 
-def test_history_filters_by_local_dates_and_type(client, make, person, log_at):
-    now = now_utc()
+def test_history_filters_by_local_dates_and_type(clock, client, make, person, log_at):
+    now = clock.now()
     today = now.astimezone(SHANGHAI).date()
     log_at(person.user, "walk", 1, now=now - timedelta(days=3))
     recent_bus = log_at(person.user, "bus", 5, now=now - timedelta(days=1))
@@ -60,8 +58,8 @@ def test_history_filters_by_local_dates_and_type(client, make, person, log_at):
     assert [i["id"] for i in by_type.get_json()["items"]] == [recent_bus.id]
 
 
-def test_history_from_a_time_with_offset(client, make, person, log_at):
-    now = now_utc()
+def test_history_from_a_time_with_offset(clock, client, make, person, log_at):
+    now = clock.now()
     log_at(person.user, "walk", 1, now=now - timedelta(hours=5))
     new = log_at(person.user, "walk", 1, now=now - timedelta(hours=1))
     since = (now - timedelta(hours=3)).astimezone(SHANGHAI).isoformat()
@@ -91,8 +89,8 @@ def summary(client, make, user, **headers):
     return client.get("/api/v1/me/summary", headers=make.headers(user, **headers)).get_json()
 
 
-def test_summary_sums_carbon_by_local_period(client, make, person, log_at):
-    now = now_utc()
+def test_summary_sums_carbon_by_local_period(clock, client, make, person, log_at):
+    now = clock.now()
     entries = [log_at(person.user, "cycle", 5, now=now - timedelta(days=d))
                for d in (0, 1, 6, 20, 45, 400)]
     today = now.astimezone(SHANGHAI).date()
@@ -109,24 +107,24 @@ def test_summary_sums_carbon_by_local_period(client, make, person, log_at):
     assert body["points_balance"] == sum(a.points for a in entries)
 
 
-def test_streak_counts_consecutive_days_up_to_today(client, make, person, log_at):
-    now = now_utc()
+def test_streak_counts_consecutive_days_up_to_today(clock, client, make, person, log_at):
+    now = clock.now()
     for days in (0, 1, 2, 4, 5):
         log_at(person.user, "stairs", 1, now=now - timedelta(days=days))
 
     assert summary(client, make, person.user)["streak_days"] == 3
 
 
-def test_streak_still_stands_before_todays_first_entry(client, make, person, log_at):
-    now = now_utc()
+def test_streak_still_stands_before_todays_first_entry(clock, client, make, person, log_at):
+    now = clock.now()
     for days in (1, 2):
         log_at(person.user, "stairs", 1, now=now - timedelta(days=days))
 
     assert summary(client, make, person.user)["streak_days"] == 2
 
 
-def test_no_entry_for_two_days_breaks_the_streak(client, make, person, log_at):
-    log_at(person.user, "stairs", 1, now=now_utc() - timedelta(days=2))
+def test_no_entry_for_two_days_breaks_the_streak(clock, client, make, person, log_at):
+    log_at(person.user, "stairs", 1, now=clock.now() - timedelta(days=2))
 
     assert summary(client, make, person.user)["streak_days"] == 0
 

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from activities.models import Activity, ActivityDailyUsage
-from app.clock import now_utc
 from points.ledger import account_of
 from points.models import DailyContribution, LedgerEntry
 
@@ -49,10 +48,10 @@ def test_points_go_through_the_ledger_in_the_same_request(post_activity, person,
     assert account_of(session, person.user.id) == (body["points"], body["points"])
 
 
-def test_the_day_counted_is_the_organisations_local_day(post_activity, make, session):
+def test_the_day_counted_is_the_organisations_local_day(clock, post_activity, make, session):
     org = make.org(region="tianjin", timezone="Asia/Shanghai")
     user = make.user(org, make.team(org))
-    now = now_utc()
+    now = clock.now()
     # 23:30 in Beijing time yesterday is the day before in local terms, whatever UTC says.
     local_yesterday = (now.astimezone(ZoneInfo("Asia/Shanghai")) - timedelta(days=1)).replace(
         hour=23, minute=30, second=0, microsecond=0)
@@ -99,36 +98,36 @@ def test_quantity_at_the_limit_and_with_three_decimals_is_accepted(post_activity
     assert post_activity(person.user, type="bus", quantity=2.125).status_code == 201
 
 
-def test_future_beyond_five_minutes_of_skew_is_refused(post_activity, person):
-    late = now_utc() + timedelta(minutes=6)
+def test_future_beyond_five_minutes_of_skew_is_refused(clock, post_activity, person):
+    late = clock.now() + timedelta(minutes=6)
 
     assert error_code(post_activity(person.user, type="walk", quantity=1,
                                     occurred_at=iso(late))) == (422, "occurred_in_future")
 
 
-def test_clock_skew_within_five_minutes_is_accepted(post_activity, person):
-    soon = now_utc() + timedelta(minutes=4)
+def test_clock_skew_within_five_minutes_is_accepted(clock, post_activity, person):
+    soon = clock.now() + timedelta(minutes=4)
 
     assert post_activity(person.user, type="walk", quantity=1,
                          occurred_at=iso(soon)).status_code == 201
 
 
-def test_older_than_the_back_fill_window_is_refused(post_activity, person):
-    old = now_utc() - timedelta(days=7, minutes=1)
+def test_older_than_the_back_fill_window_is_refused(clock, post_activity, person):
+    old = clock.now() - timedelta(days=7, minutes=1)
 
     assert error_code(post_activity(person.user, type="walk", quantity=1,
                                     occurred_at=iso(old))) == (422, "occurred_too_long_ago")
 
 
-def test_back_fill_within_seven_days_is_accepted(post_activity, person):
+def test_back_fill_within_seven_days_is_accepted(clock, post_activity, person):
     response = post_activity(person.user, type="walk", quantity=1,
-                             occurred_at=iso(now_utc() - timedelta(days=6, hours=23)))
+                             occurred_at=iso(clock.now() - timedelta(days=6, hours=23)))
 
     assert response.status_code == 201
 
 
-def test_time_without_offset_means_beijing_time(post_activity, person):
-    local = (now_utc() - timedelta(hours=2)).astimezone(ZoneInfo("Asia/Shanghai"))
+def test_time_without_offset_means_beijing_time(clock, post_activity, person):
+    local = (clock.now() - timedelta(hours=2)).astimezone(ZoneInfo("Asia/Shanghai"))
     naive = local.replace(tzinfo=None, microsecond=0).isoformat()
 
     body = post_activity(person.user, type="walk", quantity=1, occurred_at=naive).get_json()
@@ -176,8 +175,8 @@ def test_entry_wholly_past_the_cap_is_stored_with_nothing_credited(post_activity
     assert session.query(LedgerEntry).filter_by(user_id=person.user.id).count() == 1
 
 
-def test_caps_are_per_local_day(post_activity, person):
-    yesterday = now_utc() - timedelta(days=1)
+def test_caps_are_per_local_day(clock, post_activity, person):
+    yesterday = clock.now() - timedelta(days=1)
     post_activity(person.user, type="own_cup", quantity=5, occurred_at=iso(yesterday))
 
     body = post_activity(person.user, type="own_cup", quantity=5).get_json()
@@ -229,9 +228,9 @@ def test_client_ids_belong_to_their_user(post_activity, person, make):
     assert post_activity(other, type="walk", quantity=2, client_id="x").status_code == 201
 
 
-def test_replay_after_the_back_fill_window_still_answers_the_original(post_activity, person,
+def test_replay_after_the_back_fill_window_still_answers_the_original(clock, post_activity, person,
                                                                      log_at):
-    logged = log_at(person.user, "walk", 2, now=now_utc() - timedelta(days=10),
+    logged = log_at(person.user, "walk", 2, now=clock.now() - timedelta(days=10),
                     client_id="old-1")
     occurred = logged.occurred_at.astimezone(UTC).isoformat()
 

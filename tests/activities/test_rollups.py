@@ -11,7 +11,6 @@ from sqlalchemy import delete, select, update
 
 from activities.logbook import void_activity
 from activities.models import ActivityMonthlyRollup, ActivityRollup, MonthlyParticipant
-from app.clock import now_utc
 from points.ledger import credit_points
 from points.models import LedgerEntry, OrgDailyPoints
 from tests.activities.rollup_checks import active_people, expected_rollups, held_rollups
@@ -108,7 +107,7 @@ def test_a_void_lowers_the_points_issued_that_day(person, session, log_at):
 
 def _checkin(client, make, org, team, people) -> None:
     organizer = make.user(org, team, role="organizer")
-    start = now_utc() - timedelta(hours=1)
+    start = make.clock.now() - timedelta(hours=1)
     campaign = client.post("/api/v1/campaigns", headers=make.headers(organizer), json={
         "name": "节能宣传周", "description": "", "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(days=7)).isoformat(), "multiplier": 2}).get_json()
@@ -134,7 +133,7 @@ def _mixed_history(client, make, session, log_at) -> None:
         for n, user in enumerate(people):
             for back in range(4):
                 log_at(user, ("bus", "walk", "stairs", "metro")[(n + back) % 4], 3 + n,
-                       now=now_utc() - timedelta(days=back, hours=n))
+                       now=make.clock.now() - timedelta(days=back, hours=n))
             client.post("/api/v1/activities/batch", headers=make.headers(user), json={
                 "items": [{"type": "pc_off", "quantity": 1, "client_id": f"b{n}"},
                           {"type": "own_cup", "quantity": 2, "client_id": f"c{n}"},

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.clock import now_utc
+import pytest
+
 from tests.read_cost import request_cost
 
 SUMMARY = "/api/v1/me/summary"
 
 
+@pytest.mark.commits  # counts the app's own statements, without the test's savepoints
 def test_the_summary_costs_the_same_few_statements_whatever_the_history(
-        app, client, make, person, log_at):
+        app, client, make, person, log_at, clock):
     short, long = make.user(person.org, person.team), make.user(person.org, person.team)
-    now = now_utc()
+    now = clock.now()
     types = ["walk", "metro", "pc_off", "own_cup", "stairs"]
     for user, days in ((short, 3), (long, 150)):
         for n in range(days):  # a streak of `days` days ending today

@@ -7,8 +7,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.clock import now_utc
-
 
 @dataclass
 class World:
@@ -40,20 +38,30 @@ def iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def campaign_body(starts_in: timedelta = timedelta(hours=-1),
+def campaign_body(now: datetime, starts_in: timedelta = timedelta(hours=-1),
                   lasts: timedelta = timedelta(days=7), **fields) -> dict:
-    start = now_utc() + starts_in
+    start = now + starts_in
     return {"name": "节能宣传周", "description": "全国节能宣传周", "starts_at": iso(start),
             "ends_at": iso(start + lasts), "multiplier": 2, **fields}
 
 
 @pytest.fixture
-def new_campaign(client, make):
-    """new_campaign(actor, **body fields) -> the created campaign's JSON (asserts 201)."""
+def new_campaign(client, make, clock):
+    """new_campaign(actor, **body fields) -> the created campaign's JSON (asserts 201).
+
+    A campaign starting more than an hour back is created as of its start (creation may
+    start one at most an hour in the past), the clock then moved back to now.
+    """
 
     def create(actor, **fields):
-        response = client.post("/api/v1/campaigns", json=campaign_body(**fields),
-                               headers=make.headers(actor))
+        body = campaign_body(**fields)
+        back = max(timedelta(0), clock.now() - datetime.fromisoformat(body["starts_at"]))
+        clock.advance(-back)
+        try:
+            response = client.post("/api/v1/campaigns", json=body, headers={
+                "Authorization": f"Bearer {make.token(actor, clock.now())}"})
+        finally:
+            clock.advance(back)
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 
@@ -61,12 +69,12 @@ def new_campaign(client, make):
 
 
 @pytest.fixture
-def new_event(client, make):
+def new_event(clock, client, make):
     """new_event(actor, campaign_id, opens_in=-10 min, lasts=1 h, points=10, max_checkins=50)."""
 
     def create(actor, campaign_id, opens_in=timedelta(minutes=-10), lasts=timedelta(hours=1),
                points=10, max_checkins=50):
-        start = now_utc() + opens_in
+        start = clock.now() + opens_in
         response = client.post(f"/api/v1/campaigns/{campaign_id}/events", json={
             "name": "开放日", "starts_at": iso(start), "ends_at": iso(start + lasts),
             "points": points, "max_checkins": max_checkins}, headers=make.headers(actor))

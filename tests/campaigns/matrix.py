@@ -18,5 +18,6 @@ ROUTE_MATRIX = [
     Route("POST", "/api/v1/campaigns/<int:campaign_id>/events", "organizer", EVENT_BODY),
     Route("GET", "/api/v1/campaigns/<int:campaign_id>/events", "organizer"),
     Route("GET", "/api/v1/campaigns/<int:campaign_id>/events/<int:event_id>/qr", "organizer"),
+    Route("POST", "/api/v1/campaigns/<int:campaign_id>/events/<int:event_id>/approve", "admin"),
     Route("POST", "/api/v1/checkins", "staff", {"code": "NOPE2345"}),
 ]

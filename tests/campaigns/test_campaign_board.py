@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.clock import now_utc
-
 
 def board(client, make, viewer, scope, period, **params):
     return client.get(f"/api/v1/leaderboards/{scope}", query_string={"period": period, **params},
@@ -20,10 +18,10 @@ def log(client, make, user, quantity, **fields):
 
 
 def test_a_campaign_board_counts_only_what_was_logged_under_the_campaign(
-        client, make, world, new_campaign):
+        client, make, world, new_campaign, clock):
     campaign = new_campaign(world.organizer, multiplier=2)
     keen = make.user(world.org, world.team)
-    before = (now_utc() - timedelta(days=2)).isoformat()
+    before = (clock.now() - timedelta(days=2)).isoformat()
     log(client, make, world.staff, 10, occurred_at=before)  # before the campaign: not counted
     inside = log(client, make, world.staff, 5)
     keen_inside = log(client, make, keen, 20)

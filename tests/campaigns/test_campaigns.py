@@ -15,8 +15,8 @@ def error_code(response) -> str:
     return response.get_json()["error"]["code"]
 
 
-def test_organizer_creates_a_campaign_for_their_organisation(client, make, world):
-    body = campaign_body(activity_multipliers={"metro": 3}, goal_co2e_kg=120.5)
+def test_organizer_creates_a_campaign_for_their_organisation(clock, client, make, world):
+    body = campaign_body(clock.now(), activity_multipliers={"metro": 3}, goal_co2e_kg=120.5)
     response = client.post("/api/v1/campaigns", json=body, headers=make.headers(world.organizer))
     assert response.status_code == 201
     body = response.get_json()
@@ -34,22 +34,23 @@ def test_creating_a_campaign_is_audited(client, make, world, session, new_campai
     assert list(actions) == ["campaign.create"]
 
 
-def test_staff_may_not_create_a_campaign(client, make, world):
-    response = client.post("/api/v1/campaigns", json=campaign_body(),
+def test_staff_may_not_create_a_campaign(clock, client, make, world):
+    response = client.post("/api/v1/campaigns", json=campaign_body(clock.now()),
                            headers=make.headers(world.staff))
     assert response.status_code == 403
 
 
-def test_organizer_may_not_create_for_another_organisation(client, make, world):
-    response = client.post("/api/v1/campaigns", json=campaign_body(org_id=world.other_org.id),
+def test_organizer_may_not_create_for_another_organisation(clock, client, make, world):
+    response = client.post("/api/v1/campaigns", json=campaign_body(clock.now(),
+                                                                 org_id=world.other_org.id),
                            headers=make.headers(world.organizer))
     assert response.status_code == 404
 
 
-def test_only_a_superadmin_creates_a_region_wide_campaign(client, make, world):
-    denied = client.post("/api/v1/campaigns", json=campaign_body(region="beijing"),
+def test_only_a_superadmin_creates_a_region_wide_campaign(clock, client, make, world):
+    denied = client.post("/api/v1/campaigns", json=campaign_body(clock.now(), region="beijing"),
                          headers=make.headers(world.admin))
-    allowed = client.post("/api/v1/campaigns", json=campaign_body(region="beijing"),
+    allowed = client.post("/api/v1/campaigns", json=campaign_body(clock.now(), region="beijing"),
                           headers=make.headers(world.superadmin))
     assert denied.status_code == 403
     assert allowed.status_code == 201
@@ -66,8 +67,8 @@ def test_only_a_superadmin_creates_a_region_wide_campaign(client, make, world):
     ({"activity_multipliers": {"teleport": 2}}, "activity_multipliers"),
     ({"goal_co2e_kg": -1}, "goal_co2e_kg"),
 ])
-def test_invalid_campaigns_are_refused_with_the_field(client, make, world, fields, field):
-    response = client.post("/api/v1/campaigns", json=campaign_body(**fields),
+def test_invalid_campaigns_are_refused_with_the_field(clock, client, make, world, fields, field):
+    response = client.post("/api/v1/campaigns", json=campaign_body(clock.now(), **fields),
                            headers=make.headers(world.organizer))
     assert response.status_code == 422
     assert field in response.get_json()["error"]["details"]
@@ -134,27 +135,18 @@ def test_rules_are_fixed_once_the_campaign_has_started(client, make, world, new_
     assert error_code(response) == "campaign_started"
 
 
-def test_a_started_campaign_takes_a_new_description_and_a_later_end(client, make, world,
-                                                                      new_campaign, session):
+def test_a_started_campaign_takes_a_new_description_and_an_earlier_end(client, make, world,
+                                                                        new_campaign, session):
     campaign = new_campaign(world.organizer)
-    new_end = (datetime.fromisoformat(campaign["ends_at"]) + timedelta(days=1)).isoformat()
+    new_end = (datetime.fromisoformat(campaign["ends_at"]) - timedelta(days=1)).isoformat()
     response = client.patch(f"/api/v1/campaigns/{campaign['id']}", json={
-        "description": "延长一天", "ends_at": new_end}, headers=make.headers(world.organizer))
+        "description": "提前一天结束", "ends_at": new_end}, headers=make.headers(world.organizer))
     assert response.status_code == 200
-    assert response.get_json()["description"] == "延长一天"
+    assert response.get_json()["description"] == "提前一天结束"
     assert datetime.fromisoformat(response.get_json()["ends_at"]) == datetime.fromisoformat(new_end)
     actions = session.scalars(select(AuditEntry.action).where(
         AuditEntry.target_id == str(campaign["id"])).order_by(AuditEntry.id))
     assert list(actions) == ["campaign.create", "campaign.update"]
-
-
-def test_a_started_campaign_cannot_be_shortened(client, make, world, new_campaign):
-    campaign = new_campaign(world.organizer, lasts=timedelta(days=7))
-    earlier = (datetime.fromisoformat(campaign["ends_at"]) - timedelta(days=1)).isoformat()
-    response = client.patch(f"/api/v1/campaigns/{campaign['id']}", json={"ends_at": earlier},
-                            headers=make.headers(world.organizer))
-    assert response.status_code == 409
-    assert error_code(response) == "campaign_started"
 
 
 def test_messages_are_english_on_request(client, make, world, new_campaign):

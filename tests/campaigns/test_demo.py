@@ -17,9 +17,10 @@ def test_campaigns_are_seeded_before_the_activities(app):
 
 
 def test_seed_demo_gives_a_past_campaign_with_results_and_a_running_one(
-        app, client, make, session, monkeypatch):
+        app, client, make, session, monkeypatch, clock):
     # Three weeks of history reach the past publicity week and keep the test quick.
     monkeypatch.setattr("activities.demo.DAYS", 21, raising=False)
+    clock.freeze()  # "past" and "running" judged at the instant the demo was seeded
     runner = app.test_cli_runner()
     with app.app_context():
         result = runner.invoke(args=["seed-demo"])

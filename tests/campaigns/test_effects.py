@@ -12,12 +12,12 @@ from decimal import Decimal
 import pytest
 
 from activities.campaign_hook import campaign_multiplier_for
-from app.clock import now_utc
 from campaigns.rules import CampaignRule, best_multiplier
+from tests.factories import now_of
 
 
 def multiplier_now(session, user, activity_type="metro", at=None):
-    return campaign_multiplier_for(session, user, activity_type, at or now_utc())
+    return campaign_multiplier_for(session, user, activity_type, at or now_of(session))
 
 
 # --- pure rule --------------------------------------------------------------------------
@@ -56,9 +56,9 @@ def test_outside_the_window_nothing_is_multiplied(session, world, new_campaign):
     assert multiplier_now(session, world.staff) == (Decimal("1"), None)
 
 
-def test_the_end_of_the_window_is_excluded(session, world, new_campaign):
+def test_the_end_of_the_window_is_excluded(clock, session, world, new_campaign):
     campaign = new_campaign(world.organizer, starts_in=timedelta(days=-2), lasts=timedelta(days=1))
-    end = now_utc() - timedelta(days=1)
+    end = clock.now() - timedelta(days=1)
     assert multiplier_now(session, world.staff, at=end - timedelta(seconds=1))[1] == campaign["id"]
     assert multiplier_now(session, world.staff, at=end + timedelta(seconds=1)) == (
         Decimal("1"), None)
@@ -112,10 +112,10 @@ def test_logging_inside_a_campaign_doubles_points_but_not_grams(world, new_campa
     assert plain["campaign_id"] is None
 
 
-def test_logging_before_the_campaign_started_is_not_multiplied(world, new_campaign, log,
+def test_logging_before_the_campaign_started_is_not_multiplied(clock, world, new_campaign, log,
                                                                neighbour):
     new_campaign(world.organizer, multiplier=2, starts_in=timedelta(hours=-1))
-    earlier = (now_utc() - timedelta(days=1)).isoformat()
+    earlier = (clock.now() - timedelta(days=1)).isoformat()
     before, plain = log(world.staff, occurred_at=earlier), log(neighbour, occurred_at=earlier)
     assert before["points"] == plain["points"]
     assert before["campaign_id"] is None

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.clock import now_utc
 from app.errors import ApiError
 from campaigns.checkins import check_in
 from campaigns.models import CampaignEvent
@@ -36,9 +35,9 @@ def test_staff_may_not_create_an_event(client, make, world, new_campaign):
     assert response.status_code == 403
 
 
-def test_an_event_outside_the_campaign_window_is_refused(client, make, world, new_campaign):
+def test_an_event_outside_the_campaign_window_is_refused(clock, client, make, world, new_campaign):
     campaign = new_campaign(world.organizer, lasts=timedelta(days=2))
-    start = now_utc() + timedelta(days=5)
+    start = clock.now() + timedelta(days=5)
     response = client.post(f"/api/v1/campaigns/{campaign['id']}/events", json={
         "name": "开放日", "starts_at": start.isoformat(),
         "ends_at": (start + timedelta(hours=2)).isoformat(), "points": 5, "max_checkins": 5},
@@ -147,13 +146,13 @@ def test_a_checkin_past_max_checkins_is_refused(client, make, world, session, ne
     assert account_of(session, late.id) == (0, 0)
 
 
-def _concurrently(engine, users, code, count):
+def _concurrently(engine, users, code, count, now):
     outcomes, errors = [], []
 
     def worker(user):
         with Session(engine) as s:
             try:
-                check_in(s, user, code, now_utc())
+                check_in(s, user, code, now)
                 s.commit()
                 outcomes.append("ok")
             except ApiError as exc:
@@ -172,11 +171,12 @@ def _concurrently(engine, users, code, count):
 
 
 @pytest.mark.concurrency
-def test_thirty_concurrent_checkins_by_one_person_credit_once(world, session, engine,
+def test_thirty_concurrent_checkins_by_one_person_credit_once(clock, world, session, engine,
                                                               new_campaign, new_event):
     campaign = new_campaign(world.organizer)
     event = new_event(world.organizer, campaign["id"], points=10)
-    outcomes, errors = _concurrently(engine, [world.staff], event["checkin_code"], 30)
+    outcomes, errors = _concurrently(engine, [world.staff], event["checkin_code"], 30,
+                                    clock.now())
     assert errors == []
     assert sorted(outcomes) == ["already_checked_in"] * 29 + ["ok"]
     assert account_of(session, world.staff.id) == (10, 10)
@@ -185,11 +185,11 @@ def test_thirty_concurrent_checkins_by_one_person_credit_once(world, session, en
 
 @pytest.mark.concurrency
 def test_concurrent_checkins_never_pass_max_checkins(make, world, session, engine, new_campaign,
-                                                     new_event):
+                                                     new_event, clock):
     campaign = new_campaign(world.organizer)
     event = new_event(world.organizer, campaign["id"], points=5, max_checkins=3)
     people = make.users(10, world.org, world.team)
-    outcomes, errors = _concurrently(engine, people, event["checkin_code"], 10)
+    outcomes, errors = _concurrently(engine, people, event["checkin_code"], 10, clock.now())
     assert errors == []
     assert sorted(outcomes) == ["event_full"] * 7 + ["ok"] * 3
     session.expire_all()

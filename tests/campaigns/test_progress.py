@@ -6,8 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-from app.clock import now_utc
-
 
 @pytest.fixture
 def log(client, make):
@@ -41,9 +39,10 @@ def test_progress_counts_carbon_participants_and_goal(client, make, world, new_c
     assert progress["checkin_points"] == 7
 
 
-def test_activities_outside_the_campaign_do_not_count(client, make, world, new_campaign, log):
+def test_activities_outside_the_campaign_do_not_count(client, make, world, new_campaign, log,
+                                                       clock):
     campaign = new_campaign(world.organizer, starts_in=timedelta(hours=-1))
-    log(world.staff, occurred_at=(now_utc() - timedelta(days=1)).isoformat())
+    log(world.staff, occurred_at=(clock.now() - timedelta(days=1)).isoformat())
     progress = progress_of(client, make, world.staff, campaign["id"])
     assert (progress["co2e_saved_kg"], progress["participants"], progress["daily"]) == (0, 0, [])
 
@@ -58,9 +57,10 @@ def test_teams_are_ranked_by_carbon_saved(client, make, world, new_campaign, log
     assert [(t["rank"], t["name"]) for t in teams] == [(1, "信息中心"), (2, "办公室")]
 
 
-def test_the_daily_series_has_one_row_per_local_day(client, make, world, new_campaign, log):
+def test_the_daily_series_has_one_row_per_local_day(client, make, world, new_campaign, log,
+                                                     clock):
     campaign = new_campaign(world.organizer, starts_in=timedelta(days=-3))
-    log(world.staff, occurred_at=(now_utc() - timedelta(days=2)).isoformat())
+    log(world.staff, occurred_at=(clock.now() - timedelta(days=2)).isoformat())
     log(world.staff)
     daily = progress_of(client, make, world.staff, campaign["id"])["daily"]
     assert len(daily) == 2

@@ -9,8 +9,6 @@ from datetime import timedelta
 
 import pytest
 
-from app.clock import now_utc
-
 
 @pytest.fixture
 def log(client, make):
@@ -109,8 +107,8 @@ def test_teams_are_ranked_by_carbon_and_top_teams_leave_out_those_without(
 
 
 def test_change_against_the_previous_campaign_of_the_organisation(
-        make, world, new_campaign, log, report_of):
-    now = now_utc()
+        make, world, new_campaign, log, report_of, clock):
+    now = clock.now()
     older = new_campaign(world.organizer, name="更早的周", starts_in=timedelta(days=-7),
                          lasts=timedelta(days=1))
     previous = new_campaign(world.organizer, name="上一期", starts_in=timedelta(days=-5),
@@ -174,9 +172,9 @@ def csv_sections(response) -> dict[str, list[dict]]:
 
 
 def test_the_csv_parses_and_matches_the_json(client, make, world, new_campaign, new_event, log,
-                                             report_of):
+                                             report_of, clock):
     new_campaign(world.organizer, starts_in=timedelta(days=-5), lasts=timedelta(days=2))
-    log(world.staff, occurred_at=(now_utc() - timedelta(days=4)).isoformat())
+    log(world.staff, occurred_at=(clock.now() - timedelta(days=4)).isoformat())
     campaign = new_campaign(world.organizer)
     log(world.staff, "metro", 9)
     log(make.user(world.org, make.team(world.org, "信息中心")), "cycle", 3)

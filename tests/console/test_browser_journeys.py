@@ -223,3 +223,39 @@ def test_coordinator_journey_and_the_public_page(tabs, people, shoot):
     shoot(public.page, "public-disclosure-phone")
     public.page.goto("/console/login")
     shoot(public.page, "login-phone")
+
+
+def test_admin_energy_journey(tabs, people, client, make, clock, shoot):
+    """Profile, then a reading typed in 万kWh, then the report and its chart."""
+    year = clock.now().astimezone(SHANGHAI).year - 1
+    tab = tabs()
+    page = tab.page
+    tab.sign_in("t_admin")
+    page.goto(f"/console/orgs/{people.org.id}/energy?year={year}")
+    page.get_by_label("建筑面积（平方米）").fill("2000")
+    page.get_by_label("用能人数").fill("100")
+    page.locator("#profile").get_by_role("button", name="保存").click()
+    page.wait_for_load_state()
+    form = page.locator("#reading-form")
+    form.get_by_label("能源品种").select_option("electricity")
+    form.get_by_label("期间").fill(f"{year}-01")
+    form.get_by_label("数量").fill("2")
+    form.get_by_label("单位").select_option("万kWh")
+    form.get_by_label("费用（元）").fill("16000")
+    form.get_by_role("button", name="保存").click()
+    page.wait_for_load_state()
+    assert "2.0 万kWh" in page.locator("#readings").inner_text()
+    page.wait_for_selector("#report [data-chart-drawn]")
+    report = page.locator("#report").inner_text()
+    assert "2.458" in report  # 20,000 kWh x 0.1229 kgce = 2458 kgce
+    assert "1.23" in report  # per m2: 2458 / 2000
+    shoot(page, "admin-energy")
+    page.locator("#readings a[data-reading]").click()  # opens in place (htmx)
+    page.wait_for_selector("#reading-panel #reading-panel-body")
+    assert "/energy/readings/" not in page.url
+    assert "历史版本" in page.locator("#reading-panel").inner_text()
+    bearer = {"Authorization": f"Bearer {make.token(people.admin, clock.now())}"}
+    (reading,) = client.get(f"/api/v1/orgs/{people.org.id}/energy/readings?year={year}",
+                            headers=bearer).get_json()["items"]
+    assert (reading["quantity"], reading["unit"], reading["cost_yuan"]) == (2.0, "万kWh",
+                                                                            16000.0)

@@ -9,6 +9,7 @@ from tests.points.helpers import add_reward, give_points, redeem
 from tests.read_cost import request_cost
 
 MAX_RATIO = 3
+pytestmark = pytest.mark.commits  # counts the app's own statements, without savepoints
 
 
 def _statements(app, client, url: str, headers: dict | None = None) -> int:

@@ -212,6 +212,7 @@ def _region_cost(app, client, coordinator):
                         "&base_year=2015", coordinator)
 
 
+@pytest.mark.commits  # counts the app's own statements, without the test's savepoints
 def test_region_report_statements_do_not_grow_with_institutions_or_readings(
         app, client, member, coordinator):
     first = member("甲中学", "school")
@@ -231,6 +232,7 @@ def test_region_report_statements_do_not_grow_with_institutions_or_readings(
     assert small.statements == large.statements == 4
 
 
+@pytest.mark.commits  # counts the app's own statements, without the test's savepoints
 def test_org_report_statements_are_fixed(app, client, filled):
     cost = request_cost(app, client, f"/api/v1/orgs/{filled.id}/energy/report?year=2024",
                         filled.headers)

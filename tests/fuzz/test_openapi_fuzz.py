@@ -17,8 +17,6 @@ import schemathesis
 from schemathesis.engine import from_schema
 from schemathesis.engine.events import FatalError, NonFatalError, ScenarioFinished
 
-from app.clock import now_utc
-
 SPEC_PATH = "/api/v1/openapi.json"
 SEED = 20261130
 EXAMPLES_PER_OPERATION = 25
@@ -53,7 +51,7 @@ def seed_world(client, make, org, team, caller) -> None:
     """Through the API: a reward, points, a running campaign with an open day, an activity and
     a redemption of the caller, so that lists answer something and their ids feed the fuzzer."""
     host = make.headers(make.user(org, team, "admin"))
-    now = now_utc()
+    now = make.clock.now()
 
     def call(method: str, path: str, body: dict | None, headers: dict, status: int) -> dict:
         response = client.open(f"/api/v1{path}", method=method, json=body, headers=headers)

@@ -1,4 +1,4 @@
-"""Fixtures of the identity tests: a people set-up, throwaway apps, a stand-in for WeChat."""
+"""Fixtures of the identity tests: a people set-up, a stand-in for WeChat."""
 
 from __future__ import annotations
 
@@ -55,25 +55,6 @@ def login(client, username: str, password: str = PASSWORD, **headers):
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def make_app(app):
-    """create_app() with overrides, for tests that must not touch the shared app."""
-    from app import create_app
-    from app.extensions import db
-
-    created = []
-
-    def build(overrides: dict | None = None):
-        application = create_app(overrides)
-        created.append(application)
-        return application
-
-    yield build
-    for application in created:
-        with application.app_context():
-            db.engine.dispose()
 
 
 def free_port() -> int:

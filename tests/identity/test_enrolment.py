@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from app.clock import now_utc
 from app.models import Invite
 
 
 def create_invite(client, make, admin, org, **fields):
+    week_later = (make.clock.now() + timedelta(days=7)).isoformat()
     body = {"team_id": fields.pop("team_id", None), "role": fields.pop("role", "staff"),
             "max_uses": fields.pop("max_uses", 5),
-            "expires_at": fields.pop("expires_at", (now_utc() + timedelta(days=7)).isoformat())}
+            "expires_at": fields.pop("expires_at", week_later)}
     return client.post(f"/api/v1/orgs/{org.id}/invites", json=body, headers=make.headers(admin))
 
 
@@ -106,9 +106,9 @@ def test_concurrent_enrolments_on_the_last_slot_admit_exactly_one(app, client, m
     assert len(enrolled) == 1
 
 
-def test_expired_invite_answers_422_invite_invalid(client, make, people, session):
+def test_expired_invite_answers_422_invite_invalid(clock, client, make, people, session):
     session.add(Invite(org_id=people.org.id, code="EXP1RED2", role="staff", max_uses=5,
-                       expires_at=now_utc() - timedelta(minutes=1)))
+                       expires_at=clock.now() - timedelta(minutes=1)))
     session.commit()
     response = enrol(client, make, make.user(None, None), "EXP1RED2")
     assert response.status_code == 422
@@ -155,9 +155,9 @@ def test_invite_into_another_organisations_team_answers_422(client, make, people
     assert error_code(response) == "team_not_in_org"
 
 
-def test_invite_that_expires_in_the_past_answers_422(client, make, people):
+def test_invite_that_expires_in_the_past_answers_422(clock, client, make, people):
     response = create_invite(client, make, people.admin, people.org,
-                             expires_at=(now_utc() - timedelta(hours=1)).isoformat())
+                             expires_at=(clock.now() - timedelta(hours=1)).isoformat())
     assert response.status_code == 422
     assert "expires_at" in response.get_json()["error"]["details"]
 

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 
 import pytest
 
@@ -33,8 +32,8 @@ def forge(claims: dict, secret: str, *, header: dict | None = None,
     return signing_input + "." + b64url(signature)
 
 
-def good_claims(user, **changes) -> dict:
-    now = int(time.time())
+def good_claims(user, now: int, **changes) -> dict:
+    """Claims of a valid access token issued at `now` (seconds, the app's clock)."""
     claims = {"sub": str(user.id), "role": user.role, "org": user.org_id, "typ": "access",
               "iat": now, "exp": now + 600}
     claims.update(changes)
@@ -50,61 +49,61 @@ def assert_token_refused(response):
     assert response.get_json()["error"]["code"] in ("token_invalid", "unauthorized")
 
 
-def test_a_correctly_forged_token_is_accepted(client, app, people):
+def test_a_correctly_forged_token_is_accepted(client, app, people, clock):
     """The forging helper is right, so the refusals below are about the one thing changed."""
-    token = forge(good_claims(people.staff), app.config["SECRET_KEY"])
+    now = int(clock.now().timestamp())
+    token = forge(good_claims(people.staff, now), app.config["SECRET_KEY"])
     assert me(client, token).status_code == 200
 
 
-def _alg_none(user, secret):
-    return forge(good_claims(user), secret,
+def _alg_none(user, secret, now):
+    return forge(good_claims(user, now), secret,
                  header={"alg": "none", "typ": "JWT", "kid": key_id(secret)})
 
 
-def _alg_hs512(user, secret):
-    return forge(good_claims(user), secret, digest=hashlib.sha512,
+def _alg_hs512(user, secret, now):
+    return forge(good_claims(user, now), secret, digest=hashlib.sha512,
                  header={"alg": "HS512", "typ": "JWT", "kid": key_id(secret)})
 
 
-def _wrong_key(user, secret):
-    return forge(good_claims(user), "an-attackers-guess",
+def _wrong_key(user, secret, now):
+    return forge(good_claims(user, now), "an-attackers-guess",
                  header={"alg": "HS256", "typ": "JWT", "kid": key_id(secret)})
 
 
-def _tampered_payload(user, secret):
-    head, _payload, signature = forge(good_claims(user), secret).split(".")
-    promoted = b64url(json.dumps(good_claims(user, role="superadmin", sub="1")).encode())
+def _tampered_payload(user, secret, now):
+    head, _payload, signature = forge(good_claims(user, now), secret).split(".")
+    promoted = b64url(json.dumps(good_claims(user, now, role="superadmin", sub="1")).encode())
     return f"{head}.{promoted}.{signature}"
 
 
-def _expired(user, secret):
-    now = int(time.time())
-    return forge(good_claims(user, iat=now - 3600, exp=now - 60), secret)
+def _expired(user, secret, now):
+    return forge(good_claims(user, now, iat=now - 3600, exp=now - 60), secret)
 
 
-def _not_yet_valid(user, secret):
-    return forge(good_claims(user, nbf=int(time.time()) + 3600), secret)
+def _not_yet_valid(user, secret, now):
+    return forge(good_claims(user, now, nbf=now + 3600), secret)
 
 
-def _unknown_kid(user, secret):
-    return forge(good_claims(user), secret,
+def _unknown_kid(user, secret, now):
+    return forge(good_claims(user, now), secret,
                  header={"alg": "HS256", "typ": "JWT", "kid": "0123456789ab"})
 
 
-def _no_kid(user, secret):
-    return forge(good_claims(user), secret, header={"alg": "HS256", "typ": "JWT"})
+def _no_kid(user, secret, now):
+    return forge(good_claims(user, now), secret, header={"alg": "HS256", "typ": "JWT"})
 
 
 def _without(claim):
-    def build(user, secret):
-        claims = good_claims(user)
+    def build(user, secret, now):
+        claims = good_claims(user, now)
         del claims[claim]
         return forge(claims, secret)
     return build
 
 
 def _claims(**changes):
-    return lambda user, secret: forge(good_claims(user, **changes), secret)
+    return lambda user, secret, now: forge(good_claims(user, now, **changes), secret)
 
 
 FORGERIES = {
@@ -123,14 +122,15 @@ FORGERIES = {
     "missing_typ": _without("typ"),
     "non_numeric_sub": _claims(sub="admin"),
     "sub_of_no_user": _claims(sub="987654321"),
-    "garbage": lambda user, secret: "garbage",
-    "three_garbage_parts": lambda user, secret: "a.b.c",
+    "garbage": lambda user, secret, now: "garbage",
+    "three_garbage_parts": lambda user, secret, now: "a.b.c",
 }
 
 
 @pytest.mark.parametrize("forgery", FORGERIES.values(), ids=FORGERIES.keys())
-def test_forged_or_broken_access_token_answers_401(client, app, people, forgery):
-    assert_token_refused(me(client, forgery(people.staff, app.config["SECRET_KEY"])))
+def test_forged_or_broken_access_token_answers_401(client, app, people, forgery, clock):
+    now = int(clock.now().timestamp())
+    assert_token_refused(me(client, forgery(people.staff, app.config["SECRET_KEY"], now)))
 
 
 def test_refresh_token_used_as_access_token_answers_401(client, people):

@@ -7,17 +7,16 @@ from datetime import date, timedelta
 import pytest
 
 from app.calendar import local_day
-from app.clock import now_utc
 from points.contributions import record_contribution
 
 
 @pytest.fixture
-def today():
-    return local_day(now_utc(), "Asia/Shanghai")
+def today(clock):
+    return local_day(clock.now(), "Asia/Shanghai")
 
 
 @pytest.fixture
-def contribute(app, session):
+def contribute(clock, app, session):
     """contribute(user, grams, points=None, day=None, entries=1, team=...) -> commits."""
 
     def add(user, grams: int, points: int | None = None, day: date | None = None,
@@ -26,7 +25,7 @@ def contribute(app, session):
             record_contribution(
                 session, user_id=user.id, org_id=user.org_id,
                 team_id=user.team_id if team_id == -1 else team_id,
-                day=day or local_day(now_utc(), "Asia/Shanghai"), co2e_g=grams,
+                day=day or local_day(clock.now(), "Asia/Shanghai"), co2e_g=grams,
                 points=grams // 10 if points is None else points, entries=entries)
             session.commit()
 

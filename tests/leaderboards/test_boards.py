@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.clock import now_utc
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.sync import sync_boards
+from tests.factories import now_of
 
 
 def board(client, make, viewer, scope="users", **params):
@@ -19,11 +19,12 @@ def board(client, make, viewer, scope="users", **params):
 def both_ways(app, session, viewer, scope, gateway=None, **kwargs):
     """The board from SQL and, when Redis is there and built, from Redis."""
     request = BoardRequest(scope=scope, **kwargs)
-    sql = read_board(session, None, viewer, request, now_utc())
+    now = now_of(session)
+    sql = read_board(session, None, viewer, request, now)
     if gateway is None:
         return sql, None
-    sync_boards(gateway, session, now_utc(), force=True)
-    redis = read_board(session, gateway, viewer, request, now_utc())
+    sync_boards(gateway, session, now, force=True)
+    redis = read_board(session, gateway, viewer, request, now)
     assert redis.source == "redis"
     return sql, redis
 
@@ -63,7 +64,7 @@ def test_a_contribution_counts_for_the_team_of_the_time(
 
 
 def test_hidden_people_are_left_out_of_user_boards_but_count_for_their_team(
-        app, session, make, contribute, org_with_people, redis_gateway):
+        app, session, make, contribute, org_with_people, redis_gateway, clock):
     org, team_a, _b, people = org_with_people
     shy = people[1]
     shy.show_on_leaderboard = False
@@ -78,14 +79,14 @@ def test_hidden_people_are_left_out_of_user_boards_but_count_for_their_team(
     sql_teams, redis_teams = both_ways(app, session, people[0], "teams", gateway=redis_gateway)
     for result in (sql_teams, redis_teams):
         assert {e["id"]: e["value"] for e in result.entries}[team_a.id] == 10.0
-    hidden_view = read_board(session, redis_gateway, shy, BoardRequest("users"), now_utc())
+    hidden_view = read_board(session, redis_gateway, shy, BoardRequest("users"), clock.now())
     assert hidden_view.me is None
 
 
 def test_voids_and_adjustments_move_the_boards(
-        app, session, make, contribute, org_with_people, redis_gateway):
+        app, session, make, contribute, org_with_people, redis_gateway, clock):
     _org, _a, _b, people = org_with_people
-    sync_boards(redis_gateway, session, now_utc(), force=True)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
     contribute(people[0], 2000, points=200)
     contribute(people[1], 1500, points=150)
     contribute(people[0], -2000, points=-200, entries=-1)  # the void of the first activity
@@ -93,26 +94,26 @@ def test_voids_and_adjustments_move_the_boards(
     for metric, expected in (("co2e", {people[1].id: 1.5, people[0].id: 0.0}),
                              ("points", {people[1].id: 200, people[0].id: 0})):
         live = read_board(session, redis_gateway, people[0], BoardRequest("users", metric=metric),
-                          now_utc())
+                          clock.now())
         truth = read_board(session, None, people[0], BoardRequest("users", metric=metric),
-                           now_utc())
+                           clock.now())
         assert live.source == "redis"
         assert {e["id"]: e["value"] for e in live.entries} == expected
         assert live.entries == truth.entries
 
 
 def test_spending_points_never_lowers_a_place(app, session, make, contribute, org_with_people,
-                                               redis_gateway):
+                                               redis_gateway, clock):
     from points.ledger import credit_points
 
     _org, _a, _b, people = org_with_people
     contribute(people[0], 3000, points=300)
     contribute(people[1], 2000, points=200)
     credit_points(session, user_id=people[0].id, org_id=people[0].org_id, team_id=None,
-                  delta=300, kind="earn", source_type="test", source_id="earn", now=now_utc())
+                  delta=300, kind="earn", source_type="test", source_id="earn", now=clock.now())
     credit_points(session, user_id=people[0].id, org_id=people[0].org_id, team_id=None,
                   delta=-290, kind="redeem", source_type="test", source_id="spend",
-                  now=now_utc())
+                  now=clock.now())
     session.commit()
     sql, redis = both_ways(app, session, people[0], "users", gateway=redis_gateway,
                            metric="points")
@@ -152,9 +153,9 @@ def test_per_capita_and_participation_divide_by_members_and_headcount(
     sql, redis = both_ways(app, session, people[0], "orgs", gateway=redis_gateway,
                            metric="participation_rate", region="beijing")
     for result in (sql, redis):
-        values = {e["id"]: e["value"] for e in result.entries}
-        assert values[org.id] == 0.5  # 2 of a declared headcount of 4
-        assert values[other.id] == 0.0
+        values = {e["id"]: (e["value"], e["withheld"]) for e in result.entries}
+        assert values[org.id] == (0.5, False)  # 2 of a declared headcount of 4
+        assert values[other.id] == (None, True)  # no participants, seen from outside
 
 
 def test_last_weeks_contributions_are_not_in_this_weeks_board(

@@ -9,9 +9,9 @@ import time
 import pytest
 import redis
 
-from app.clock import now_utc
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.store import is_ready
+from tests.factories import now_of
 
 DEADLINE_S = 60
 
@@ -50,15 +50,13 @@ class PrivateRedis:
 
 
 @pytest.fixture
-def drill_app(app, monkeypatch, redis_gateway):
+def drill_app(make_app, monkeypatch, redis_gateway):
     """A second app on the same database, with its own Redis and a 1 s reconciler."""
-    from app import create_app
-
     server = PrivateRedis()
     server.start()
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{server.port}/0")
     monkeypatch.setenv("LEADERBOARD_RECONCILE_SECONDS", "1")
-    drill = create_app()
+    drill = make_app()
     yield drill, server
     drill.extensions["leaderboard_reconciler"].stop()
     server.stop()
@@ -67,8 +65,8 @@ def drill_app(app, monkeypatch, redis_gateway):
 def _truth_matches(session, gateway, viewer) -> bool:
     for scope, metric in (("users", "co2e"), ("teams", "points"), ("orgs", "co2e")):
         request = BoardRequest(scope, period="all", metric=metric)
-        live = read_board(session, gateway, viewer, request, now_utc())
-        truth = read_board(session, None, viewer, request, now_utc())
+        live = read_board(session, gateway, viewer, request, now_of(session))
+        truth = read_board(session, None, viewer, request, now_of(session))
         if live.source != "redis" or (live.entries, live.me) != (truth.entries, truth.me):
             return False
     return True
@@ -84,8 +82,9 @@ def _wait_until_healed(session, gateway, viewer) -> float:
     raise AssertionError(f"boards did not match the database within {DEADLINE_S} s")
 
 
+@pytest.mark.concurrency  # a second app's reconciler thread reads what the test commits
 def test_redis_outage_loses_no_activity_and_boards_heal_by_themselves(
-        drill_app, session, make):
+        drill_app, session, make, clock):
     from app.redis_store import get_gateway
 
     drill, server = drill_app
@@ -108,7 +107,7 @@ def test_redis_outage_loses_no_activity_and_boards_heal_by_themselves(
     assert slowest < 1.0
     board = client.get("/api/v1/leaderboards/teams", query_string={"period": "all"},
                        headers=make.headers(people[0])).get_json()
-    truth = read_board(session, None, people[0], BoardRequest("teams", period="all"), now_utc())
+    truth = read_board(session, None, people[0], BoardRequest("teams", period="all"), clock.now())
     assert board["entries"] == truth.entries
     assert sum(e["value"] for e in board["entries"]) > 0
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from app.clock import now_utc
+import pytest
+
 from leaderboards.sync import sync_boards
 from tests.read_cost import request_cost
 
 BOARD = "/api/v1/leaderboards/teams?period=week"
 
 
+@pytest.mark.commits  # counts the app's own statements, without the test's savepoints
 def test_a_team_board_read_costs_the_same_few_statements_however_many_teams(
-        app, client, session, make, contribute, redis_gateway):
+        app, client, session, make, contribute, redis_gateway, clock):
     small, large = make.org(headcount=10), make.org(headcount=200)
     viewers = []
     for org, teams in ((small, 2), (large, 12)):
@@ -19,7 +21,7 @@ def test_a_team_board_read_costs_the_same_few_statements_however_many_teams(
             for member in make.users(3, org, team):
                 contribute(member, 100 * (n + 1))
         viewers.append(make.user(org, team))
-    sync_boards(redis_gateway, session, now_utc(), force=True)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
     request_cost(app, client, BOARD, make.headers(viewers[0]))  # warm-up: pools, scripts
 
     few, many = (request_cost(app, client, BOARD, make.headers(v)) for v in viewers)
@@ -36,8 +38,9 @@ def test_a_team_board_read_costs_the_same_few_statements_however_many_teams(
     assert few.redis_round_trips == 1
 
 
+@pytest.mark.commits  # counts the app's own statements, without the test's savepoints
 def test_a_people_board_read_asks_redis_once_even_with_hidden_people(
-        app, client, session, make, contribute, redis_gateway):
+        app, client, session, make, contribute, redis_gateway, clock):
     org = make.org(headcount=10)
     team = make.team(org, "甲队")
     people = make.users(6, org, team)
@@ -46,7 +49,7 @@ def test_a_people_board_read_asks_redis_once_even_with_hidden_people(
     hidden = people[-1]  # the best scorer, above the viewer, is hidden
     hidden.show_on_leaderboard = False
     session.commit()
-    sync_boards(redis_gateway, session, now_utc(), force=True)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
     url = "/api/v1/leaderboards/users?period=week&limit=2"
     request_cost(app, client, url, make.headers(people[0]))  # warm-up: the script loads
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from app.clock import now_utc
 from leaderboards.hooks import Reconciler
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.store import READY
+from tests.factories import now_of
 
 
 def _boards_match(session, gateway, viewer) -> bool:
     for scope, metric in (("users", "points"), ("teams", "co2e"), ("orgs", "co2e")):
         request = BoardRequest(scope, period="all", metric=metric)
-        live = read_board(session, gateway, viewer, request, now_utc())
-        truth = read_board(session, None, viewer, request, now_utc())
+        live = read_board(session, gateway, viewer, request, now_of(session))
+        truth = read_board(session, None, viewer, request, now_of(session))
         if live.source != "redis" or (live.entries, live.me) != (truth.entries, truth.me):
             return False
     return True

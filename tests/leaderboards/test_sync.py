@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event, insert
 
-from app.clock import now_utc
+from app.calendar import local_day
 from app.extensions import db
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.sync import sync_boards
 from points.contributions import record_contribution
 from points.models import DailyContribution
+from tests.factories import now_of
 
 
 def redis_dump(gateway):
@@ -27,43 +29,43 @@ def redis_dump(gateway):
     return dump
 
 
-def test_rebuilding_twice_changes_nothing(session, make, contribute, redis_gateway):
+def test_rebuilding_twice_changes_nothing(clock, session, make, contribute, redis_gateway):
     org = make.org()
     team = make.team(org)
     for n, person in enumerate(make.users(6, org, team)):
         contribute(person, 700 * (n % 3))
-    sync_boards(redis_gateway, session, now_utc(), force=True)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
     first = redis_dump(redis_gateway)
-    report = sync_boards(redis_gateway, session, now_utc(), force=False)
+    report = sync_boards(redis_gateway, session, clock.now(), force=False)
     assert report.written == 0
     assert report.removed == 0
-    sync_boards(redis_gateway, session, now_utc(), force=True)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
     assert redis_dump(redis_gateway) == first
     assert first  # the boards exist
 
 
-def test_reconcile_finds_and_repairs_drift(session, make, contribute, redis_gateway):
+def test_reconcile_finds_and_repairs_drift(clock, session, make, contribute, redis_gateway):
     org = make.org()
     team = make.team(org)
     person = make.users(1, org, team)[0]
     contribute(person, 2500)
-    sync_boards(redis_gateway, session, now_utc(), force=True)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
     truth = redis_dump(redis_gateway)
     key = next(k for k in truth if k.endswith(f":uo:{org.id}:co2e") and ":all:" in k)
     redis_gateway.client.zincrby(key, 999, str(person.id))
     redis_gateway.client.zadd(redis_gateway.key("lb", "all", "uo", 999999, "co2e"), {"1": 5})
-    report = sync_boards(redis_gateway, session, now_utc(), force=False)
+    report = sync_boards(redis_gateway, session, clock.now(), force=False)
     assert report.written >= 1
     assert report.removed == 1
     assert redis_dump(redis_gateway) == truth
 
 
-def test_a_rolled_back_savepoint_moves_no_board(app, session, make, redis_gateway):
+def test_a_rolled_back_savepoint_moves_no_board(clock, app, session, make, redis_gateway):
     org = make.org()
     team = make.team(org)
     kept, dropped = make.users(2, org, team)
-    sync_boards(redis_gateway, session, now_utc(), force=True)
-    day = now_utc().date()
+    sync_boards(redis_gateway, session, clock.now(), force=True)
+    day = local_day(clock.now(), "Asia/Shanghai")
     with app.app_context():
         record_contribution(session, user_id=kept.id, org_id=org.id, team_id=team.id, day=day,
                             co2e_g=100, points=10, entries=1)
@@ -76,28 +78,29 @@ def test_a_rolled_back_savepoint_moves_no_board(app, session, make, redis_gatewa
             pass
         session.commit()
     live = read_board(session, redis_gateway, kept, BoardRequest("users", period="all"),
-                      now_utc())
+                      clock.now())
     assert live.source == "redis"
     assert [(e["id"], e["value"]) for e in live.entries] == [(kept.id, 0.1)]
 
 
-def test_a_rolled_back_transaction_moves_no_board(app, session, make, redis_gateway):
+def test_a_rolled_back_transaction_moves_no_board(clock, app, session, make, redis_gateway):
     org = make.org()
     person = make.users(1, org, make.team(org))[0]
-    sync_boards(redis_gateway, session, now_utc(), force=True)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
     with app.app_context():
         record_contribution(session, user_id=person.id, org_id=org.id, team_id=person.team_id,
-                            day=now_utc().date(), co2e_g=900, points=90, entries=1)
+                            day=local_day(clock.now(), "Asia/Shanghai"), co2e_g=900,
+                            points=90, entries=1)
         session.rollback()
         session.commit()
     live = read_board(session, redis_gateway, person, BoardRequest("users", period="all"),
-                      now_utc())
+                      clock.now())
     assert live.entries == []
 
 
 def _seed_history(session, org, team, people, activities: int) -> None:
     """Rollup rows as logging `activities` entries would leave them (one per person-day)."""
-    today = now_utc().date()
+    today = local_day(now_of(session), "Asia/Shanghai")
     rows, n = [], 0
     while n < activities:
         person = people[n % len(people)]
@@ -133,15 +136,16 @@ def _count_board_read(app, client, make, viewer, gateway, scope):
     return len(statements), len(redis_calls)
 
 
+@pytest.mark.commits  # counts the app's own statements, without the test's savepoints
 def test_reading_a_board_costs_the_same_with_200000_activities_as_with_1000(
-        app, client, session, make, redis_gateway):
+        app, client, session, make, redis_gateway, clock):
     small_org, big_org = make.org(), make.org()
     small_team, big_team = make.team(small_org), make.team(big_org)
     small_people = make.users(100, small_org, small_team)
     big_people = make.users(2000, big_org, big_team)
     _seed_history(session, small_org, small_team, small_people, 1000)
     _seed_history(session, big_org, big_team, big_people, 200_000)
-    sync_boards(redis_gateway, session, now_utc(), force=True)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
     for scope in ("users", "teams"):
         small = _count_board_read(app, client, make, small_people[5], redis_gateway, scope)
         big = _count_board_read(app, client, make, big_people[5], redis_gateway, scope)

@@ -55,12 +55,6 @@ def captured_log():
 
 
 @pytest.fixture
-def behind_balancer(app):
+def behind_balancer(make_app):
     """The app as deployed behind one proxy that appends X-Forwarded-For."""
-    from app import create_app
-    from app.extensions import db
-
-    application = create_app({"FORWARDED_FOR_HOPS": 1})
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+    return make_app({"FORWARDED_FOR_HOPS": 1})

@@ -50,6 +50,7 @@ def test_a_persons_own_data_never_waits_for_the_replica(client, make, use_replic
 
 
 @pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="a replica is a PostgreSQL server")
+@pytest.mark.commits  # the replica's own connection must see the organisation
 def test_reports_read_on_a_replica_that_is_in_time(client, make, superadmin, use_replica,
                                                    database_url):
     use_replica(database_url)  # a primary answers lag 0: in time

@@ -8,7 +8,6 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.clock import now_utc
 from points.ledger import credit_points
 from points.models import (
     LIVE_STATUSES,
@@ -18,6 +17,7 @@ from points.models import (
     Reward,
     RewardStockMovement,
 )
+from tests.factories import now_of
 
 _keys = itertools.count(1)
 
@@ -30,7 +30,7 @@ def give_points(session: Session, user, points: int, kind: str = "earn") -> None
     """Credit points as an activity would (its own source), and commit."""
     credit_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
                   delta=points, kind=kind, source_type="test", source_id=uuid.uuid4().hex,
-                  now=now_utc())
+                  now=now_of(session))
     session.commit()
 
 
@@ -38,14 +38,14 @@ def give_points_to_many(session: Session, users, points: int) -> None:
     for user in users:
         credit_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
                       delta=points, kind="earn", source_type="test", source_id=uuid.uuid4().hex,
-                      now=now_utc())
+                      now=now_of(session))
     session.commit()
 
 
 def add_reward(session: Session, org, *, cost: int = 30, stock: int = 10,
                per_user_limit: int | None = None, name: str = "环保水杯", **fields) -> Reward:
     """A reward with its initial stock movement, committed."""
-    now = now_utc()
+    now = now_of(session)
     reward = Reward(org_id=org.id, name=name, description="", cost_points=cost, stock=stock,
                     per_user_limit=per_user_limit, created_at=now, updated_at=now, **fields)
     session.add(reward)

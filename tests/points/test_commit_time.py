@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.clock import now_utc
 from points.ledger import credit_points, org_local_day
 from points.models import OrgDailyPoints
 
@@ -21,20 +20,20 @@ def _credit(session, user, source_id: str, delta: int, now):
                          now=now)
 
 
-def test_credits_of_one_transaction_arrive_together_at_commit(app, make, session):
+def test_credits_of_one_transaction_arrive_together_at_commit(clock, app, make, session):
     org = make.org()
     user = make.user(org, make.team(org))
-    now = now_utc()
+    now = clock.now()
     for n in range(3):
         _credit(session, user, f"a{n}", 5, now)
     session.commit()
     assert _issued(session, org.id, org_local_day(session, org.id, now)) == 15
 
 
-def test_a_rolled_back_savepoint_takes_its_points_of_the_day_with_it(app, make, session):
+def test_a_rolled_back_savepoint_takes_its_points_of_the_day_with_it(clock, app, make, session):
     org = make.org()
     user = make.user(org, make.team(org))
-    now = now_utc()
+    now = clock.now()
     _credit(session, user, "kept", 7, now)
     savepoint = session.begin_nested()
     _credit(session, user, "dropped", 100, now)
@@ -43,10 +42,10 @@ def test_a_rolled_back_savepoint_takes_its_points_of_the_day_with_it(app, make, 
     assert _issued(session, org.id, org_local_day(session, org.id, now)) == 7
 
 
-def test_a_rolled_back_transaction_adds_nothing(app, make, session):
+def test_a_rolled_back_transaction_adds_nothing(clock, app, make, session):
     org = make.org()
     user = make.user(org, make.team(org))
-    now = now_utc()
+    now = clock.now()
     _credit(session, user, "gone", 9, now)
     session.rollback()
     session.commit()

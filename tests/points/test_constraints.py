@@ -6,18 +6,17 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from app.clock import now_utc
 from points.models import PointsAccount, Redemption, Reward
 from tests.points.helpers import add_reward, give_points
 
 
-def test_pickup_code_is_unique_among_pending_redemptions_of_the_org(session, make, world):
+def test_pickup_code_is_unique_among_pending_redemptions_of_the_org(clock, session, make, world):
     reward = add_reward(session, world.org)
 
     def claim(status, org=world.org, user=world.staff):
         session.add(Redemption(org_id=org.id, user_id=user.id, reward_id=reward.id,
                                reward_name="x", cost_points=1, status=status,
-                               pickup_code="ABC234", created_at=now_utc()))
+                               pickup_code="ABC234", created_at=clock.now()))
         session.commit()
 
     claim("fulfilled")
@@ -44,11 +43,11 @@ def test_database_refuses_a_negative_balance(session, world):
     session.rollback()
 
 
-def test_database_refuses_an_unknown_redemption_status(session, world):
+def test_database_refuses_an_unknown_redemption_status(clock, session, world):
     reward = add_reward(session, world.org)
     session.add(Redemption(org_id=world.org.id, user_id=world.staff.id, reward_id=reward.id,
                            reward_name="x", cost_points=1, status="lost", pickup_code="ZZZ222",
-                           created_at=now_utc()))
+                           created_at=clock.now()))
     with pytest.raises(IntegrityError):
         session.commit()
     session.rollback()

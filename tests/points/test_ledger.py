@@ -7,14 +7,14 @@ import threading
 import pytest
 from sqlalchemy.orm import Session
 
-from app.clock import now_utc
 from points.ledger import InsufficientPoints, account_of, credit_points, ledger_sum
+from tests.factories import now_of
 
 
 def _credit(session, user, delta, kind="earn", source=("test", "1")):
     result = credit_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
                            delta=delta, kind=kind, source_type=source[0], source_id=source[1],
-                           now=now_utc())
+                           now=now_of(session))
     session.commit()
     return result
 
@@ -55,7 +55,7 @@ def test_spend_beyond_balance_is_refused_and_changes_nothing(session, make):
 
 
 @pytest.mark.concurrency
-def test_concurrent_credits_of_one_source_credit_once(session, make, engine):
+def test_concurrent_credits_of_one_source_credit_once(clock, session, make, engine):
     user = make.user(make.org())
     errors = []
 
@@ -63,7 +63,7 @@ def test_concurrent_credits_of_one_source_credit_once(session, make, engine):
         with Session(engine) as s:
             try:
                 credit_points(s, user_id=user.id, org_id=user.org_id, team_id=None, delta=5,
-                              kind="earn", source_type="activity", source_id="99", now=now_utc())
+                              kind="earn", source_type="activity", source_id="99", now=clock.now())
                 s.commit()
             except Exception as exc:  # noqa: BLE001 - collected and asserted below
                 errors.append(exc)

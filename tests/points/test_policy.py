@@ -3,7 +3,7 @@ applied to entries logged afterwards, the catalogue and estimates."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -103,6 +103,8 @@ def test_a_new_rate_applies_to_later_entries_only(client, make, world, session, 
     before = _log(client, make, clock, world.staff)
     client.patch(_policy_url(world.org), json={"grams_per_point": 20},
                  headers=auth(make, world.admin, clock))
+    # The next day: a later entry of the same day shares that day's points (FACTORS.md).
+    clock.advance(timedelta(days=1))
     after = _log(client, make, clock, world.staff)
     assert before["grams_per_point"] == 10
     assert after["grams_per_point"] == 20

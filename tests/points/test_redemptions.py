@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.clock import now_utc
 from app.models import AuditEntry, IdempotencyKey
 from app.service import CODE_ALPHABET
 from points import redemptions as redemptions_module
@@ -120,13 +119,13 @@ def test_a_key_belongs_to_the_user_who_sent_it(client, make, world, session):
 
 
 def test_same_key_while_the_first_is_running_is_409_request_in_progress(
-        client, make, world, session):
+        client, make, world, session, clock):
     give_points(session, world.staff, 100)
     reward = add_reward(session, world.org)
     key = new_key()
     # What the first request leaves while it works: a fresh in-progress claim of the key.
     session.add(IdempotencyKey(user_id=world.staff.id, scope="redeem", key=key,
-                               request_hash=_fingerprint(reward.id), created_at=now_utc()))
+                               request_hash=_fingerprint(reward.id), created_at=clock.now()))
     session.commit()
     r = redeem(client, make, world.staff, reward.id, key)
     assert _error(r) == (409, "request_in_progress")
@@ -169,8 +168,9 @@ def test_per_user_limit_counts_live_redemptions_only(client, make, world, sessio
 
 
 @pytest.mark.parametrize("window", ["archived", "not_yet", "ended"])
-def test_reward_outside_its_offer_is_409_reward_unavailable(client, make, world, session, window):
-    now = now_utc()
+def test_reward_outside_its_offer_is_409_reward_unavailable(client, make, world, session, window,
+                                                            clock):
+    now = clock.now()
     fields = {"archived": {"archived_at": now},
               "not_yet": {"available_from": now + timedelta(hours=1)},
               "ended": {"available_until": now - timedelta(seconds=1)}}[window]

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.clock import now_utc
 from app.models import AuditEntry
 from points.models import RewardStockMovement
 from tests.points.helpers import add_reward
@@ -71,8 +70,8 @@ def test_invalid_reward_values_are_422(client, make, world, field, value):
     assert field in r.get_json()["error"]["details"]
 
 
-def test_availability_window_must_end_after_it_starts(client, make, world):
-    start = now_utc()
+def test_availability_window_must_end_after_it_starts(clock, client, make, world):
+    start = clock.now()
     r = client.post("/api/v1/rewards", headers=make.headers(world.admin), json={
         **CUP, "available_from": start.isoformat(),
         "available_until": (start - timedelta(days=1)).isoformat()})
@@ -90,8 +89,8 @@ def test_an_instant_before_year_one_in_utc_is_422_and_creates_nothing(client, ma
     assert listed["items"] == []
 
 
-def test_staff_see_rewards_on_offer_with_stock_remaining(client, make, world, session):
-    now = now_utc()
+def test_staff_see_rewards_on_offer_with_stock_remaining(clock, client, make, world, session):
+    now = clock.now()
     on_offer = add_reward(session, world.org, name="绿植", stock=3)
     add_reward(session, world.org, name="已归档", archived_at=now)
     add_reward(session, world.org, name="未开始", available_from=now + timedelta(days=1))
@@ -122,9 +121,9 @@ def test_rewards_list_pages_with_a_cursor(client, make, world, session):
     assert second["next_cursor"] is None
 
 
-def test_admin_lists_the_whole_catalogue_including_archived(client, make, world, session):
+def test_admin_lists_the_whole_catalogue_including_archived(clock, client, make, world, session):
     kept = add_reward(session, world.org, name="在售")
-    gone = add_reward(session, world.org, name="已归档", archived_at=now_utc())
+    gone = add_reward(session, world.org, name="已归档", archived_at=clock.now())
     headers = make.headers(world.admin)
     everything = client.get(f"/api/v1/orgs/{world.org.id}/rewards", headers=headers).get_json()
     archived = client.get(f"/api/v1/orgs/{world.org.id}/rewards?archived=true",
@@ -150,8 +149,8 @@ def test_patch_cannot_set_stock_directly(client, make, world, session):
     assert "stock" in r.get_json()["error"]["details"]
 
 
-def test_patch_window_is_checked_against_the_stored_start(client, make, world, session):
-    start = now_utc() + timedelta(days=3)
+def test_patch_window_is_checked_against_the_stored_start(clock, client, make, world, session):
+    start = clock.now() + timedelta(days=3)
     reward = add_reward(session, world.org, available_from=start)
     r = client.patch(f"/api/v1/rewards/{reward.id}", headers=make.headers(world.admin),
                      json={"available_until": (start - timedelta(days=1)).isoformat()})

@@ -221,6 +221,7 @@ def test_disclosure_csv_matches_the_json_and_keeps_withheld_cells_empty(client, 
     assert small["participants"] == ""
 
 
+@pytest.mark.commits  # counts the app's own statements, without the test's savepoints
 def test_region_report_and_disclosure_cost_the_same_statements_with_more_institutions(
         app, client, make, log_at):
     superadmin = make.user(None, None, "superadmin")
