@@ -30,6 +30,7 @@ from activities.review_demo import seed_demo_reviews
 from activities.rollups_cli import rollups_cli
 from app.clock import now_utc
 from app.extensions import db
+from app.figures import kg, percent_change
 from points.demo import seed_demo_redemptions
 
 factors_cli = AppGroup("factors", help="排放因子 (emission factor sets)")
@@ -156,14 +157,13 @@ def restate(version: str, year: int) -> None:
         change = "-" if row.change_pct is None else f"{row.change_pct:+}"
         click.echo(_row([(str(row.org_id), 6, True), (row.name[:15], 30, False),
                          (row.region, 8, False), (str(row.activities), 8, True),
-                         (f"{row.stored_g / 1000:.3f}", 12, True),
-                         (f"{row.restated_g / 1000:.3f}", 12, True), (change, 9, True)]))
+                         (str(kg(row.stored_g)), 12, True),
+                         (str(kg(row.restated_g)), 12, True), (change, 9, True)]))
         if row.carried_over:
             click.echo(f"       {version} 无此行为，沿用原值 (kept as stored): "
                        f"{', '.join(row.carried_over)}")
-    total_change = ("-" if stored_total == 0 else
-                    f"{(restated_total - stored_total) * 100 / stored_total:+.1f}")
+    total_change = percent_change(restated_total, stored_total)
     click.echo(_row([("", 6, True), ("合计 total", 30, False), ("", 8, False),
                      (str(sum(r.activities for r in rows)), 8, True),
-                     (f"{stored_total / 1000:.3f}", 12, True),
-                     (f"{restated_total / 1000:.3f}", 12, True), (total_change, 9, True)]))
+                     (str(kg(stored_total)), 12, True), (str(kg(restated_total)), 12, True),
+                     ("-" if total_change is None else f"{total_change:+}", 9, True)]))

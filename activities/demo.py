@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from activities.factors import FactorRegistry
 from activities.logbook import ActivityEntry, log_activity
-from activities.service import zone
+from app.calendar import local_day, org_zone
 from app.errors import ApiError
 from app.models import Organisation, User
 
@@ -121,7 +121,7 @@ def demo_people(session: Session) -> list[tuple[User, Organisation, ZoneInfo, Pe
     people = []
     for user in users:
         org = orgs[user.org_id]
-        people.append((user, org, zone(org.timezone), _person(rng, user, org.region)))
+        people.append((user, org, org_zone(org.timezone), _person(rng, user, org.region)))
     return people
 
 
@@ -132,7 +132,7 @@ def seed_activities(session: Session, echo: Callable[[str], None], registry: Fac
     people = demo_people(session)
     logged = 0
     for user, _org, tz, person in people:
-        today = now.astimezone(tz).date()
+        today = local_day(now, tz)
         start = recent_start(today)
         for offset in range((today - start).days + 1):
             for occurred_at, behaviour, quantity in sorted(day_entries(

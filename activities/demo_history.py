@@ -38,6 +38,7 @@ from activities.service import (
     factor_set_on,
     price_entry,
 )
+from app.calendar import local_day
 from app.errors import ApiError
 from points.contributions import ContributionChange, record_contributions
 from points.ledger import PastCredit, append_past_credits
@@ -72,7 +73,7 @@ def seed_history(session: Session, echo: Callable[[str], None], registry: Factor
     rows = _Rows([], defaultdict(DayUsage), defaultdict(lambda: [0, 0, 0]))
     days = 0
     for user, org, tz, person in people:
-        today = now.astimezone(tz).date()
+        today = local_day(now, tz)
         day, end = history_start(today), recent_start(today)
         days = max(days, (end - day).days)
         while day < end:

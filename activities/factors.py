@@ -179,6 +179,11 @@ class FactorRegistry:
         return tuple(s.version for s in self.sets)
 
     @property
+    def behaviour_keys(self) -> frozenset[str]:
+        """Every behaviour key of every version."""
+        return frozenset(b.key for s in self.sets for b in s.behaviours)
+
+    @property
     def latest(self) -> FactorSet:
         """The set with the latest effective date (it may not be in force yet)."""
         return self.sets[-1]

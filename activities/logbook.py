@@ -37,9 +37,10 @@ from activities.service import (
     enrolled_place,
     factor_set_on,
     price_entry,
-    zone,
 )
+from app.calendar import local_day
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
+from app.i18n import FieldMessage
 from app.idempotency import request_fingerprint
 from app.models import Organisation, User
 from app.upserts import additive_upsert, params
@@ -116,17 +117,16 @@ def plan_entry(entry: ActivityEntry, place: Place, registry: FactorRegistry,
                now: datetime) -> _Plan:
     """Check an entry against the catalogue, its limits and the back-fill window."""
     occurred_at = (entry.occurred_at or now).astimezone(UTC)
-    local_date = occurred_at.astimezone(place.tz).date()
+    local_date = local_day(occurred_at, place.tz)
     factor_set = factor_set_on(registry, local_date)
     behaviour = behaviour_of(factor_set or registry.sets[0], entry.type)
     check_quantity(entry.quantity, behaviour)
     if occurred_at > now + CLOCK_SKEW:
         raise Unprocessable("occurred_in_future", details={"occurred_at": [
-            "不能晚于现在 (must not be in the future)"]})
+            FieldMessage("not_in_future")]})
     if occurred_at < now - BACKFILL_WINDOW or factor_set is None:
         raise Unprocessable("occurred_too_long_ago", details={"occurred_at": [
-            f"最多补录 {BACKFILL_WINDOW.days} 天内的行为 "
-            f"(at most {BACKFILL_WINDOW.days} days back)"]})
+            FieldMessage("backfill_window", days=BACKFILL_WINDOW.days)]})
     return _Plan(behaviour, factor_set, occurred_at, local_date)
 
 
@@ -303,8 +303,8 @@ def void_activity(session: Session, user: User, activity_id: int, now: datetime)
     if activity.status == "voided":
         raise Conflict("activity_already_voided")
     org = session.get(Organisation, activity.org_id)
-    tz = zone(org.timezone if org else None)
-    if activity.created_at.astimezone(tz).date() != now.astimezone(tz).date():
+    timezone = org.timezone if org else None
+    if local_day(activity.created_at, timezone) != local_day(now, timezone):
         raise Conflict("activity_not_voidable")
     lock_person(session, user.id)
     mark_voided(session, activity, now)
@@ -412,7 +412,7 @@ def _replayed(existing: Activity, fingerprint: str) -> Logged:
 
 def _reused_client_id() -> Unprocessable:
     return Unprocessable("idempotency_key_reused", details={"client_id": [
-        "该 client_id 已用于不同的记录 (client_id already used for another entry)"]})
+        FieldMessage("client_id_reused")]})
 
 
 def _reason(behaviour: Behaviour, activity: Activity) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from activities.carbon import estimate_saving
 from activities.factors import FactorSet, UnknownBehaviourError
 from activities.models import Activity
+from app.figures import percent_change
 from app.models import Organisation
 
 
@@ -33,10 +34,7 @@ class Restated:
 
     @property
     def change_pct(self) -> Decimal | None:
-        if self.stored_g == 0:
-            return None
-        return (Decimal(self.restated_g - self.stored_g) * 100 / self.stored_g).quantize(
-            Decimal("0.1"))
+        return percent_change(self.restated_g, self.stored_g)
 
 
 def restate_year(session: Session, factor_set: FactorSet, year: int) -> list[Restated]:

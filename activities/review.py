@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from activities.factors import Behaviour
 from activities.models import Activity, ActivityDailyUsage, ActivityReview
+from app.calendar import month_start, next_month_start
 
 OUTLIER_FACTOR = 5
 OUTLIER_WINDOW = timedelta(days=30)
@@ -105,8 +106,8 @@ def is_cap_streak(session: Session, activity: Activity, behaviour: Behaviour,
 def is_long_trip(session: Session, activity: Activity) -> bool:
     if activity.type not in LONG_TRIP_TYPES:
         return False
-    month = activity.local_date.replace(day=1)
-    next_month = (month + timedelta(days=32)).replace(day=1)
+    month = month_start(activity.local_date)
+    next_month = next_month_start(month)
     total = session.scalar(
         select(func.coalesce(func.sum(Activity.quantity), 0))
         .where(Activity.user_id == activity.user_id, Activity.type.in_(LONG_TRIP_TYPES),

@@ -19,8 +19,6 @@ voided; a void leaves the rows at zero rather than deleting them.
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import Date, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -30,13 +28,9 @@ from activities.models import (
     ActivityRollup,
     MonthlyParticipant,
 )
+from app.calendar import month_start
 from app.commit_time import add_at_commit
 from app.upserts import additive_upsert, params
-
-
-def month_of(day: date) -> date:
-    """The first day of the month a local day falls in (the MonthlyParticipant key)."""
-    return day.replace(day=1)
 
 
 def record_activity_rollup(session: Session, activity: Activity, sign: int) -> None:
@@ -49,7 +43,7 @@ def record_activity_rollups(session: Session, activities: list[Activity], sign: 
     (one statement for all the months of a batch), the shared rows once at commit."""
     per_month: dict[tuple, int] = {}
     for activity in activities:
-        key = (activity.org_id, month_of(activity.local_date), activity.user_id)
+        key = (activity.org_id, month_start(activity.local_date), activity.user_id)
         per_month[key] = per_month.get(key, 0) + sign
         _queue_shared_rows(session, activity, sign)
     if not per_month:
@@ -73,7 +67,7 @@ def record_activity_rollups(session: Session, activities: list[Activity], sign: 
 
 def _queue_shared_rows(session: Session, activity: Activity, sign: int) -> None:
     """The (org, day, team, behaviour) and (org, month, behaviour) rows, moved at commit."""
-    month = month_of(activity.local_date)
+    month = month_start(activity.local_date)
     day_row = {"org_id": activity.org_id, "day": activity.local_date,
                "team_key": activity.team_id or 0, "type": activity.type}
 

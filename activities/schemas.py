@@ -8,7 +8,7 @@ milligrams): at 3 decimals a sheet of paper (4.59 g) would read as 0.005 kg.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -16,12 +16,11 @@ from marshmallow import fields, validate
 from activities.logbook import ActivityEntry, InvalidEntry
 from activities.models import REVIEW_STATUSES, STATUSES
 from app.db import OUT_OF_RANGE_MESSAGE, year_supported
-from app.i18n import message_for, preferred_language, translate_field_messages
+from app.figures import kg, per_unit_kg
+from app.i18n import FieldMessage, message_for, preferred_language, translate_field_messages
 from app.pagination import PageQuery
 from app.schemas import SHANGHAI, Schema, aware_datetime, page_of
 
-KG_PLACES = Decimal("0.001")
-PER_UNIT_KG_PLACES = Decimal("0.000001")
 MAX_BATCH = 100
 
 
@@ -31,7 +30,7 @@ class Kilograms(fields.Float):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return float(Decimal(int(value)).scaleb(-3).quantize(KG_PLACES))
+        return float(kg(value))
 
 
 class PerUnitKilograms(fields.Float):
@@ -40,8 +39,7 @@ class PerUnitKilograms(fields.Float):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        kg = (Decimal(value) / 1000).quantize(PER_UNIT_KG_PLACES, rounding=ROUND_HALF_UP)
-        return float(kg)
+        return float(per_unit_kg(value))
 
 
 class Number(fields.Float):
@@ -95,7 +93,7 @@ class BatchItem(fields.Nested):
 
 class BatchIn(Schema):
     items = fields.List(BatchItem(ActivityIn), required=True, validate=validate.Length(
-        min=1, max=MAX_BATCH, error=f"1 到 {MAX_BATCH} 条 (1 to {MAX_BATCH} items)"))
+        min=1, max=MAX_BATCH, error=FieldMessage("batch_size", max=MAX_BATCH)))
 
 
 class EstimateIn(Schema):
@@ -108,12 +106,12 @@ class DateOrDateTime(fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
-            raise ma.ValidationError("不是有效的日期或时间 (not a valid date or time)")
+            raise ma.ValidationError(FieldMessage("not_a_date_or_time"))
         text = value.strip().replace(" ", "+")  # an unescaped '+' in a query string
         try:
             moment = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
-            raise ma.ValidationError("不是有效的日期或时间 (not a valid date or time)") from None
+            raise ma.ValidationError(FieldMessage("not_a_date_or_time")) from None
         if not year_supported(moment):
             raise ma.ValidationError(OUT_OF_RANGE_MESSAGE)
         if type(moment) is date or moment.tzinfo:

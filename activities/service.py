@@ -9,9 +9,9 @@ into kilograms for the wire.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,8 +35,9 @@ from activities.factors import (
     UnknownBehaviourError,
 )
 from activities.models import Activity, ActivityDailyUsage
-from app.config import DEFAULT_TIMEZONE
+from app.calendar import local_day, local_midnight, org_zone
 from app.errors import Forbidden, Unprocessable
+from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_by_keys
 from points.policy import Policy, policy_of
@@ -57,25 +58,18 @@ class Place:
     org: Organisation | None = field(default=None, compare=False, repr=False)
 
     def today(self, now: datetime) -> date:
-        return now.astimezone(self.tz).date()
+        return local_day(now, self.tz)
 
     def start_of(self, day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=self.tz)
-
-
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
+        return local_midnight(day, self.tz)
 
 
 def place_of(session: Session, user: User) -> Place:
     """The caller's organisation, or the national grid and Beijing time if not enrolled."""
     org = session.get(Organisation, user.org_id) if user.org_id is not None else None
     if org is None:
-        return Place(None, NATIONAL_REGION, zone(None))
-    return Place(org.id, org.region, zone(org.timezone), org)
+        return Place(None, NATIONAL_REGION, org_zone(None))
+    return Place(org.id, org.region, org_zone(org.timezone), org)
 
 
 def enrolled_place(session: Session, user: User) -> Place:
@@ -101,7 +95,7 @@ def behaviour_of(factor_set: FactorSet, key: str) -> Behaviour:
         return factor_set.behaviour(key)
     except UnknownBehaviourError:
         raise Unprocessable("unknown_activity_type", details={
-            "type": [f"未知的行为类型 (unknown activity type): {key}"]}) from None
+            "type": [FieldMessage("unknown_activity_type", key=key)]}) from None
 
 
 def check_quantity(quantity: Decimal, behaviour: Behaviour) -> None:
@@ -110,8 +104,7 @@ def check_quantity(quantity: Decimal, behaviour: Behaviour) -> None:
     if not within or quantity != quantity.quantize(_QUANTITY_QUANTUM):
         limit = number_text(behaviour.max_per_entry)
         raise Unprocessable("quantity_out_of_range", details={"quantity": [
-            f"须大于 0、不超过 {limit}、最多 3 位小数 "
-            f"(must be > 0 and <= {limit}, with at most 3 decimals)"]})
+            FieldMessage("quantity_limits", limit=limit)]})
 
 
 def number_text(value: Decimal) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from activities.carbon import equivalents
 from activities.factors import FactorRegistry
 from activities.service import factor_set_on, place_of
+from app.calendar import month_start, week_start, year_start
 from app.models import User
 from points.models import DailyContribution as Day
 from points.models import PointsAccount
@@ -24,8 +25,8 @@ PERIODS = ("today", "week", "month", "year")
 
 def period_starts(today: date) -> dict[str, date]:
     """First day of today's week (Monday), month and year."""
-    return {"today": today, "week": today - timedelta(days=today.weekday()),
-            "month": today.replace(day=1), "year": today.replace(month=1, day=1)}
+    return {"today": today, "week": week_start(today), "month": month_start(today),
+            "year": year_start(today)}
 
 
 def summarise(session: Session, user: User, registry: FactorRegistry, now: datetime) -> dict:

@@ -62,7 +62,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from activities import routes as activities_routes
-    from app import ops, probe, routes
+    from app import ops, routes
     from app.openapi import Api, document_error_responses, document_optional_bodies
     from campaigns import routes as campaign_routes
     from energy import routes as energy_routes
@@ -94,8 +94,6 @@ def register_blueprints(app: Flask) -> None:
     document_optional_bodies(api)
     app.extensions["smorest_api"] = api  # /docs renders its spec
     app.register_blueprint(ops.bp)
-    if app.config.get("PROBE_ENDPOINTS"):
-        app.register_blueprint(probe.bp)
 
 
 def register_errors(app: Flask) -> None:

@@ -1,14 +1,12 @@
 """Counters added at commit time: a hot row is locked for one statement, not a whole request.
 
 Some rollups are shared by everyone in an organisation (its points of the day). An
-upsert in the middle of a request holds that row's lock until the request commits, so
-every other writer of the organisation queues behind the rest of the request (measured:
-`make bench`, logging one activity at 3% of the commit baseline, ten of sixteen
-connections waiting on one row). `add_at_commit` queues the increment instead; right
-before the outermost COMMIT the queued increments are summed per row and applied, one
-statement per table (its rows as one multi-row statement, when the rows share a
-statement built by `app.upserts`) in a fixed key order (so two transactions never take
-them crosswise).
+upsert in the middle of a request would hold that row's lock until the request commits,
+so every other writer of the organisation would queue behind the rest of the request.
+`add_at_commit` queues the increment instead; right before the outermost COMMIT the
+queued increments are summed per row and applied, one statement per table (its rows as one
+multi-row statement, when they share a statement built by `app.upserts`) in a fixed key
+order (so two transactions never take them crosswise).
 
 Savepoints are honoured: increments queued inside a savepoint that rolls back are
 dropped with it; a rolled-back transaction applies nothing. Reads inside the same

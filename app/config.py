@@ -9,12 +9,10 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 # HS256 keys shorter than this can be brute-forced offline from one token.
 MIN_SECRET_KEY_LENGTH = 32
 DEV_ENVIRONMENTS = ("development", "testing")
 DEFAULT_METRICS_ALLOW = "127.0.0.1/32,::1/128"
-
 
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable service (one line per bad setting)."""
@@ -155,8 +153,6 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "POINTS_EXPIRY_CHECK_SECONDS": float(env.get("POINTS_EXPIRY_CHECK_SECONDS", "300")),
         "POINTS_EXPIRY_INTERVAL_SECONDS": float(env.get("POINTS_EXPIRY_INTERVAL_SECONDS",
                                                         "3600")),
-        # Benchmark baselines under /_probe (bench/run.py sets it; never in production).
-        "PROBE_ENDPOINTS": _flag(env, "PROBE_ENDPOINTS"),
         "MAX_CONTENT_LENGTH": 64 * 1024,
         # flask-smorest / OpenAPI
         "API_TITLE": "低碳行为积分 API",

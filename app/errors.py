@@ -10,7 +10,7 @@ import traceback
 
 import marshmallow as ma
 from flask import Flask, jsonify
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -81,7 +81,7 @@ class ServiceUnavailable(ApiError):
 def error_body(code: str, details: dict | None = None, params: dict | None = None,
                message_code: str | None = None) -> dict:
     return {"error": {"code": code, "message": message_for(message_code or code, params),
-                      "details": details or {}}}
+                      "details": translate_field_messages(details or {})}}
 
 
 def error_response(status: int, code: str, details=None, params=None, headers=None,
@@ -120,7 +120,7 @@ def _validation_details(data: dict) -> dict:
             flat.update(fields)
         else:
             flat[location if location not in ("json", "query") else "_body"] = fields
-    return translate_field_messages(flat)
+    return flat
 
 
 def handle_http_exception(error: HTTPException):
@@ -180,9 +180,10 @@ UNSTORABLE_SQLSTATES = {"22001", "22003", "22021"}
 
 def is_unstorable_value(error: Exception) -> bool:
     """A client's value no column can hold, as opposed to a fault in our own SQL."""
-    if isinstance(error, OverflowError):  # SQLite: a Python int past 64 bits
-        return True
     orig = getattr(error, "orig", None)
+    # SQLite: a Python int past 64 bits; any engine: an instant outside years 1-9999 in UTC.
+    if isinstance(error, OverflowError) or isinstance(orig, OverflowError):
+        return True
     if getattr(orig, "sqlstate", None) in UNSTORABLE_SQLSTATES:
         return True
     return "NUL (0x00)" in str(orig)  # psycopg refuses it before sending
@@ -203,8 +204,7 @@ def handle_recursion_error(error: RecursionError):
     """JSON nested past what the parser will follow is a malformed body, not a server fault."""
     frames = traceback.extract_tb(error.__traceback__)
     if any(frame.filename.replace("\\", "/").endswith("json/decoder.py") for frame in frames):
-        return error_response(400, "invalid_json",
-                              translate_field_messages({"_body": ["Invalid JSON body."]}))
+        return error_response(400, "invalid_json", {"_body": ["Invalid JSON body."]})
     return handle_unexpected(error)
 
 
@@ -229,6 +229,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(OperationalError, handle_operational_error)
     app.register_error_handler(PoolTimeout, handle_database_unavailable)
     app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(StatementError, handle_data_error)  # a value failed to bind
     app.register_error_handler(OverflowError, handle_data_error)
     app.register_error_handler(RecursionError, handle_recursion_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -111,6 +111,77 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# Field messages in an error's `details` (field -> [message]): code -> (zh, en).
+DETAIL_MESSAGES: dict[str, tuple[str, str]] = {
+    "at_least_one": ("至少为 1", "Must be at least 1"),
+    "invalid_cursor": ("无效的游标", "Invalid cursor"),
+    "no_nul_characters": ("不能包含空字符", "Must not contain NUL characters"),
+    "unknown_timezone": ("未知时区", "Unknown time zone"),
+    "username_characters": ("只能包含字母、数字和 _ . -", "Only letters, digits and _ . -"),
+    "team_not_in_org": ("该团队不属于此单位", "The team is not in this organisation"),
+    "team_name_taken": ("同名团队已存在", "A team with this name exists"),
+    "username_taken": ("用户名已被使用", "The username is taken"),
+    "must_be_in_future": ("必须晚于现在", "Must be in the future"),
+    "org_required_for_superadmin": ("必填字段（超级管理员须指定单位）", "Required for a superadmin"),
+    "must_not_be_zero": ("不能为 0", "Must not be zero"),
+    "must_be_number": ("必须是数字", "Must be a number"),
+    "yuan_range": ("必须大于 0 且不超过 {max}", "Must be greater than 0 and at most {max}"),
+    "at_most_decimals": ("最多 {places} 位小数", "At most {places} decimals"),
+    "after_available_from": ("必须晚于 available_from", "Must be after available_from"),
+    "at_most_characters": ("最长 {max} 个字符", "At most {max} characters"),
+    "unknown_activity_type": ("未知的行为类型：{key}", "Unknown activity type: {key}"),
+    "quantity_limits": ("须大于 0、不超过 {limit}、最多 3 位小数", "Must be > 0, at most {limit}, with at most 3 decimals"),
+    "batch_size": ("1 到 {max} 条", "1 to {max} items"),
+    "not_a_date_or_time": ("不是有效的日期或时间", "Not a valid date or time"),
+    "not_in_future": ("不能晚于现在", "Must not be in the future"),
+    "backfill_window": ("最多补录 {days} 天内的行为", "At most {days} days back"),
+    "client_id_reused": ("该 client_id 已用于不同的记录", "This client_id was used for another entry"),
+    "one_of": ("可选：{choices}", "One of: {choices}"),
+    "person_board_metrics": ("个人榜只支持 co2e 或 points", "Boards of people support co2e or points only"),
+    "org_or_region_required": ("请指定单位或地区", "Give org_id or region"),
+    "org_or_region_not_both": ("org_id 与 region 只能选一个", "Give org_id or region, not both"),
+    "fixed_after_start": ("活动已开始，不能修改", "Fixed once the campaign has started"),
+    "can_only_extend": ("只能延长", "Can only be extended"),
+    "ends_after_start": ("结束时间须晚于开始时间", "Must be after the start"),
+    "events_outside_window": ("已有活动日不在新时间内", "Existing events fall outside the new window"),
+    "inside_campaign_window": ("须在活动周期内", "Must be inside the campaign window"),
+    "multiplier_range": ("倍数须在 1 到 5 之间", "The multiplier must be between 1 and 5"),
+    "multiplier_places": ("倍数最多两位小数", "At most 2 decimals"),
+    "unknown_activity_types": ("未知的行为类型：{types}", "Unknown activity types: {types}"),
+    "goal_value": ("目标须为非负数，最多三位小数", "Must be >= 0 with at most 3 decimals"),
+    "checkin_code_empty": ("签到码不能为空", "The check-in code is empty"),
+}
+
+
+class FieldMessage(str):
+    """A message for `details`, in Chinese (its text) or English, chosen when the error is sent.
+
+    A `str`, so marshmallow and JSON take it as any message; `format` returns it unchanged,
+    since marshmallow validators format their `error` with the input.
+    """
+
+    code: str
+    params: dict
+
+    def __new__(cls, code: str, **params) -> FieldMessage:
+        message = super().__new__(cls, DETAIL_MESSAGES[code][0].format(**params))
+        message.code, message.params = code, params
+        return message
+
+    def format(self, *_args, **_kwargs) -> FieldMessage:
+        return self
+
+    def __copy__(self) -> FieldMessage:  # immutable; marshmallow deep-copies its fields
+        return self
+
+    def __deepcopy__(self, _memo) -> FieldMessage:
+        return self
+
+    def in_language(self, language: str) -> str:
+        zh, en = DETAIL_MESSAGES[self.code]
+        return (en if language == "en" else zh).format(**self.params)
+
+
 def preferred_language() -> str:
     """'en' when the client asks for English first, else 'zh'."""
     if not has_request_context():
@@ -175,14 +246,16 @@ def _field_message_zh(message: str) -> str:
     return message
 
 
-def translate_field_messages(details):
-    """Translate marshmallow messages (nested dicts/lists) when answering in Chinese."""
-    if preferred_language() == "en":
-        return details
+def translate_field_messages(details, language: str | None = None):
+    """Field messages (nested dicts/lists) in the client's language: ours from
+    DETAIL_MESSAGES, marshmallow's (English) translated when answering in Chinese."""
+    language = language or preferred_language()
     if isinstance(details, dict):
-        return {k: translate_field_messages(v) for k, v in details.items()}
+        return {k: translate_field_messages(v, language) for k, v in details.items()}
     if isinstance(details, list):
-        return [translate_field_messages(v) for v in details]
-    if isinstance(details, str):
+        return [translate_field_messages(v, language) for v in details]
+    if isinstance(details, FieldMessage):
+        return details.in_language(language)
+    if isinstance(details, str) and language != "en":
         return _field_message_zh(details)
     return details

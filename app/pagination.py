@@ -15,6 +15,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.db import year_supported
 from app.errors import Unprocessable
+from app.i18n import FieldMessage
 from app.json_body import AsciiNumbers
 
 DEFAULT_LIMIT = 20
@@ -25,7 +26,7 @@ class PageQuery(AsciiNumbers):
     """`limit` (default 20, capped at 100) and an opaque `cursor`."""
 
     limit = ma.fields.Integer(load_default=DEFAULT_LIMIT,
-                              validate=ma.validate.Range(min=1, error="至少为 1 (must be >= 1)"))
+                              validate=ma.validate.Range(min=1, error=FieldMessage("at_least_one")))
     cursor = ma.fields.String(load_default=None)
 
     @ma.post_load
@@ -43,10 +44,10 @@ def decode_cursor(cursor: str) -> list:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]}) from exc
+        raise Unprocessable(details={"cursor": [FieldMessage("invalid_cursor")]}) from exc
     if (not isinstance(values, list) or not values
             or any(v is None or isinstance(v, bool) for v in values)):
-        raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
+        raise Unprocessable(details={"cursor": [FieldMessage("invalid_cursor")]})
     return values
 
 
@@ -62,7 +63,7 @@ def paginate_newest_first(session: Session, stmt: Select, id_column, limit: int,
     if cursor:
         (last_id,) = decode_cursor(cursor)[:1]
         if not isinstance(last_id, int):
-            raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
+            raise Unprocessable(details={"cursor": [FieldMessage("invalid_cursor")]})
         stmt = stmt.where(id_column < last_id)
     rows = list(session.scalars(stmt.order_by(id_column.desc()).limit(limit + 1)))
     more = len(rows) > limit
@@ -76,7 +77,7 @@ def paginate_by_keys(session: Session, stmt: Select, key_columns: list, limit: i
     if cursor:
         values = decode_cursor(cursor)
         if len(values) != len(key_columns):
-            raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
+            raise Unprocessable(details={"cursor": [FieldMessage("invalid_cursor")]})
         stmt = stmt.where(tuple_(*key_columns) < tuple_(*_typed_keys(key_columns, values),
                                                         types=[c.type for c in key_columns]))
     rows = list(session.scalars(stmt.order_by(*[c.desc() for c in key_columns]).limit(limit + 1)))
@@ -105,6 +106,6 @@ def _typed_keys(key_columns: list, values: list) -> list:
             if value is not None and (value.tzinfo is None or not year_supported(value)):
                 value = None
         if expected is not None and not isinstance(value, expected) or isinstance(value, bool):
-            raise Unprocessable(details={"cursor": ["无效的游标 (invalid cursor)"]})
+            raise Unprocessable(details={"cursor": [FieldMessage("invalid_cursor")]})
         typed.append(value)
     return typed

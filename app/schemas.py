@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from app.calendar import DEFAULT_TIMEZONE, is_known_zone, org_zone
 from app.db import OUT_OF_RANGE_MESSAGE, year_supported
+from app.i18n import FieldMessage
 from app.json_body import AsciiNumbers
 from app.models import REGIONS, ROLES, SECTORS
 from app.pagination import PageQuery
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = org_zone(DEFAULT_TIMEZONE)
 
 
 class Schema(AsciiNumbers):
@@ -29,7 +30,7 @@ class Schema(AsciiNumbers):
         if isinstance(data, dict):
             bad = [k for k, v in data.items() if isinstance(v, str) and "\x00" in v]
             if bad:
-                raise ma.ValidationError({k: ["不能包含空字符 (no NUL characters)"] for k in bad})
+                raise ma.ValidationError({k: [FieldMessage("no_nul_characters")] for k in bad})
         return data
 
 
@@ -80,10 +81,8 @@ def name_field(required: bool = True, max_length: int = 100) -> fields.String:
 
 
 def validate_timezone(value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ma.ValidationError("未知时区 (unknown time zone)") from exc
+    if not is_known_zone(value):
+        raise ma.ValidationError(FieldMessage("unknown_timezone"))
 
 
 # --- users and tokens -------------------------------------------------------------
@@ -167,7 +166,7 @@ class OrganisationIn(Schema):
     sector = fields.String(required=True, validate=validate.OneOf(SECTORS))
     headcount = fields.Integer(required=True, validate=validate.Range(min=1, max=1_000_000))
     floor_area_m2 = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
-    timezone = fields.String(load_default="Asia/Shanghai", validate=validate_timezone)
+    timezone = fields.String(load_default=DEFAULT_TIMEZONE, validate=validate_timezone)
     event_approval_points = fields.Integer(load_default=50, validate=EVENT_APPROVAL_RANGE,
                                            metadata={"description": EVENT_APPROVAL_NOTE})
 
@@ -211,7 +210,7 @@ class UserIn(Schema):
     username = fields.String(required=True, validate=[
         validate.Length(min=3, max=64),
         validate.Regexp(r"^[A-Za-z0-9_.\-]+$",
-                        error="只能包含字母、数字和 _ . - (letters, digits, _ . -)"),
+                        error=FieldMessage("username_characters")),
     ])
     password = password_field(load_default=None)
     display_name = name_field()
@@ -279,6 +278,3 @@ class UserListQuery(PageQuery):
     team_id = fields.Integer()
     role = fields.String(validate=validate.OneOf(ROLES))
 
-
-class TeamListQuery(Schema):
-    pass

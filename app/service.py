@@ -22,6 +22,7 @@ from app.errors import (
     Unprocessable,
     field_error,
 )
+from app.i18n import FieldMessage
 from app.models import Invite, Organisation, Team, User, role_at_least
 from app.passwords import check_password_strength
 from app.signals import user_deactivated
@@ -70,7 +71,8 @@ def team_in_org(session: Session, org_id: int, team_id: int | None) -> Team | No
         return None
     team = session.get(Team, team_id)
     if team is None or team.org_id != org_id:
-        raise Unprocessable("team_not_in_org", details={"team_id": ["该团队不属于此单位"]})
+        raise Unprocessable("team_not_in_org",
+                            details={"team_id": [FieldMessage("team_not_in_org")]})
     return team
 
 
@@ -192,10 +194,6 @@ def update_organisation(session: Session, actor: User, org: Organisation, change
     return org
 
 
-def list_organisations(session: Session):
-    return select(Organisation)
-
-
 def create_team(session: Session, actor: User, org: Organisation, name: str,
                 ip: str | None) -> Team:
     team = Team(org_id=org.id, name=name)
@@ -203,7 +201,7 @@ def create_team(session: Session, actor: User, org: Organisation, name: str,
         with session.begin_nested():
             session.add(team)
     except IntegrityError as exc:
-        raise Conflict("conflict", details={"name": ["同名团队已存在 (team name exists)"]}) from exc
+        raise Conflict("conflict", details={"name": [FieldMessage("team_name_taken")]}) from exc
     record_audit(session, actor, "team.create", "team", team.id, {"name": name},
                  org_id=org.id, ip=ip)
     return team
@@ -239,7 +237,8 @@ def create_user(session: Session, actor: User, org: Organisation, data: dict, ip
         with session.begin_nested():
             session.add(user)
     except IntegrityError as exc:
-        raise Conflict("username_taken", details={"username": ["用户名已被使用"]}) from exc
+        raise Conflict("username_taken",
+                       details={"username": [FieldMessage("username_taken")]}) from exc
     record_audit(session, actor, "user.create", "user", user.id, data, org_id=org.id, ip=ip)
     return user
 
@@ -295,7 +294,7 @@ def create_invite(session: Session, actor: User, org: Organisation, data: dict,
     _check_grant(actor, data["role"])
     team_in_org(session, org.id, data.get("team_id"))
     if data["expires_at"] <= now:
-        raise Unprocessable(details={"expires_at": ["必须晚于现在 (must be in the future)"]})
+        raise Unprocessable(details={"expires_at": [FieldMessage("must_be_in_future")]})
     invite = add_with_fresh_code(session, lambda code: Invite(
         org_id=org.id, code=code, created_by=actor.id, **data))
     record_audit(session, actor, "invite.create", "invite", invite.id,

@@ -1,10 +1,9 @@
 """Additive upserts, built once per shape and reused with bound parameters.
 
 `INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n` is how rollups, accounts and
-usage rows move. Building one (the `excluded` alias copies every column) cost about a
-millisecond of Python a statement, more than its round trip (profiled on the logging
-path: `python -m bench.run`, BENCHMARKS.md), so each shape is built once per process and
-only the values change per call.
+usage rows move. Building one (the `excluded` alias copies every column) costs more
+Python than the statement's round trip on the logging path, so each shape is built once
+per process and only the values change per call.
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from app.figures import kg
+
 INVARIANTS = {
     "balance = sum of ledger (and earned = earning kinds)": """
         SELECT count(*) FROM points_accounts a
@@ -105,7 +107,7 @@ def truth_team_co2e(url: str, org_id: int) -> list[tuple[int, float]]:
             SELECT team_id, sum(co2e_saved_g)::bigint FROM activities
             WHERE org_id = %s AND status = 'accepted' AND team_id IS NOT NULL
             GROUP BY team_id""", (org_id,)).fetchall()
-    return sorted(((t, round(g / 1000, 3)) for t, g in rows if g), key=lambda r: (-r[1], r[0]))
+    return sorted(((t, float(kg(g))) for t, g in rows if g), key=lambda r: (-r[1], r[0]))
 
 
 def redis_board_drift(app) -> tuple[bool, int, int]:

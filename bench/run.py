@@ -73,7 +73,7 @@ def server_env() -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ")}
     return {**keep, "APP_ENV": "production", "SECRET_KEY": SECRET,
             "DATABASE_URL": database_url(), "REDIS_URL": REDIS_URL, "REDIS_PREFIX": REDIS_PREFIX,
-            "PROBE_ENDPOINTS": "1", "ACCESS_TOKEN_TTL": "7200", "FLASK_APP": "app",
+            "ACCESS_TOKEN_TTL": "7200", "FLASK_APP": "app",
             "PYTHONUNBUFFERED": "1"}
 
 
@@ -96,11 +96,26 @@ def prepare_database(reseed: bool, size: seed.SeedSize) -> float:
             log(f"  flask rollups rebuild: {time.perf_counter() - t0:.1f} s")
         seed.vacuum_analyze(database_url(), log)
         seed.remember(database_url(), wanted)
+    make_probe_table()
     clear_redis(all_keys=True)
     t0 = time.perf_counter()
     seed.flask(env, "leaderboards", "rebuild", quiet=True)
     log(f"  flask leaderboards rebuild: {time.perf_counter() - t0:.1f} s")
     return time.perf_counter() - started
+
+
+def make_probe_table() -> None:
+    """The commit baseline's table: the bench's own, outside the service's migrations."""
+    from sqlalchemy import create_engine
+
+    from app.config import normalise_database_url
+    from bench.probe import create_probe_table
+
+    engine = create_engine(normalise_database_url(database_url()))
+    try:
+        create_probe_table(engine)
+    finally:
+        engine.dispose()
 
 
 def clear_redis(all_keys: bool = False) -> None:
@@ -356,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     log_path = ROOT / "bench" / "results" / "gunicorn.log"
     log_path.parent.mkdir(exist_ok=True)
     log_path.unlink(missing_ok=True)
-    with served(server_env(), setup, log_path=log_path) as server:
+    with served(server_env(), setup, log_path=log_path,
+                app_target="bench.probe:create_app()") as server:
         wanted = set(args.only.split(",")) if args.only else None
         for scenario in scenarios(server.address, who, report_built):
             if (wanted is None or scenario.key in wanted or scenario.baseline is None

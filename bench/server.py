@@ -1,8 +1,9 @@
 """Start and stop the real server for benchmarks and drills: gunicorn on loopback.
 
-`served(env, ...)` runs `.venv/bin/gunicorn -c gunicorn.conf.py "app:create_app()"` in its
-own process group, waits until /healthz answers, and on exit (or Ctrl-C) stops the whole
-group: SIGTERM, then SIGKILL after a grace period, so no worker outlives the bench.
+`served(env, ...)` runs `.venv/bin/gunicorn -c gunicorn.conf.py "app:create_app()"` (or
+another app target, e.g. the bench's `bench.probe:create_app()`) in its own process
+group, waits until /healthz answers, and on exit (or Ctrl-C) stops the whole group:
+SIGTERM, then SIGKILL after a grace period, so no worker outlives the bench.
 """
 
 from __future__ import annotations
@@ -82,12 +83,13 @@ def stop(process: subprocess.Popen, grace_s: float = 10) -> None:
 @contextlib.contextmanager
 def served(env: dict[str, str], setup: ServerSetup, *, port: int | None = None,
            log_path: Path | None = None, host: str = "127.0.0.1",
-           start_timeout_s: float = 60) -> Iterator[RunningServer]:
-    """gunicorn with `env` on host:port for the duration of the block."""
+           start_timeout_s: float = 60,
+           app_target: str = "app:create_app()") -> Iterator[RunningServer]:
+    """gunicorn serving `app_target` with `env` on host:port for the duration of the block."""
     port = port or free_port()
     args = [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"{host}:{port}",
             "--workers", str(setup.workers), "--worker-class", setup.worker_class,
-            "--threads", str(setup.threads), "app:create_app()"]
+            "--threads", str(setup.threads), app_target]
     log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=log,
                                start_new_session=True)

@@ -9,12 +9,12 @@ refuses the check-in past `max_checkins` (event_full); the ledger's unique sourc
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.calendar import local_day
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import Organisation, User
 from campaigns.models import Campaign, CampaignEvent, Checkin
@@ -92,7 +92,7 @@ def check_in(session: Session, user: User, code: str, now: datetime) -> dict:
                       delta=event.points, kind="bonus", source_type="checkin",
                       source_id=f"{event.id}:{user.id}", now=now, reason=event.name[:200])
         record_contribution(session, user_id=user.id, org_id=org.id, team_id=user.team_id,
-                            day=now.astimezone(ZoneInfo(org.timezone)).date(),
+                            day=local_day(now, org.timezone),
                             points=event.points, entries=0)
     return {"id": checkin.id, "event_id": event.id, "campaign_id": campaign.id,
             "points": event.points, "balance": balance_of(session, user.id),

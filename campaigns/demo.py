@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activities.service import zone
+from app.calendar import local_day, local_midnight, org_zone, week_start
 from app.models import Organisation, User
 from campaigns.checkins import check_in
 from campaigns.models import Campaign
@@ -29,16 +29,12 @@ CHECKIN_SHARE = 0.45
 WEEK = timedelta(days=7)
 
 
-def _midnight(day, tz) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=tz)
-
-
 def _plans(today, tz) -> list[dict]:
     """The campaigns of one organisation, by local dates around `today`."""
-    monday = today - timedelta(days=today.weekday())
-    green = _midnight(monday - 5 * WEEK, tz)
-    energy = _midnight(monday - 2 * WEEK, tz)
-    low_carbon = _midnight(today - timedelta(days=2), tz)
+    monday = week_start(today)
+    green = local_midnight(monday - 5 * WEEK, tz)
+    energy = local_midnight(monday - 2 * WEEK, tz)
+    low_carbon = local_midnight(today - timedelta(days=2), tz)
     return [
         {"campaign": {"name": "绿色出行周", "description": "骑行、步行、公交地铁出行积分翻倍",
                       "starts_at": green, "ends_at": green + WEEK,
@@ -58,8 +54,8 @@ def _plans(today, tz) -> list[dict]:
                       "starts_at": low_carbon, "ends_at": low_carbon + 2 * WEEK,
                       "multiplier": Decimal("1.5"), "activity_multipliers": {},
                       "goal_co2e_kg": Decimal(300)},
-         "event": {"name": "低碳日开放日", "starts_at": _midnight(today, tz),
-                   "ends_at": _midnight(today + timedelta(days=3), tz), "points": 15,
+         "event": {"name": "低碳日开放日", "starts_at": local_midnight(today, tz),
+                   "ends_at": local_midnight(today + timedelta(days=3), tz), "points": 15,
                    "max_checkins": 200}},
     ]
 
@@ -82,8 +78,8 @@ def _seed_org(session: Session, rng: random.Random, org: Organisation, organizer
     staff = list(session.scalars(select(User).where(User.org_id == org.id,
                                                     User.is_active.is_(True))
                                  .order_by(User.id)))
-    tz = zone(org.timezone)
-    plans, notes = _plans(now.astimezone(tz).date(), tz), []
+    tz = org_zone(org.timezone)
+    plans, notes = _plans(local_day(now, tz), tz), []
     for plan in plans:
         # Created when it began: a campaign may start at most an hour back.
         campaign = create_campaign(session, organizer, {**plan["campaign"], "org_id": org.id},

@@ -7,11 +7,11 @@ from decimal import Decimal
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+from app.figures import competition_ranks, kg, ratio, share
 from app.models import Organisation, Team
-from campaigns.figures import competition_ranks
 from campaigns.models import Campaign, CampaignEvent, Checkin
 
-RATE_PLACES = Decimal("0.0001")
+UNASSIGNED = "未分组"  # the team name of people in no team
 
 
 def headcount_of(session: Session, campaign: Campaign) -> int:
@@ -20,14 +20,6 @@ def headcount_of(session: Session, campaign: Campaign) -> int:
              else Organisation.region == campaign.region)
     return int(session.scalar(select(func.coalesce(func.sum(Organisation.headcount), 0))
                               .where(where)) or 0)
-
-
-def _fraction(part: int, whole: int) -> Decimal:
-    return (Decimal(part) / Decimal(whole)).quantize(RATE_PLACES) if whole else Decimal(0)
-
-
-def _kg(grams: int) -> Decimal:
-    return Decimal(int(grams)) / 1000
 
 
 def _team_rows(session: Session, campaign_id: int) -> list[dict]:
@@ -41,8 +33,8 @@ def _team_rows(session: Session, campaign_id: int) -> list[dict]:
             .group_by(Activity.org_id, Activity.team_id, Team.name))
     rows = sorted(session.execute(stmt).all(), key=lambda r: (-int(r[3] or 0), r[1] or 0))
     ranks = competition_ranks([int(grams or 0) for _, _, _, grams, _, _ in rows])
-    return [{"rank": rank, "org_id": org_id, "team_id": team_id, "name": name or "未分组",
-             "co2e_saved_kg": _kg(grams or 0), "points": int(points or 0),
+    return [{"rank": rank, "org_id": org_id, "team_id": team_id, "name": name or UNASSIGNED,
+             "co2e_saved_kg": kg(grams or 0), "points": int(points or 0),
              "participants": int(people)}
             for rank, (org_id, team_id, name, grams, points, people) in zip(ranks, rows,
                                                                              strict=True)]
@@ -55,7 +47,7 @@ def _daily_rows(session: Session, campaign_id: int) -> list[dict]:
                    func.sum(Activity.points), func.count(distinct(Activity.user_id)))
             .where(Activity.campaign_id == campaign_id, Activity.status == "accepted")
             .group_by(Activity.local_date).order_by(Activity.local_date))
-    return [{"date": day, "co2e_saved_kg": _kg(grams or 0), "points": int(points or 0),
+    return [{"date": day, "co2e_saved_kg": kg(grams or 0), "points": int(points or 0),
              "participants": int(people)} for day, grams, points, people in session.execute(stmt)]
 
 
@@ -75,9 +67,9 @@ def campaign_progress(session: Session, campaign: Campaign) -> dict:
     people.update(user_id for user_id, _ in checkin_rows)
     headcount = headcount_of(session, campaign)
     goal = campaign.goal_co2e_g
-    return {"co2e_saved_kg": _kg(grams), "participants": len(people), "headcount": headcount,
-            "participation_rate": min(Decimal(1), _fraction(len(people), headcount)),
-            "goal_progress": _fraction(int(grams), goal) if goal else None,
+    return {"co2e_saved_kg": kg(grams), "participants": len(people), "headcount": headcount,
+            "participation_rate": share(len(people), headcount) or Decimal(0),
+            "goal_progress": ratio(int(grams), goal),
             "activity_points": int(activity_points),
             "checkin_points": sum(points for _, points in checkin_rows),
             "teams": _team_rows(session, campaign.id),

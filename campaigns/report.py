@@ -17,14 +17,13 @@ from sqlalchemy.orm import Session
 
 from activities.factors import FactorRegistry
 from activities.models import Activity
+from app.figures import competition_ranks, kg, percent_change, share
 from app.models import Organisation, Team, User
-from campaigns.figures import competition_ranks, percent_change, share
 from campaigns.models import Campaign, CampaignEvent, Checkin
-from campaigns.progress import headcount_of
+from campaigns.progress import UNASSIGNED, headcount_of
 from campaigns.service import campaign_view, status_of, writable_campaign
 
 TOP_TEAMS = 5
-UNASSIGNED = "未分组"
 TeamKey = tuple[int, int | None]  # (org_id, team_id); team None: people in no team
 
 
@@ -36,10 +35,6 @@ class Totals:
     participants: int
     participation_rate: Decimal
     points: int
-
-
-def kg(grams: int) -> Decimal:
-    return Decimal(int(grams)) / 1000
 
 
 def _accepted(campaign_id: int) -> tuple:
@@ -68,8 +63,8 @@ def campaign_totals(session: Session, campaign: Campaign) -> Totals:
                func.coalesce(func.sum(Activity.points), 0)).where(*_accepted(campaign.id))).one()
     checkins = _checkins(session, campaign.id)
     people = {user_id for _, _, user_id in _participants(session, campaign.id, checkins)}
-    return Totals(int(grams), len(people), share(len(people), headcount_of(session, campaign)),
-                  int(points) + sum(p for *_, p in checkins))
+    rate = share(len(people), headcount_of(session, campaign)) or Decimal(0)
+    return Totals(int(grams), len(people), rate, int(points) + sum(p for *_, p in checkins))
 
 
 def previous_campaign(session: Session, campaign: Campaign) -> Campaign | None:
@@ -151,7 +146,7 @@ def _team_rows(session: Session, campaign: Campaign, checkins: list) -> list[dic
         taking_part = len(people.get(key, ()))
         rows.append({"org_id": key[0], "team_id": key[1], "name": roster["name"],
                      "members": roster["members"], "participants": taking_part,
-                     "participation_rate": share(taking_part, roster["members"]),
+                     "participation_rate": share(taking_part, roster["members"]) or Decimal(0),
                      "activities": activities, "co2e_saved_g": grams,
                      "activity_points": activity_points,
                      "checkin_points": checkin_points.get(key, 0),

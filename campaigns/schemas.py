@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 
 import marshmallow as ma
+from flask import current_app
 from marshmallow import fields, validate, validates, validates_schema
 
+from app.i18n import FieldMessage
 from app.models import REGIONS
 from app.pagination import PageQuery
 from app.schemas import Schema, aware_datetime, name_field
@@ -19,32 +20,28 @@ MIN_MULTIPLIER, MAX_MULTIPLIER = Decimal("1"), Decimal("5")
 STATUSES = ("active", "upcoming", "past")
 
 
-@lru_cache(maxsize=1)
 def known_activity_types() -> frozenset[str]:
-    """Every behaviour key of every factor set version (read once, on first use)."""
-    from activities.factors import default_factors_path, load_factor_registry
-
-    registry = load_factor_registry(default_factors_path())
-    return frozenset(b.key for s in registry.sets for b in s.behaviours)
+    """Every behaviour key of the catalogue the app loaded (FACTORS_PATH or factors.json)."""
+    return current_app.extensions["factor_registry"].behaviour_keys
 
 
 def check_multiplier(value: Decimal) -> None:
     if not MIN_MULTIPLIER <= value <= MAX_MULTIPLIER:
-        raise ma.ValidationError("倍数须在 1 到 5 之间 (multiplier must be between 1 and 5)")
+        raise ma.ValidationError(FieldMessage("multiplier_range"))
     if value != value.quantize(Decimal("0.01")):
-        raise ma.ValidationError("倍数最多两位小数 (at most 2 decimals)")
+        raise ma.ValidationError(FieldMessage("multiplier_places"))
 
 
 def check_activity_multipliers(value: dict) -> None:
     unknown = sorted(set(value) - known_activity_types())
     if unknown:
-        raise ma.ValidationError(f"未知的行为类型 (unknown activity types): {', '.join(unknown)}")
+        raise ma.ValidationError(FieldMessage("unknown_activity_types", types=", ".join(unknown)))
 
 
 def check_goal(value: Decimal | None) -> None:
     # Decimals counted from the exponent: quantize() raises on a goal of more than 28 digits.
     if value is not None and (value < 0 or value.normalize().as_tuple().exponent < -3):
-        raise ma.ValidationError("目标须为非负数，最多三位小数 (>= 0, at most 3 decimals)")
+        raise ma.ValidationError(FieldMessage("goal_value"))
 
 
 def multiplier_field(**kwargs) -> fields.Decimal:
@@ -53,7 +50,7 @@ def multiplier_field(**kwargs) -> fields.Decimal:
 
 def _check_window(data: dict) -> None:
     if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
-        raise ma.ValidationError({"ends_at": ["结束时间须晚于开始时间 (must be after starts_at)"]})
+        raise ma.ValidationError({"ends_at": [FieldMessage("ends_after_start")]})
 
 
 class CampaignRulesIn(Schema):
@@ -91,7 +88,7 @@ class CampaignIn(CampaignRulesIn):
     @validates_schema
     def one_scope(self, data, **_kwargs):
         if data.get("org_id") is not None and data.get("region") is not None:
-            raise ma.ValidationError({"region": ["org_id 与 region 只能选一个 (not both)"]})
+            raise ma.ValidationError({"region": [FieldMessage("org_or_region_not_both")]})
 
 
 class CampaignPatch(CampaignRulesIn):
@@ -122,7 +119,7 @@ class CheckinIn(Schema):
     @validates("code")
     def printable(self, value, **_kwargs):
         if not value.strip():
-            raise ma.ValidationError("签到码不能为空 (empty code)")
+            raise ma.ValidationError(FieldMessage("checkin_code_empty"))
 
 
 class CampaignEventOut(Schema):

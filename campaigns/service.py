@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.figures import kg
+from app.i18n import FieldMessage
 from app.models import Organisation, User, role_at_least
 from app.service import add_with_fresh_code, organisation_for
 from campaigns.models import Campaign, CampaignEvent
@@ -54,7 +56,7 @@ def campaign_view(campaign: Campaign, now: datetime) -> dict:
             "status": status_of(campaign, now), "multiplier": campaign.multiplier,
             "activity_multipliers": {k: Decimal(v) for k, v in
                                      (campaign.activity_multipliers or {}).items()},
-            "goal_co2e_kg": None if goal is None else Decimal(goal) / 1000,
+            "goal_co2e_kg": None if goal is None else kg(goal),
             "created_at": campaign.created_at}
 
 
@@ -131,7 +133,7 @@ def _scope_of_new(session: Session, actor: User, data: dict) -> dict:
         return {"org_id": None, "region": data["region"]}
     org_id = data.get("org_id") if data.get("org_id") is not None else actor.org_id
     if org_id is None:
-        raise Unprocessable(details={"org_id": ["请指定单位或地区 (org_id or region)"]})
+        raise Unprocessable(details={"org_id": [FieldMessage("org_or_region_required")]})
     return {"org_id": organisation_for(session, actor, org_id, "organizer").id, "region": None}
 
 
@@ -179,7 +181,7 @@ def _check_started_edit(campaign: Campaign, changes: dict, now: datetime) -> Non
     fixed = sorted(f for f in RULE_FIELDS if f in changes
                    and not _unchanged(campaign, f, changes[f]))
     if fixed:
-        raise CampaignStarted(details={f: ["活动已开始，不能修改 (fixed after start)"]
+        raise CampaignStarted(details={f: [FieldMessage("fixed_after_start")]
                                        for f in fixed})
     ends_at = changes.get("ends_at", campaign.ends_at)
     if ends_at > campaign.ends_at:
@@ -192,12 +194,12 @@ def _check_started_edit(campaign: Campaign, changes: dict, now: datetime) -> Non
 def _check_window(session: Session, campaign: Campaign, starts_at: datetime,
                   ends_at: datetime) -> None:
     if ends_at <= starts_at:
-        raise Unprocessable(details={"ends_at": ["结束时间须晚于开始时间 (must be after start)"]})
+        raise Unprocessable(details={"ends_at": [FieldMessage("ends_after_start")]})
     outside = session.scalar(select(CampaignEvent.id).where(
         CampaignEvent.campaign_id == campaign.id,
         or_(CampaignEvent.starts_at < starts_at, CampaignEvent.ends_at > ends_at)).limit(1))
     if outside is not None:
-        raise Unprocessable(details={"ends_at": ["已有活动日不在新时间内 (events fall outside)"]})
+        raise Unprocessable(details={"ends_at": [FieldMessage("events_outside_window")]})
 
 
 def update_campaign(session: Session, actor: User, campaign: Campaign, changes: dict,
@@ -229,7 +231,7 @@ def create_event(session: Session, actor: User, campaign: Campaign, data: dict,
     approval threshold, it waits for an admin's approval, unless an admin creates it.
     """
     if data["starts_at"] < campaign.starts_at or data["ends_at"] > campaign.ends_at:
-        raise Unprocessable(details={"starts_at": ["须在活动周期内 (inside the campaign window)"]})
+        raise Unprocessable(details={"starts_at": [FieldMessage("inside_campaign_window")]})
     _check_campaign_points(session, campaign, data["points"])
     requires_approval = data["points"] > _approval_threshold(session, campaign)
     approved = requires_approval and _may_approve(actor, campaign)

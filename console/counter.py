@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from activities.service import zone
+from app.calendar import local_day, local_midnight
 from app.models import Organisation, User
 from points.models import Redemption, Reward
 from points.redemptions import fulfil_redemption, list_org_redemptions
@@ -57,9 +57,8 @@ def hand_over(session: Session, actor: User, org: Organisation, code: str, now: 
 
 def local_day_bounds(now: datetime, timezone: str) -> tuple[datetime, datetime]:
     """[start, end) of the organisation-local day containing `now`."""
-    local = now.astimezone(zone(timezone))
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start, start + timedelta(days=1)
+    day = local_day(now, timezone)
+    return local_midnight(day, timezone), local_midnight(day + timedelta(days=1), timezone)
 
 
 def day_sheet(session: Session, org: Organisation, now: datetime) -> dict:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from activities.factors import FactorRegistry
-from activities.service import zone
+from app.calendar import local_day
 from app.models import User
 from app.service import organisation_for
 from reports.service import org_report
@@ -19,9 +19,9 @@ def _month_rows(session: Session, actor: User, org_id: int, registry: FactorRegi
                 now: datetime) -> tuple[dict, list[dict], int]:
     """The report of the current local year, its rows, and the current month (1..12)."""
     org = organisation_for(session, actor, org_id, "admin")
-    local = now.astimezone(zone(org.timezone))
-    report = org_report(session, actor, org_id, local.year, registry, now)
-    return report, report["months"], local.month
+    today = local_day(now, org.timezone)
+    report = org_report(session, actor, org_id, today.year, registry, now)
+    return report, report["months"], today.month
 
 
 def twelve_months(rows: list[dict], month: int) -> list[dict]:

@@ -196,11 +196,11 @@ def fmt(figure: str, value) -> str:
 
 def local_time(value, timezone: str | None = None) -> str:
     """An instant in the organisation's time zone (default Beijing), to the minute."""
-    from activities.service import zone
+    from app.calendar import org_zone
 
     if value is None:
         return "—"
-    return value.astimezone(zone(timezone)).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(org_zone(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def small_int(text: str | None) -> int | None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.calendar import local_day
 from app.clock import now_utc
 from app.models import Organisation, User
 from energy.factors import EnergyMethods
@@ -90,7 +90,7 @@ def seed_energy(session: Session, methods: EnergyMethods, now: datetime,
         if org is None or session.scalar(select(EnergyReading.id).where(
                 EnergyReading.org_id == org.id).limit(1)) is not None:
             continue
-        today = now.astimezone(ZoneInfo(org.timezone)).date()
+        today = local_day(now, org.timezone)
         this_year, last_year = today.year, today.year - 1
         for year, factor in ((BASE_YEAR, 1 / 1.05), (last_year, 1.0), (this_year, 1.0)):
             session.add(EnergyProfile(org_id=org.id, year=year, building_area_m2=area,

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, false, insert, literal, null, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.calendar import local_day
 from app.db import UTCDateTime
 from app.errors import ApiError, Conflict, Unprocessable
 from app.i18n import message_for
@@ -61,7 +61,7 @@ class OrgState:
 
 
 def _local_today(org: Organisation, now: datetime):
-    return now.astimezone(ZoneInfo(org.timezone or "Asia/Shanghai")).date()
+    return local_day(now, org.timezone)
 
 
 def _field_error(name: str, message_code: str) -> ItemError:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from app.calendar import local_day
 from app.models import Organisation, User
 from app.service import organisation_for
 from energy import checks
@@ -35,8 +35,8 @@ from energy.service import flags_of_reading, profile_fields
 DEFAULT_BASE_YEAR = 2015
 
 
-def local_year(now: datetime, timezone: str = "Asia/Shanghai") -> int:
-    return now.astimezone(ZoneInfo(timezone)).year
+def local_year(now: datetime, timezone: str | None = None) -> int:
+    return local_day(now, timezone).year
 
 
 def _status(statuses: set[str]) -> str | None:
@@ -140,7 +140,7 @@ def org_report(session: Session, org: Organisation, year: int, base_year: int, n
     for r in this:
         if not r.annual:
             monthly[r.carrier].add(r.month)
-    today = now.astimezone(ZoneInfo(org.timezone or "Asia/Shanghai")).date()
+    today = local_day(now, org.timezone)
     flags = checks.missing_months_flags(monthly, _expected_months(year, today))
     flags += _readings_flags(this, by_year[year - 1], methods)
     flags += checks.profile_flags(profile_fields(profiles.get(year)),

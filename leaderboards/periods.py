@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
+
+from app.calendar import (
+    DEFAULT_TIMEZONE,
+    local_midnight,
+    month_start,
+    next_month_start,
+    org_zone,
+    week_start,
+    year_start,
+)
 
 PERIOD_KINDS = ("week", "month", "year", "all")
 
@@ -22,49 +31,36 @@ class Period:
     starts: datetime | None = None  # a campaign's own window, not whole days
     ends: datetime | None = None
 
-    def contains(self, day: date) -> bool:
-        return (self.start_day is None or day >= self.start_day) and (
-            self.end_day is None or day < self.end_day)
-
     def start_at(self) -> datetime | None:
         if self.starts is not None:
-            return self.starts.astimezone(ZoneInfo(self.timezone))
-        return _midnight(self.start_day, self.timezone)
+            return self.starts.astimezone(org_zone(self.timezone))
+        return None if self.start_day is None else local_midnight(self.start_day, self.timezone)
 
     def end_at(self) -> datetime | None:
         if self.ends is not None:
-            return self.ends.astimezone(ZoneInfo(self.timezone))
-        return _midnight(self.end_day, self.timezone)
+            return self.ends.astimezone(org_zone(self.timezone))
+        return None if self.end_day is None else local_midnight(self.end_day, self.timezone)
 
 
-def _midnight(day: date | None, timezone: str) -> datetime | None:
-    return None if day is None else datetime.combine(day, time(0), ZoneInfo(timezone))
-
-
-def period_containing(kind: str, day: date, timezone: str = "Asia/Shanghai") -> Period:
+def period_containing(kind: str, day: date, timezone: str = DEFAULT_TIMEZONE) -> Period:
     """The week (Monday start), month, year or all-time period that holds `day`."""
     if kind == "week":
-        start = day - timedelta(days=day.weekday())
+        start = week_start(day)
         return Period(kind, f"w{start.isoformat()}", start, start + timedelta(days=7), timezone)
     if kind == "month":
-        start = day.replace(day=1)
-        end = (start + timedelta(days=32)).replace(day=1)
-        return Period(kind, f"m{start:%Y-%m}", start, end, timezone)
+        start = month_start(day)
+        return Period(kind, f"m{start:%Y-%m}", start, next_month_start(day), timezone)
     if kind == "year":
-        start = day.replace(month=1, day=1)
+        start = year_start(day)
         return Period(kind, f"y{start.year}", start, start.replace(year=start.year + 1), timezone)
     if kind == "all":
         return Period(kind, "all", None, None, timezone)
     raise ValueError(f"unknown period {kind!r}")
 
 
-def periods_of_day(day: date, timezone: str = "Asia/Shanghai") -> list[Period]:
+def periods_of_day(day: date, timezone: str = DEFAULT_TIMEZONE) -> list[Period]:
     """Every standing period a contribution on `day` counts towards."""
     return [period_containing(kind, day, timezone) for kind in PERIOD_KINDS]
-
-
-def local_today(now: datetime, timezone: str) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def seconds_to_keep(period: Period, now: datetime, grace_days: int = 7) -> int | None:
@@ -75,18 +71,7 @@ def seconds_to_keep(period: Period, now: datetime, grace_days: int = 7) -> int |
     return max(60, int((end - now).total_seconds()) + grace_days * 86400)
 
 
-def competition_ranks(values: list) -> list[int]:
-    """Ranks for values sorted best first: equal values share a rank, the next skips."""
-    ranks: list[int] = []
-    for position, value in enumerate(values):
-        if position and value == values[position - 1]:
-            ranks.append(ranks[-1])
-        else:
-            ranks.append(position + 1)
-    return ranks
-
-
 def campaign_period(campaign_id: int, starts: datetime, ends: datetime,
-                    timezone: str = "Asia/Shanghai") -> Period:
+                    timezone: str = DEFAULT_TIMEZONE) -> Period:
     """A campaign's window: its boards count the activities that carry the campaign."""
     return Period("campaign", f"c{campaign_id}", None, None, timezone, campaign_id, starts, ends)

@@ -9,7 +9,10 @@ from functools import cache
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from app.calendar import DEFAULT_TIMEZONE, local_day
 from app.errors import NotFound, Unprocessable
+from app.figures import competition_ranks, kg, per_capita_kg, share
+from app.i18n import FieldMessage
 from app.models import Organisation, Team, User
 from app.redis_store import RedisGateway
 from leaderboards import queries
@@ -17,14 +20,12 @@ from leaderboards.periods import (
     PERIOD_KINDS,
     Period,
     campaign_period,
-    local_today,
     period_containing,
 )
 from leaderboards.store import READY, board_key, read_people
-from reports.figures import withhold_small
+from reports.withholding import withhold_small
 
 METRICS = ("co2e", "points", "per_capita_co2e", "participation_rate")
-SCOPES = ("users", "teams", "orgs")
 
 
 @dataclass
@@ -49,22 +50,22 @@ class Board:
 
 def _value(metric: str, totals: queries.Totals, members: int):
     if metric == "co2e":
-        return round(totals.co2e_g / 1000, 3)
+        return float(kg(totals.co2e_g))
     if metric == "points":
         return totals.points
     if metric == "per_capita_co2e":
-        return round(totals.co2e_g / members / 1000, 3) if members else 0.0
-    return round(min(1.0, totals.participants / members), 4) if members else 0.0
+        return float(per_capita_kg(totals.co2e_g, members) or 0)
+    return float(share(totals.participants, members) or 0)
 
 
 def _ranked(rows: list[tuple[int, str, object, int | None]], limit: int,
             me_id: int | None) -> tuple[list[dict], dict | None]:
     """rows of (id, name, value, members) -> top entries and the caller's place (1, 2, 2, 4)."""
     rows.sort(key=lambda r: (-r[2], r[0]))
-    entries, me, rank = [], None, 0
-    for position, (row_id, name, value, members) in enumerate(rows):
-        if position == 0 or value != rows[position - 1][2]:
-            rank = position + 1
+    entries, me = [], None
+    ranks = competition_ranks([value for _, _, value, _ in rows])
+    for position, ((row_id, name, value, members), rank) in enumerate(zip(rows, ranks,
+                                                                          strict=True)):
         if position < limit:
             entry = {"rank": rank, "id": row_id, "name": name, "value": value}
             if members is not None:
@@ -83,8 +84,8 @@ def resolve_period(session: Session, viewer: User, request: BoardRequest, timezo
     if request.period.startswith("campaign:"):
         return _campaign_period(session, viewer, request.period, timezone)
     if request.period not in PERIOD_KINDS:
-        raise Unprocessable(details={"period": [f"可选 (one of) {PERIOD_CHOICES}"]})
-    return period_containing(request.period, local_today(now, timezone), timezone)
+        raise Unprocessable(details={"period": [FieldMessage("one_of", choices=PERIOD_CHOICES)]})
+    return period_containing(request.period, local_day(now, timezone), timezone)
 
 
 def _campaign_period(session: Session, viewer: User, text: str, timezone: str) -> Period:
@@ -92,7 +93,7 @@ def _campaign_period(session: Session, viewer: User, text: str, timezone: str) -
 
     raw_id = text.removeprefix("campaign:")
     if not raw_id.isdigit() or len(raw_id) > 12:
-        raise Unprocessable(details={"period": [f"可选 (one of) {PERIOD_CHOICES}"]})
+        raise Unprocessable(details={"period": [FieldMessage("one_of", choices=PERIOD_CHOICES)]})
     campaign = session.get(Campaign, int(raw_id))
     viewer_org = session.get(Organisation, viewer.org_id) if viewer.org_id else None
     visible = campaign is not None and (
@@ -116,7 +117,8 @@ def read_board(session: Session, gateway: RedisGateway | None, viewer: User,
                request: BoardRequest, now: datetime) -> Board:
     """One board: users (of an org or team), teams (of an org) or orgs (of a region)."""
     if request.metric not in METRICS:
-        raise Unprocessable(details={"metric": [f"可选 {', '.join(METRICS)}"]})
+        raise Unprocessable(details={"metric": [FieldMessage("one_of",
+                                                          choices=", ".join(METRICS))]})
     if request.period.startswith("campaign:"):
         gateway = None  # campaign boards sum the campaign's own activities, in SQL
     # Each board asks Redis whether it is ready in the same round trip as its read.
@@ -129,7 +131,7 @@ def read_board(session: Session, gateway: RedisGateway | None, viewer: User,
 
 def _users_board(session, gateway, viewer, request, now) -> Board:
     if request.metric not in ("co2e", "points"):
-        raise Unprocessable(details={"metric": ["个人榜只支持 co2e 或 points"]})
+        raise Unprocessable(details={"metric": [FieldMessage("person_board_metrics")]})
     org = _org_in_view(session, viewer, request.org_id)
     period = resolve_period(session, viewer, request, org.timezone, now)
     team_id = request.team_id
@@ -161,7 +163,7 @@ def _users_board(session, gateway, viewer, request, now) -> Board:
 
 
 def _score(metric: str, raw: float):
-    return round(raw / 1000, 3) if metric == "co2e" else int(raw)
+    return float(kg(int(raw))) if metric == "co2e" else int(raw)
 
 
 def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
@@ -239,7 +241,7 @@ def _orgs_board(session, gateway, viewer, request, now) -> Board:
     if region:
         stmt = stmt.where(Organisation.region == region)
     orgs = session.execute(stmt).all()
-    timezone = viewer_org.timezone if viewer_org else "Asia/Shanghai"
+    timezone = viewer_org.timezone if viewer_org else DEFAULT_TIMEZONE
     period = resolve_period(session, viewer, request, timezone, now)
     ids = [o.id for o in orgs]
     totals = _totals_from_redis(gateway, period, "o", None, ids) if gateway else None

@@ -11,9 +11,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.calendar import DEFAULT_TIMEZONE, local_day
 from app.models import Organisation
 from app.redis_store import RedisGateway
-from leaderboards.periods import Period, local_today, periods_of_day, seconds_to_keep
+from leaderboards.periods import Period, periods_of_day, seconds_to_keep
 from leaderboards.queries import period_rows
 from leaderboards.store import READY
 
@@ -29,10 +30,10 @@ class SyncReport:
 
 def live_periods(session: Session, now: datetime) -> list[Period]:
     """The current week, month, year and all-time periods of every organisation's zone."""
-    zones = set(session.scalars(select(Organisation.timezone).distinct())) or {"Asia/Shanghai"}
+    zones = set(session.scalars(select(Organisation.timezone).distinct())) or {DEFAULT_TIMEZONE}
     seen: dict[str, Period] = {}
     for zone in sorted(zones):
-        for period in periods_of_day(local_today(now, zone), zone):
+        for period in periods_of_day(local_day(now, zone), zone):
             seen.setdefault(period.key, period)
     return list(seen.values())
 

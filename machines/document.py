@@ -11,6 +11,7 @@ import hmac
 from datetime import date, datetime
 from decimal import Decimal
 
+from reports.figures import MIN_PUBLIC_PARTICIPANTS, kg, share
 from sqlalchemy.orm import Session
 
 from app.models import Organisation
@@ -18,7 +19,6 @@ from energy.factors import EnergyMethods
 from energy.figures import shown
 from energy.reports import approved_year
 from reports import queries
-from reports.figures import MIN_PUBLIC_PARTICIPANTS, kg, share
 
 FORMAT = "bth-exchange/1"
 INDICATORS = ("kgce_per_m2", "kgce_per_person", "water_m3_per_person", "co2e_kg_per_m2")

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.config import DEFAULT_TIMEZONE
+from app.calendar import add_months, local_day, local_midnight, org_zone
 from app.models import Organisation, User
 from points.ledger import credit_points, lock_account
 from points.models import LedgerEntry, PointsPolicy
@@ -43,22 +43,13 @@ class ExpiryRun:
     points: int
 
 
-def add_months(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def cutoff_month(local_day: date, expiry_months: int) -> date:
     """Points credited before this month's first day have expired on `local_day`."""
-    return add_months(local_day.replace(day=1), -expiry_months)
+    return add_months(local_day, -expiry_months)
 
 
 def _zone(org: Organisation | None) -> ZoneInfo:
-    return ZoneInfo(org.timezone if org and org.timezone else DEFAULT_TIMEZONE)
-
-
-def _start_of(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=tz)
+    return org_zone(org.timezone if org else None)
 
 
 def _credits_before(instant: datetime):
@@ -75,7 +66,7 @@ def expire_person(session: Session, user: User, cutoff: date, tz: ZoneInfo,
     """Expire what is left of the person's points credited before `cutoff`; answers it."""
     lock_account(session, user.id)
     credits, debits = session.execute(
-        select(_credits_before(_start_of(cutoff, tz)), DEBITS)
+        select(_credits_before(local_midnight(cutoff, tz)), DEBITS)
         .where(LedgerEntry.user_id == user.id)).one()
     due = max(0, int(credits) - int(debits))
     if due:
@@ -113,8 +104,8 @@ def expire_points(session: Session, now: datetime, as_of: date | None = None,
     for org in orgs:
         tz = _zone(org)
         policy = policy_of(session, org.id)
-        cutoff = cutoff_month(as_of or now.astimezone(tz).date(), policy.expiry_months)
-        for user_id in people_due(session, org.id, _start_of(cutoff, tz)):
+        cutoff = cutoff_month(as_of or local_day(now, tz), policy.expiry_months)
+        for user_id in people_due(session, org.id, local_midnight(cutoff, tz)):
             expired = expire_person(session, session.get(User, user_id), cutoff, tz, now)
             people, points = people + (expired > 0), points + expired
             if commit is not None:
@@ -132,9 +123,9 @@ def expiring_points(session: Session, user: User, now: datetime) -> list[dict]:
     if policy.expiry_months is None:
         return []
     tz = _zone(session.get(Organisation, user.org_id))
-    today = now.astimezone(tz).date()
-    dates = [add_months(today.replace(day=1), k) for k in range(EXPIRING_LOOKAHEAD + 1)]
-    cutoffs = [_start_of(add_months(d, -policy.expiry_months), tz) for d in dates]
+    today = local_day(now, tz)
+    dates = [add_months(today, k) for k in range(EXPIRING_LOOKAHEAD + 1)]
+    cutoffs = [local_midnight(add_months(d, -policy.expiry_months), tz) for d in dates]
     row = session.execute(select(*[_credits_before(c) for c in cutoffs], DEBITS)
                           .where(LedgerEntry.user_id == user.id)).one()
     debits, expiring, already = int(row[-1]), [], 0

@@ -1,14 +1,15 @@
-"""The one way points move: `credit_points` (and `credit_earnings`, its form for many new
-sources at once). Nothing else writes the ledger.
+"""Where points move: `credit_points` for every live change (`credit_earnings`, its form for
+many new sources at once), `append_past_credits` for seeding a history in bulk. Nothing else
+writes the ledger.
 
-Each call appends one entry and moves the account in the caller's transaction. The
-account update is a single conditional statement (`balance + delta >= 0`), so two
+Each `credit_points` call appends one entry and moves the account in the caller's
+transaction. The account update is a single conditional statement (`balance + delta >= 0`), so two
 concurrent spends can never both pass, on PostgreSQL (row lock) or on SQLite
 (BEGIN IMMEDIATE). The unique `(source_type, source_id)` makes a repeated credit a
 no-op that returns the first entry. Each new entry also moves its organisation's
 points of the day (`OrgDailyPoints`, see `org_points_change`), added at commit time
 (`app.commit_time`): that row is shared by the whole organisation, and locking it
-mid-request queued every writer of the organisation behind the rest of the request.
+mid-request would queue every writer of the organisation behind the rest of the request.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -24,8 +24,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.calendar import local_day
 from app.commit_time import add_at_commit
-from app.config import DEFAULT_TIMEZONE
 from app.errors import Conflict
 from app.models import Organisation
 from app.upserts import additive_upsert, params
@@ -93,7 +93,7 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
     else:
         # A credit cannot fail on the balance: one upsert opens or moves the account, and
         # a repeated source is caught by the unique key below, its move rolled back with
-        # the savepoint (two statements fewer on every earning, measured by make bench).
+        # the savepoint (two statements fewer on every earning).
         move = _credit_move(session, user_id, kind, delta, now)
     entry = LedgerEntry(user_id=user_id, org_id=org_id, team_id=team_id, delta=delta, kind=kind,
                         source_type=source_type, source_id=source_id, reason=reason,
@@ -186,11 +186,7 @@ def org_local_day(session: Session, org_id: int, at: datetime) -> date:
     organisation (logging, voids, redemptions do), so this usually costs no query.
     """
     org = session.get(Organisation, org_id)
-    try:
-        tz = ZoneInfo(org.timezone if org and org.timezone else DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo(DEFAULT_TIMEZONE)
-    return at.astimezone(tz).date()
+    return local_day(at, org.timezone if org else None)
 
 
 def _balance_move(user_id: int, kind: str, delta: int, now: datetime):

@@ -1,4 +1,10 @@
-"""Points ledger models. Integers only; rows are appended, never updated or deleted."""
+"""Points models, integers only.
+
+Ledger entries and stock movements are append-only (a correction is a new entry). The
+rows derived from them (accounts, daily contributions, organisation points per day) and
+rewards and redemptions change in place, by conditional updates, and the rollups can be
+rebuilt from the ledger.
+"""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ entry's created_at:
 
 - PostgreSQL: `(created_at AT TIME ZONE tz)::date`, one INSERT ... SELECT ... GROUP BY.
 - SQLite has no time zone database. Entries are summed in SQL per UTC quarter-hour and
-  each quarter-hour is turned into a local day in Python (zoneinfo, so DST is honoured).
+  each quarter-hour is turned into a local day in Python (`local_day`, so DST is honoured).
   Exact as long as the zone's offsets and transitions fall on quarter-hours, which holds
   for every zone in use since 1972.
 """
@@ -14,13 +14,14 @@ entry's created_at:
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, cast, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Date, Integer
 
+from app.calendar import local_day, org_zone
 from points.models import EARNING_KINDS, LedgerEntry, OrgDailyPoints
 
 # The same rule as `ledger.org_points_change`, as SQL over ledger entries.
@@ -34,9 +35,10 @@ QUARTER = timedelta(minutes=15)
 def rebuild_org_points(session: Session, org_id: int, timezone: str) -> int:
     """Replace one organisation's rows with sums of its ledger; answers the rows written."""
     session.execute(delete(OrgDailyPoints).where(OrgDailyPoints.org_id == org_id))
+    tz = org_zone(timezone)
     if session.get_bind().dialect.name == "postgresql":
-        return _rebuild_in_sql(session, org_id, timezone)
-    return _rebuild_by_quarter_hour(session, org_id, ZoneInfo(timezone))
+        return _rebuild_in_sql(session, org_id, tz.key)
+    return _rebuild_by_quarter_hour(session, org_id, tz)
 
 
 def _rebuild_in_sql(session: Session, org_id: int, timezone: str) -> int:
@@ -61,8 +63,8 @@ def _rebuild_by_quarter_hour(session: Session, org_id: int, tz: ZoneInfo) -> int
                            .group_by(hour, quarter))
     days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
     for hour_text, quarter_index, issued, redeemed in rows:
-        start = datetime.strptime(hour_text, "%Y-%m-%d %H:").replace(tzinfo=ZoneInfo("UTC"))
-        day = (start + quarter_index * QUARTER).astimezone(tz).date()
+        start = datetime.strptime(hour_text, "%Y-%m-%d %H:").replace(tzinfo=UTC)
+        day = local_day(start + quarter_index * QUARTER, tz)
         days[day][0] += issued
         days[day][1] += redeemed
     values = [{"org_id": org_id, "day": day, "issued": issued, "redeemed": redeemed}

@@ -18,6 +18,7 @@ from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
+from app.calendar import month_start
 from app.models import Organisation, User
 from app.upserts import additive_upsert, params
 from points.models import (
@@ -101,10 +102,6 @@ def _stored_values(changes: dict) -> dict:
 
 # --- the monthly earn cap ----------------------------------------------------------------
 
-def month_of(day: date) -> date:
-    return day.replace(day=1)
-
-
 def monthly_points_earned(session: Session, policy: Policy, user_id: int, month: date) -> int:
     """What the person earned in `month` so far, its row created and locked when the
     policy has a cap (concurrent entries of one person queue on it and never earn past
@@ -142,7 +139,7 @@ def release_monthly_points(session: Session, user_id: int, day: date, points: in
         return
     session.execute(
         update(MonthlyEarning)
-        .where(MonthlyEarning.user_id == user_id, MonthlyEarning.month == month_of(day))
+        .where(MonthlyEarning.user_id == user_id, MonthlyEarning.month == month_start(day))
         .values(points=case((MonthlyEarning.points >= points, MonthlyEarning.points - points),
                             else_=0))
         .execution_options(synchronize_session=False))

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
+from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from app.service import random_code
@@ -62,7 +63,7 @@ def idempotency_key_required(key: str | None) -> str:
         raise ApiError("idempotency_key_missing", status=400)
     if len(key.strip()) > MAX_IDEMPOTENCY_KEY:
         raise Unprocessable(details={IDEMPOTENCY_KEY_HEADER: [
-            f"最长 {MAX_IDEMPOTENCY_KEY} 个字符 (at most {MAX_IDEMPOTENCY_KEY} characters)"]})
+            FieldMessage("at_most_characters", max=MAX_IDEMPOTENCY_KEY)]})
     return key.strip()
 
 

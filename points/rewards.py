@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import record_audit
 from app.errors import Conflict, NotFound, Unprocessable
+from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from points.models import Reward, RewardStockMovement
@@ -95,7 +96,7 @@ def update_reward(session: Session, actor: User, reward: Reward, changes: dict, 
     end = changes.get("available_until", reward.available_until)
     if start is not None and end is not None and start >= end:
         raise Unprocessable(details={"available_until": [
-            "必须晚于 available_from (must be after available_from)"]})
+            FieldMessage("after_available_from")]})
     before = {k: getattr(reward, k) for k in changes}
     for field in EDITABLE:
         if field in changes:

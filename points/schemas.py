@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 
+from app.i18n import FieldMessage
 from app.pagination import PageQuery
 from app.schemas import Schema, aware_datetime, name_field, page_of
 from points.models import LEDGER_KINDS, REDEMPTION_STATUSES
@@ -21,7 +22,7 @@ def reason_field() -> fields.String:
 
 def nonzero_points(max_abs: int) -> list:
     return [validate.Range(min=-max_abs, max=max_abs),
-            validate.NoneOf([0], error="不能为 0 (must not be zero)")]
+            validate.NoneOf([0], error=FieldMessage("must_not_be_zero"))]
 
 
 # --- ledger -----------------------------------------------------------------------
@@ -81,7 +82,7 @@ class _RewardFields(Schema):
     def window_is_ordered(self, data, **_kwargs):
         start, end = data.get("available_from"), data.get("available_until")
         if start and end and start >= end:
-            raise ma.ValidationError("必须晚于 available_from (must be after available_from)",
+            raise ma.ValidationError(FieldMessage("after_available_from"),
                                      "available_until")
 
 
@@ -243,21 +244,19 @@ class Yuan(fields.Float):
 
     def __init__(self, places: int, **kwargs):
         super().__init__(**kwargs)
-        self.quantum = Decimal(1).scaleb(-places)
+        self.places = places
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ma.ValidationError("必须是数字 (must be a number)")
+            raise ma.ValidationError(FieldMessage("must_be_number"))
         try:
             amount = Decimal(str(value))
         except InvalidOperation:
-            raise ma.ValidationError("必须是数字 (must be a number)") from None
+            raise ma.ValidationError(FieldMessage("must_be_number")) from None
         if not amount.is_finite() or not 0 < amount <= MAX_YUAN:
-            raise ma.ValidationError(f"必须大于 0 且不超过 {MAX_YUAN} "
-                                     f"(must be greater than 0 and at most {MAX_YUAN})")
-        if amount != amount.quantize(self.quantum):
-            raise ma.ValidationError(f"最多 {-self.quantum.as_tuple().exponent} 位小数 "
-                                     f"(at most {-self.quantum.as_tuple().exponent} decimals)")
+            raise ma.ValidationError(FieldMessage("yuan_range", max=MAX_YUAN))
+        if amount.normalize().as_tuple().exponent < -self.places:
+            raise ma.ValidationError(FieldMessage("at_most_decimals", places=self.places))
         return amount
 
     def _serialize(self, value, attr, obj, **kwargs):

@@ -7,14 +7,15 @@ move points through `points.ledger.credit_points`.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
+from app.calendar import local_day
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.i18n import FieldMessage
 from app.models import Organisation, User, role_at_least
 from app.pagination import paginate_newest_first
 from app.service import organisation_for, user_in_org
@@ -30,7 +31,7 @@ def home_organisation(session: Session, actor: User, org_id: int | None,
     """The organisation named by `org_id`, or the actor's own; a superadmin must name one."""
     if org_id is None:
         if actor.org_id is None:
-            raise Unprocessable(details={"org_id": ["必填字段 (required for a superadmin)"]})
+            raise Unprocessable(details={"org_id": [FieldMessage("org_required_for_superadmin")]})
         org_id = actor.org_id
     return organisation_for(session, actor, org_id, min_role)
 
@@ -46,11 +47,6 @@ def require_admin_of(actor: User, org_id: int) -> None:
     in_actor_scope(actor, org_id)
     if not role_at_least(actor.role, "admin"):
         raise Forbidden()
-
-
-def local_day(now: datetime, timezone: str) -> date:
-    """The calendar day of `now` in the organisation's time zone."""
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 # --- the owner's statement ----------------------------------------------------------------

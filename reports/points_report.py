@@ -10,13 +10,13 @@ points' value / the budget, in percent).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from activities.service import zone
+from app.calendar import local_day, local_midnight, month_start, org_zone
+from app.figures import percent_of, yuan
 from app.models import User
 from app.service import organisation_for
 from points.models import LedgerEntry, PointsAccount
@@ -24,8 +24,6 @@ from points.policy import policy_of
 from reports import queries
 from reports.service import local_year
 
-CENT = Decimal("0.01")
-PCT_PLACES = Decimal("0.1")
 SUMMARY_FIELDS = ("outstanding_points", "liability_yuan", "annual_budget_yuan",
                   "budget_used_pct")
 
@@ -33,13 +31,13 @@ SUMMARY_FIELDS = ("outstanding_points", "liability_yuan", "annual_budget_yuan",
 def points_report(session: Session, actor: User, org_id: int, year: int | None,
                   now: datetime) -> dict:
     org = organisation_for(session, actor, org_id, "admin")
-    tz = zone(org.timezone)
+    tz = org_zone(org.timezone)
     year = year or local_year(now, org.timezone)
     policy = policy_of(session, org.id)
     start, end = date(year, 1, 1), date(year + 1, 1, 1)
     flows = {row.month: row for row in queries.org_points_months(session, org.id, start, end)}
-    expired = _expired_by_month(session, org.id, datetime.combine(start, time.min, tzinfo=tz),
-                                datetime.combine(end, time.min, tzinfo=tz), tz)
+    expired = _expired_by_month(session, org.id, local_midnight(start, tz),
+                                local_midnight(end, tz), tz)
     months = []
     for month in (date(year, m, 1) for m in range(1, 13)):
         flow = flows.get(month)
@@ -56,11 +54,10 @@ def points_report(session: Session, actor: User, org_id: int, year: int | None,
         "expired": sum(m["expired"] for m in months),
         "outstanding_points": outstanding,
         "point_value_yuan": policy.point_value_yuan,
-        "liability_yuan": (outstanding * policy.point_value_yuan).quantize(CENT, ROUND_HALF_UP),
-        "redeemed_value_yuan": redeemed_value.quantize(CENT, ROUND_HALF_UP),
+        "liability_yuan": yuan(outstanding * policy.point_value_yuan),
+        "redeemed_value_yuan": yuan(redeemed_value),
         "annual_budget_yuan": budget,
-        "budget_used_pct": None if budget is None else
-        (redeemed_value * 100 / budget).quantize(PCT_PLACES, ROUND_HALF_UP),
+        "budget_used_pct": percent_of(redeemed_value, budget),
     }
 
 
@@ -72,7 +69,7 @@ def _expired_by_month(session: Session, org_id: int, start: datetime, end: datet
         LedgerEntry.created_at >= start, LedgerEntry.created_at < end))
     months: dict[date, int] = defaultdict(int)
     for created_at, delta in rows:
-        months[created_at.astimezone(tz).date().replace(day=1)] -= delta
+        months[month_start(local_day(created_at, tz))] -= delta
     return months
 
 

@@ -2,7 +2,7 @@
 
 Typed functions with explicit arguments (session, actor, year, factor registry); the
 routes parse, call one of them and dump. Figures are kept as integers (grams, counts)
-until the last step, where `figures` turns them into kilograms, fractions and percents.
+until the last step, where `app.figures` turns them into kilograms, fractions and percents.
 """
 
 from __future__ import annotations
@@ -15,20 +15,13 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from activities.factors import FactorRegistry
-from activities.service import factor_set_on, zone
+from activities.service import factor_set_on
+from app.calendar import local_day
+from app.figures import competition_ranks, kg, per_capita_kg, percent_change, share
 from app.models import REGION_NAMES, Organisation, User
 from app.service import organisation_for
 from reports import queries
-from reports.figures import (
-    MIN_PUBLIC_PARTICIPANTS,
-    competition_ranks,
-    kg,
-    per_capita_kg,
-    percent_change,
-    share,
-    withhold_small,
-    withhold_total,
-)
+from reports.withholding import MIN_PUBLIC_PARTICIPANTS, withhold_small, withhold_total
 
 TOP_BEHAVIOURS = 5
 MONTH_FIGURES = ("co2e_saved_kg", "active_users", "participation_rate", "points_issued",
@@ -39,7 +32,7 @@ ORG_FIGURES = ("co2e_saved_kg", "points_issued", "points_redeemed", "activities"
 
 def local_year(now: datetime, timezone: str | None) -> int:
     """The calendar year at `now` in a time zone (the organisation's; default Beijing)."""
-    return now.astimezone(zone(timezone)).year
+    return local_day(now, timezone).year
 
 
 def _month_starts(year: int) -> list[date]:

@@ -54,7 +54,7 @@ def new_campaign(client, make, clock):
     """
 
     def create(actor, **fields):
-        body = campaign_body(**fields)
+        body = campaign_body(clock.now(), **fields)
         back = max(timedelta(0), clock.now() - datetime.fromisoformat(body["starts_at"]))
         clock.advance(-back)
         try:

@@ -6,13 +6,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from leaderboards.periods import local_today
+from app.calendar import local_day
 from points.contributions import record_contribution
 
 
 @pytest.fixture
 def today(clock):
-    return local_today(clock.now(), "Asia/Shanghai")
+    return local_day(clock.now(), "Asia/Shanghai")
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def contribute(clock, app, session):
             record_contribution(
                 session, user_id=user.id, org_id=user.org_id,
                 team_id=user.team_id if team_id == -1 else team_id,
-                day=day or local_today(clock.now(), "Asia/Shanghai"), co2e_g=grams,
+                day=day or local_day(clock.now(), "Asia/Shanghai"), co2e_g=grams,
                 points=grams // 10 if points is None else points, entries=entries)
             session.commit()
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, insert
 
+from app.calendar import local_day
 from app.extensions import db
-from leaderboards.periods import local_today
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.sync import sync_boards
 from points.contributions import record_contribution
@@ -65,7 +65,7 @@ def test_a_rolled_back_savepoint_moves_no_board(clock, app, session, make, redis
     team = make.team(org)
     kept, dropped = make.users(2, org, team)
     sync_boards(redis_gateway, session, clock.now(), force=True)
-    day = local_today(clock.now(), "Asia/Shanghai")
+    day = local_day(clock.now(), "Asia/Shanghai")
     with app.app_context():
         record_contribution(session, user_id=kept.id, org_id=org.id, team_id=team.id, day=day,
                             co2e_g=100, points=10, entries=1)
@@ -89,7 +89,7 @@ def test_a_rolled_back_transaction_moves_no_board(clock, app, session, make, red
     sync_boards(redis_gateway, session, clock.now(), force=True)
     with app.app_context():
         record_contribution(session, user_id=person.id, org_id=org.id, team_id=person.team_id,
-                            day=local_today(clock.now(), "Asia/Shanghai"), co2e_g=900,
+                            day=local_day(clock.now(), "Asia/Shanghai"), co2e_g=900,
                             points=90, entries=1)
         session.rollback()
         session.commit()
@@ -100,7 +100,7 @@ def test_a_rolled_back_transaction_moves_no_board(clock, app, session, make, red
 
 def _seed_history(session, org, team, people, activities: int) -> None:
     """Rollup rows as logging `activities` entries would leave them (one per person-day)."""
-    today = local_today(now_of(session), "Asia/Shanghai")
+    today = local_day(now_of(session), "Asia/Shanghai")
     rows, n = [], 0
     while n < activities:
         person = people[n % len(people)]

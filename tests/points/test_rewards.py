@@ -79,6 +79,16 @@ def test_availability_window_must_end_after_it_starts(clock, client, make, world
     assert "available_until" in r.get_json()["error"]["details"]
 
 
+def test_an_instant_before_year_one_in_utc_is_422_and_creates_nothing(client, make, world):
+    # 0001-01-01 00:00 at +01:00 is in year 0 in UTC, which no datetime can hold.
+    r = client.post("/api/v1/rewards", headers=make.headers(world.admin), json={
+        **CUP, "available_from": "0001-01-01T00:00:00+01:00"})
+    assert r.status_code == 422
+    assert r.get_json()["error"]["code"] == "validation_error"
+    listed = client.get("/api/v1/rewards", headers=make.headers(world.admin)).get_json()
+    assert listed["items"] == []
+
+
 def test_staff_see_rewards_on_offer_with_stock_remaining(clock, client, make, world, session):
     now = clock.now()
     on_offer = add_reward(session, world.org, name="绿植", stock=3)
