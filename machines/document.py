@@ -11,14 +11,15 @@ import hmac
 from datetime import date, datetime
 from decimal import Decimal
 
-from reports.figures import MIN_PUBLIC_PARTICIPANTS, kg, share
 from sqlalchemy.orm import Session
 
+from app.figures import kg, share
 from app.models import Organisation
 from energy.factors import EnergyMethods
 from energy.figures import shown
 from energy.reports import approved_year
 from reports import queries
+from reports.withholding import MIN_PUBLIC_PARTICIPANTS
 
 FORMAT = "bth-exchange/1"
 INDICATORS = ("kgce_per_m2", "kgce_per_person", "water_m3_per_person", "co2e_kg_per_m2")

@@ -13,6 +13,9 @@ from app import auth, ratelimit
 from app.models import User
 from tests.identity.conftest import PASSWORD, login
 
+# The database counter commits on a connection of its own: the test's rows must be committed.
+pytestmark = pytest.mark.commits
+
 ATTACKER = {"REMOTE_ADDR": "10.0.0.66"}
 OWNER = {"REMOTE_ADDR": "10.0.0.7"}
 
