@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 KG_PLACES = Decimal("0.001")
 PER_UNIT_KG_PLACES = Decimal("0.000001")  # whole milligrams: a sheet of paper is 4.59 g
@@ -75,13 +76,13 @@ def percent_change(current: int | Decimal | None,
                   PERCENT_PLACES)
 
 
-def competition_ranks(values: Sequence[Decimal | float | int | None]) -> list[int | None]:
-    """Ranks of `values` in input order, largest first; equal values share a rank (1, 2, 2, 4).
-
-    A None (no figure) has no rank.
+def competition_ranks(values: Sequence[Decimal | float | int | Fraction | None], *,
+                      lowest_first: bool = False) -> list[int | None]:
+    """Ranks of `values` in input order, largest first (or lowest first, e.g. energy per m2);
+    equal values share a rank (1, 2, 2, 4). A None (no figure) has no rank.
     """
-    first_position: dict[Decimal | float | int, int] = {}
-    known = sorted((v for v in values if v is not None), reverse=True)
+    first_position: dict[Decimal | float | int | Fraction, int] = {}
+    known = sorted((v for v in values if v is not None), reverse=not lowest_first)
     for position, value in enumerate(known, start=1):
         first_position.setdefault(value, position)
     return [None if v is None else first_position[v] for v in values]

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
 
+from app import figures
 from energy.factors import Carrier, EnergyMethod
 
 EXACT = Context(prec=60)
@@ -114,7 +115,7 @@ def convert(method: EnergyMethod, carrier: Carrier, quantity: Decimal, unit: str
 
 def kg(grams: int | None) -> float | None:
     """Integer grams as kilograms, a JSON number with at most 3 places."""
-    return None if grams is None else float(Decimal(grams).scaleb(-3))
+    return None if grams is None else float(figures.kg(grams))
 
 
 def yuan(fen: int | None) -> float | None:
@@ -143,10 +144,3 @@ def change_pct(this: Fraction | None, that: Fraction | None) -> float | None:
     return two_places((this - that) / that * 100)
 
 
-def competition_ranks(values: list[Fraction | None]) -> list[int | None]:
-    """Ranks in input order, lowest first; equal values share a rank (1, 2, 2, 4)."""
-    ordered = sorted(v for v in values if v is not None)
-    first_at: dict[Fraction, int] = {}
-    for position, value in enumerate(ordered, start=1):
-        first_at.setdefault(value, position)
-    return [None if v is None else first_at[v] for v in values]

@@ -16,10 +16,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from app.calendar import local_day
+from app.figures import competition_ranks
 from app.models import Organisation, User
 from app.service import organisation_for
 from energy import checks
-from energy.accounting import Period, competition_ranks, kg
+from energy.accounting import Period, kg
 from energy.factors import EnergyMethods
 from energy.figures import (
     Denominators,
@@ -262,7 +263,7 @@ def _organisation_rows(by_sector: dict[str, list[_Institution]], year: int) -> l
         in_sector = sorted(by_sector[sector], key=lambda m: m.org_id)
         figures = [YearFigures(year, m.totals.get(year), m.denominators.get(year))
                    if m.reported(year) else YearFigures(year, None, None) for m in in_sector]
-        ranks = competition_ranks([f.ratios["kgce_per_m2"] for f in figures])
+        ranks = competition_ranks([f.ratios["kgce_per_m2"] for f in figures], lowest_first=True)
         for m, f, rank in sorted(zip(in_sector, figures, ranks, strict=True),
                                  key=lambda t: (t[2] is None, t[2] or 0, t[0].org_id)):
             rows.append({"org_id": m.org_id, "name": m.name, "sector": m.sector,

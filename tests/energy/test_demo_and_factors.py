@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.csv_export import safe_cell
+from app.figures import competition_ranks
 from energy import reports
-from energy.accounting import change_pct, competition_ranks, parse_quantity, two_places
+from energy.accounting import change_pct, parse_quantity, two_places
 from energy.demo import PLANS, seed_demo_energy, seed_energy
 from energy.factors import EnergyFactorError, load_energy_methods
 from energy.models import EnergyCarrierYear, EnergyReading, EnergySubmission, EnergyYearTotal
@@ -113,7 +114,8 @@ def test_percent_change_uses_unrounded_ratios_and_ranks_share_ties():
     assert change_pct(Fraction(1362, 1000), Fraction(14748, 10000)) == -7.65
     assert change_pct(Fraction(1), None) is None
     assert two_places(Fraction(2215, 100000) * 1000) == 22.15
-    assert competition_ranks([Fraction(2), Fraction(1), Fraction(2), None]) == [2, 1, 2, None]
+    assert competition_ranks([Fraction(2), Fraction(1), Fraction(2), None],
+                             lowest_first=True) == [2, 1, 2, None]
 
 
 @pytest.mark.parametrize(("value", "shown"), [("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
