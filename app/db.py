@@ -10,6 +10,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 from werkzeug.routing import IntegerConverter
 
+from app.i18n import FieldMessage
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -44,7 +46,7 @@ class UTCDateTime(TypeDecorator):
 # The years the service takes in dates, times and cursors: near year 1 or 9999 the time zone
 # arithmetic of local days, weeks and months overflows.
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-OUT_OF_RANGE_MESSAGE = f"超出支持的年份范围 {EARLIEST_YEAR}-{LATEST_YEAR} (year out of range)"
+OUT_OF_RANGE_MESSAGE = FieldMessage("year_out_of_range", earliest=EARLIEST_YEAR, latest=LATEST_YEAR)
 
 
 def year_supported(moment: date) -> bool:

@@ -113,6 +113,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 # Field messages in an error's `details` (field -> [message]): code -> (zh, en).
 DETAIL_MESSAGES: dict[str, tuple[str, str]] = {
+    "not_blank": ("不能为空白", "Must not be blank"),
+    "no_control_characters": ("不能包含控制字符、格式字符或换行",
+                              "No control, format or line-break characters"),
+    "ascii_digits_only": ("只能使用 ASCII 数字", "ASCII digits only"),
+    "year_out_of_range": ("超出支持的年份范围 {earliest}-{latest}",
+                          "Year out of range {earliest}-{latest}"),
+    "override_needs_reason": ("须写明原因", "An override needs a reason"),
+    "pickup_code_required": ("请输入取货码", "A pickup code is required"),
+    "campaign_start_too_early": ("最多从一小时前开始", "May start at most an hour in the past"),
+    "campaign_max_days": ("活动最长 {days} 天", "At most {days} days long"),
+    "campaign_end_only_earlier": ("活动已开始，只能提前结束",
+                                  "A started campaign can only end earlier"),
+    "not_before_now": ("不能早于现在", "Must not be before now"),
     "at_least_one": ("至少为 1", "Must be at least 1"),
     "invalid_cursor": ("无效的游标", "Invalid cursor"),
     "no_nul_characters": ("不能包含空字符", "Must not contain NUL characters"),

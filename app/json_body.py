@@ -19,6 +19,8 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.i18n import FieldMessage
+
 # A \u escape in the high or low surrogate range; only then is the parsed body walked.
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
@@ -78,7 +80,6 @@ class StrictFlaskParser(FlaskParser):
         return loads_strict(request_body(req))
 
 
-ASCII_DIGITS_ONLY = "只能使用 ASCII 数字 (ASCII digits only)"
 
 
 class AsciiNumbers(ma.Schema):
@@ -95,7 +96,7 @@ class AsciiNumbers(ma.Schema):
             value = data.get(key)
             if (isinstance(field, ma.fields.Number) and isinstance(value, str)
                     and not value.isascii()):
-                bad[key] = [ASCII_DIGITS_ONLY]
+                bad[key] = [FieldMessage("ascii_digits_only")]
         if bad:
             raise ma.ValidationError(bad)
         return data

@@ -68,11 +68,10 @@ class Name(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = unicodedata.normalize("NFKC", super()._deserialize(value, attr, data, **kwargs))
         if any(unicodedata.category(char) in REFUSED_IN_NAMES for char in text):
-            raise ma.ValidationError("不能包含控制字符、格式字符或换行 "
-                                     "(no control, format or line-break characters)")
+            raise ma.ValidationError(FieldMessage("no_control_characters"))
         text = text.strip()
         if not any(_visible(char) for char in text):
-            raise ma.ValidationError("不能为空白 (must not be blank)")
+            raise ma.ValidationError(FieldMessage("not_blank"))
         return text
 
 

@@ -140,14 +140,14 @@ def _scope_of_new(session: Session, actor: User, data: dict) -> dict:
 def _check_start(starts_at: datetime, now: datetime) -> None:
     if starts_at < now - MAX_BACKDATE - CLOCK_SKEW:
         raise Unprocessable("campaign_starts_in_past", details={"starts_at": [
-            "最多从一小时前开始 (may start at most an hour in the past)"]})
+            FieldMessage("campaign_start_too_early")]})
 
 
 def _check_length(starts_at: datetime, ends_at: datetime) -> None:
     if ends_at - starts_at > MAX_CAMPAIGN_LENGTH:
         days = MAX_CAMPAIGN_LENGTH.days
         raise Unprocessable("campaign_too_long", details={"ends_at": [
-            f"活动最长 {days} 天 (at most {days} days long)"]})
+            FieldMessage("campaign_max_days", days=days)]})
 
 
 def create_campaign(session: Session, actor: User, data: dict, now: datetime,
@@ -186,9 +186,9 @@ def _check_started_edit(campaign: Campaign, changes: dict, now: datetime) -> Non
     ends_at = changes.get("ends_at", campaign.ends_at)
     if ends_at > campaign.ends_at:
         raise CampaignEndNotExtendable(details={"ends_at": [
-            "活动已开始，只能提前结束 (a started campaign can only end earlier)"]})
+            FieldMessage("campaign_end_only_earlier")]})
     if ends_at < campaign.ends_at and ends_at < now:
-        raise Unprocessable(details={"ends_at": ["不能早于现在 (must not be before now)"]})
+        raise Unprocessable(details={"ends_at": [FieldMessage("not_before_now")]})
 
 
 def _check_window(session: Session, campaign: Campaign, starts_at: datetime,

@@ -199,9 +199,9 @@ class FulfilIn(Schema):
     @validates_schema
     def code_or_override(self, data, **_kwargs):
         if data["override"] and not (data.get("reason") or "").strip():
-            raise ma.ValidationError({"reason": ["须写明原因 (an override needs a reason)"]})
+            raise ma.ValidationError({"reason": [FieldMessage("override_needs_reason")]})
         if not data["override"] and not data.get("pickup_code"):
-            raise ma.ValidationError({"pickup_code": ["请输入取货码 (pickup code required)"]})
+            raise ma.ValidationError({"pickup_code": [FieldMessage("pickup_code_required")]})
 
 
 # --- OpenAPI notes for what no schema expresses ---------------------------------------------
