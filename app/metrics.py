@@ -41,7 +41,8 @@ HTTP_LATENCY = Histogram("lc_http_request_duration_seconds", "Time to answer a r
 ACTIVITIES_LOGGED = Counter("lc_activities_logged_total", "Activities stored (replays excluded)")
 REDEMPTIONS = Counter("lc_redemptions_total", "Rewards redeemed (replays excluded)")
 CHECKINS = Counter("lc_checkins_total", "Event check-ins stored")
-ENERGY_READINGS = Counter("lc_energy_readings_total", "Energy meter readings stored")
+ENERGY_READINGS = Counter("lc_energy_readings_total",
+                          "Energy readings stored (by hand, batch, file or meter push)")
 REDIS_FALLBACKS = Counter("lc_redis_fallbacks_total",
                           "Redis operations answered from the database instead")
 REDIS_RECONNECTS = Counter("lc_redis_reconnects_total", "Redis answering again after an outage")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
+from app import metrics
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.csv_export import CSV_ALTERNATIVE_DOC, csv_response
@@ -102,6 +103,7 @@ def create_reading(data, org_id):
     result = service.create_reading(db.session, current_user(), _methods(), org_id, data,
                                     now_utc())
     db.session.commit()
+    metrics.ENERGY_READINGS.inc()
     return result
 
 
@@ -115,6 +117,7 @@ def batch_readings(query, data, org_id):
     result = service.enter_batch(db.session, current_user(), _methods(), org_id, data["items"],
                                  now_utc(), query["dry_run"])
     db.session.commit()
+    metrics.ENERGY_READINGS.inc(len(result["created_ids"]))
     return result
 
 
@@ -130,6 +133,7 @@ def import_readings(query, files, org_id):
                                  upload.filename or "", upload.read(), now_utc(),
                                  query["dry_run"])
     db.session.commit()
+    metrics.ENERGY_READINGS.inc(len(result["created_ids"]))
     return result
 
 

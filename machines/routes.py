@@ -6,6 +6,7 @@ import json
 
 from flask import current_app, request
 
+from app import metrics
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.errors import ApiError
@@ -205,5 +206,7 @@ def push_meter_reading(data):
     row, created = meters.push_reading(db.session, current_key(), methods,
                                        meters.Push(**data), now_utc())
     db.session.commit()
+    if created:
+        metrics.ENERGY_READINGS.inc()
     body = meters.meter_reading_out(row, methods.latest.carriers[row.carrier])
     return body, 201 if created else 200

@@ -168,3 +168,12 @@ def test_list_readings_filters_by_carrier(post_reading, client, institution):
     listed = client.get(f"/api/v1/orgs/{institution.id}/energy/readings?carrier=heat",
                         headers=institution.headers).get_json()["items"]
     assert [r["carrier"] for r in listed] == ["heat"]
+
+
+def test_stored_readings_are_counted_in_the_metrics_refusals_are_not(post_reading):
+    from tests.ops.conftest import sample
+
+    before = sample("lc_energy_readings_total")
+    assert post_reading(carrier="water", period="2025-03", quantity=120, unit="t").status_code == 201
+    assert post_reading(carrier="water", period="2025-03", quantity=1, unit="t").status_code == 409
+    assert sample("lc_energy_readings_total") == before + 1
