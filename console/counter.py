@@ -24,7 +24,7 @@ CODE_MAX = 16
 class CounterResult:
     """What the counter says after a scan: handed over now, already, cancelled or unknown."""
 
-    outcome: str  # handed_over | already | cancelled | unknown
+    outcome: str  # handed_over | already | cancelled | locked | unknown
     redemption: Redemption | None = None
     person: User | None = None
     handed_over_by: User | None = None
@@ -36,8 +36,11 @@ def normalise_code(code: str) -> str:
 
 
 def hand_over(session: Session, actor: User, org: Organisation, code: str, now: datetime,
-              ip: str | None) -> CounterResult:
-    """Hand over the pending claim with this code; otherwise say what became of the code."""
+              ip: str | None, override_reason: str | None = None) -> CounterResult:
+    """Hand over the pending claim with this code; otherwise say what became of the code.
+
+    A claim locked by wrong codes is handed over only by the admin's override with a reason
+    (audited by the points domain); without one the counter says it is locked."""
     code = normalise_code(code)
     if not code:
         return CounterResult("unknown")
@@ -46,8 +49,12 @@ def hand_over(session: Session, actor: User, org: Organisation, code: str, now: 
     if not claims:
         return CounterResult("unknown")
     pending = next((c for c in claims if c.status == "pending"), None)
-    if pending is not None:
-        claim, outcome = fulfil_redemption(session, actor, pending.id, code, now, ip), "handed_over"
+    if pending is not None and pending.locked and not override_reason:
+        claim, outcome = pending, "locked"
+    elif pending is not None:
+        claim = fulfil_redemption(session, actor, pending.id, None if override_reason else code,
+                                  now, ip, override_reason=override_reason)
+        outcome = "handed_over"
     else:
         claim = claims[0]
         outcome = "already" if claim.status == "fulfilled" else "cancelled"

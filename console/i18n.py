@@ -104,6 +104,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "counter.already": ("该取货码已于 {when} 由 {by} 核销，不能重复领取。",
                         "This code was already handed over at {when} by {by}."),
     "counter.cancelled": ("该兑换已于 {when} 取消。", "This redemption was cancelled at {when}."),
+    "counter.locked": ("该兑换因取货码错误次数过多已锁定：请核实领取人身份后，填写原因越权核销。",
+                       "Locked after too many wrong codes: check the person, then hand over by "
+                       "override with a reason."),
+    "counter.override_reason": ("越权核销原因", "Reason for the override"),
+    "counter.override": ("越权核销", "Hand over by override"),
     "counter.unknown": ("没有找到该取货码。", "No redemption has this pickup code."),
     "counter.whose": ("领取人", "For"),
     "counter.what": ("奖品", "Reward"),

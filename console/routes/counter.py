@@ -36,8 +36,9 @@ def counter_page(org_id):
 def counter_hand_over(org_id):
     """Hand over the claim with the typed or scanned pickup code."""
     org = organisation_for(db.session, current_user(), org_id, "admin")
+    reason = request.form.get("override_reason", "").strip()[:200] or None
     result = counter.hand_over(db.session, current_user(), org,
-                               request.form.get("pickup_code", ""), now_utc(), client_ip())
+                               request.form.get("pickup_code", ""), now_utc(), client_ip(), reason)
     db.session.commit()
     return _page(org, result, 200 if result.outcome == "handed_over" else 409
                  if result.outcome != "unknown" else 404)

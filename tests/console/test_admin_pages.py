@@ -99,6 +99,32 @@ def test_counter_hands_over_then_says_when_and_by_whom(sign_in, people, session,
     assert code in sheet  # the day's sheet lists it
 
 
+def test_counter_hands_a_locked_claim_over_only_by_override_with_a_reason(
+        sign_in, people, session, client, make):
+    reward = add_reward(session, people.org, cost=30, name="保温杯")
+    give_points(session, people.staff, 100)
+    claim = redeem(client, make, people.staff, reward.id, "k1").get_json()["redemption"]
+    wrong = "A" * len(claim["pickup_code"]) if claim["pickup_code"][0] != "A" else "B" * len(
+        claim["pickup_code"])
+    for _ in range(5):  # wrong codes against this claim through the API lock it
+        client.post(f"/api/v1/redemptions/{claim['id']}/fulfil", json={"pickup_code": wrong},
+                    headers=make.headers(people.admin))
+    admin = sign_in(people.admin)
+    url = f"/console/orgs/{people.org.id}/counter"
+
+    locked = admin.post(url, {"pickup_code": claim["pickup_code"]})
+    mine = client.get("/api/v1/me/redemptions", headers=make.headers(people.staff))
+    assert locked.status_code == 409
+    assert "已锁定" in locked.text and "越权核销原因" in locked.text and "职工丙" in locked.text
+    assert mine.get_json()["items"][0]["status"] == "pending"
+
+    done = admin.post(url, {"pickup_code": claim["pickup_code"],
+                            "override_reason": "本人到场，核对工牌后发放"})
+    mine = client.get("/api/v1/me/redemptions", headers=make.headers(people.staff))
+    assert done.status_code == 200
+    assert mine.get_json()["items"][0]["status"] == "fulfilled"
+
+
 def test_counter_unknown_or_odd_codes_never_fail(sign_in, people):
     admin = sign_in(people.admin)
     url = f"/console/orgs/{people.org.id}/counter"
