@@ -17,7 +17,7 @@
           animation: false,
           tooltip: { trigger: "axis" },
           legend: { top: 0, type: "scroll" },
-          grid: { left: 48, right: spec.second_axis ? 56 : 16, top: 40, bottom: 32 },
+          grid: { left: 16, right: 16, top: 40, bottom: 8, containLabel: true },
           xAxis: { type: "category", data: spec.categories },
           yAxis: yAxes,
           series: spec.series
