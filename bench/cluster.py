@@ -252,7 +252,8 @@ def seed_extras(app, redeemers: list[Person]) -> Extras:
         admin = User(username="drill_superadmin", display_name="演练超级管理员", role="superadmin")
         db.session.add(admin)
         db.session.flush()
-        token = issue_access_token(SimpleNamespace(id=admin.id, role="superadmin", org_id=None),
+        token = issue_access_token(SimpleNamespace(id=admin.id, role="superadmin", org_id=None,
+                                                 token_version=0),
                                    token_settings(app.config), now)
         db.session.commit()
         db.session.remove()

@@ -129,7 +129,7 @@ def seed_region(app, staff_per_org: int) -> list[Person]:
                     for n in range(staff_per_org)]
             for uid, org_id, team_id in db.session.execute(
                     insert(User).returning(User.id, User.org_id, User.team_id), rows):
-                claims = SimpleNamespace(id=uid, role="staff", org_id=org_id)
+                claims = SimpleNamespace(id=uid, role="staff", org_id=org_id, token_version=0)
                 people.append(Person(uid, org_id, team_id,
                                      issue_access_token(claims, settings, now)))
         db.session.commit()

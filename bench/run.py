@@ -151,7 +151,8 @@ def mint_tokens(rows) -> list[str]:
     settings = token_settings({"SECRET_KEY": SECRET, "ACCESS_TOKEN_TTL": 7200,
                                "REFRESH_TOKEN_TTL": 7200})
     now = datetime.now(UTC)
-    return [issue_access_token(SimpleNamespace(id=i, role=r, org_id=o), settings, now)
+    return [issue_access_token(SimpleNamespace(id=i, role=r, org_id=o, token_version=0),
+                               settings, now)
             for i, r, o in rows]
 
 
