@@ -12,6 +12,7 @@ from app.extensions import db
 from app.openapi import Blueprint
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
+from app.replica import report_session
 from energy import imports, reports, service, tables
 from energy.schemas import (
     CorrectionIn,
@@ -256,12 +257,13 @@ def org_report(query, org_id):
 @blp.doc(**CSV_ALTERNATIVE_DOC)
 def region_report(query):
     """The coordinator's table: ratio-of-totals indicators, by sector, ranks in sector."""
-    report = reports.region_report(db.session, query.get("region"), _year(query),
+    session = report_session()
+    report = reports.region_report(session, query.get("region"), _year(query),
                                    _base_year(query), now_utc(), query.get("sector"))
     if query["peers"]:
         # Supplied by the exchange (machines/), which imports energy, never the reverse.
         peers = current_app.extensions.get("energy_region_peers")
-        report["peers"] = peers(db.session, report["year"], query.get("sector"),
+        report["peers"] = peers(session, report["year"], query.get("sector"),
                                 query.get("region")) if peers else []
     if query["format"] == "csv":
         return csv_response(f"energy-region-{query.get('region') or 'all'}-{report['year']}.csv",
@@ -278,7 +280,7 @@ def public_energy(query):
     """Public energy disclosure: approved readings only, restated years marked."""
     check_rate(get_gateway(current_app), f"public-energy:{client_ip()}",
                PUBLIC_REQUESTS_PER_WINDOW, PUBLIC_WINDOW_S)
-    report = reports.public_energy(db.session, query.get("region"), _year(query),
+    report = reports.public_energy(report_session(), query.get("region"), _year(query),
                                    _base_year(query), now_utc())
     if query["format"] == "csv":
         return csv_response(f"energy-public-{query.get('region') or 'all'}-{report['year']}.csv",

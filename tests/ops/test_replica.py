@@ -64,6 +64,20 @@ def test_reports_read_on_a_replica_that_is_in_time(client, make, superadmin, use
 
 
 @pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="a replica is a PostgreSQL server")
+@pytest.mark.commits  # the replica's own connection must see what the test wrote
+@pytest.mark.parametrize("url", ["/api/v1/energy/region?region=tianjin&year=2025",
+                                 "/api/v1/public/energy?region=tianjin&year=2025"])
+def test_energy_region_and_disclosure_read_on_a_replica_that_is_in_time(
+        client, make, superadmin, use_replica, database_url, url):
+    use_replica(database_url)
+    before = sample("lc_replica_reads_total")
+    make.org(name="天津市能耗局", region="tianjin")
+    response = client.get(url, headers=make.headers(superadmin))
+    assert response.status_code == 200
+    assert sample("lc_replica_reads_total") == before + 1
+
+
+@pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="a replica is a PostgreSQL server")
 def test_a_replica_further_behind_than_allowed_is_not_read(client, make, superadmin,
                                                           use_replica, database_url,
                                                           monkeypatch):
