@@ -19,6 +19,9 @@ voided; a void leaves the rows at zero rather than deleting them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
+
 from sqlalchemy import Date, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -31,6 +34,64 @@ from activities.models import (
 from app.calendar import month_start
 from app.commit_time import add_at_commit
 from app.upserts import additive_upsert, params
+
+
+@dataclass
+class RollupRows:
+    """What logged activities add to the three tables, summed per row.
+
+    `participants`: (org, month, user) -> activities; `months`: (org, month, type) ->
+    [activities, grams, points]; `days`: (org, day, team_key, type) -> [team_id,
+    activities, grams, points]. Sorted keys are the order rows are locked in.
+    """
+
+    participants: dict[tuple[int, date, int], int] = field(default_factory=dict)
+    months: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
+    days: dict[tuple[int, date, int, str], list] = field(default_factory=dict)
+
+
+def rollup_rows(activities: list[Activity]) -> RollupRows:
+    """The rows accepted activities move, summed (the logging path writes each table once)."""
+    rows = RollupRows()
+    for activity in activities:
+        month = month_start(activity.local_date)
+        key = (activity.org_id, month, activity.user_id)
+        rows.participants[key] = rows.participants.get(key, 0) + 1
+        totals = rows.months.setdefault((activity.org_id, month, activity.type), [0, 0, 0])
+        totals[0] += 1
+        totals[1] += activity.co2e_saved_g
+        totals[2] += activity.points
+        day = rows.days.setdefault((activity.org_id, activity.local_date, activity.team_id or 0,
+                                    activity.type), [activity.team_id, 0, 0, 0])
+        day[1] += 1
+        day[2] += activity.co2e_saved_g
+        day[3] += activity.points
+    return rows
+
+
+def write_rollups(session: Session, rows: RollupRows) -> None:
+    """Add `rows` with one statement per table, in the tables' lock order (SQLite's path;
+    PostgreSQL writes them inside the logging statement, `activities.logbook_sql`)."""
+    if not rows.participants:
+        return
+    session.execute(additive_upsert(session, MonthlyParticipant,
+                                    keys=("org_id", "month", "user_id"), adds=("activities",)),
+                    [params(org_id=org_id, month=month, user_id=user_id, activities=count)
+                     for (org_id, month, user_id), count in sorted(rows.participants.items())])
+    session.execute(additive_upsert(session, ActivityMonthlyRollup,
+                                    keys=("org_id", "month", "type"),
+                                    adds=("activities", "co2e_g", "points")),
+                    [params(org_id=org_id, month=month, type=kind, activities=count, co2e_g=grams,
+                            points=points)
+                     for (org_id, month, kind), (count, grams, points)
+                     in sorted(rows.months.items())])
+    session.execute(additive_upsert(session, ActivityRollup,
+                                    keys=("org_id", "day", "team_key", "type"),
+                                    others=("team_id",), adds=("activities", "co2e_g", "points")),
+                    [params(org_id=org_id, day=day, team_key=team_key, type=kind, team_id=team_id,
+                            activities=count, co2e_g=grams, points=points)
+                     for (org_id, day, team_key, kind), (team_id, count, grams, points)
+                     in sorted(rows.days.items())])
 
 
 def record_activity_rollup(session: Session, activity: Activity, sign: int) -> None:

@@ -51,6 +51,12 @@ def record_contribution(session: Session, *, user_id: int, org_id: int, team_id:
                                                   entries))
 
 
+def contributions_written(session: Session, changes: list[ContributionChange]) -> None:
+    """Queue for the boards the changes of rows the caller wrote with its own statement
+    (the logging path's single statement on PostgreSQL)."""
+    BOARD_CHANGES.extend(session, changes)
+
+
 def record_contributions(session: Session, changes: list[ContributionChange]) -> None:
     """`record_contribution` for many rows in one executemany upsert (seeding history)."""
     changes = [c for c in changes if c.co2e_g or c.points or c.entries]

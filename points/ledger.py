@@ -151,6 +151,68 @@ def credit_earnings(session: Session, *, user_id: int, org_id: int, team_id: int
     return entries
 
 
+# `credit_earnings` as parts of one PostgreSQL statement that also creates the sources
+# (the logging path, `activities.logbook_sql`): the same account move for the sum and the
+# same entries, each with the balance it left, written where the sources are written.
+
+def earnings_ctes(*, sources: str, after: str) -> str:
+    """Two CTEs, `account` then `ledger`: the earnings of `earnings_params`, for sources
+    whose ids a CTE named `sources` gives as (ord, id); they wait for the CTE `after`."""
+    return f"""account AS (
+  INSERT INTO points_accounts (user_id, balance, earned_total, updated_at)
+  SELECT :user_id, :earn_total, :earn_total, :now
+  WHERE (SELECT count(*) FROM {after}) >= 0 AND CAST(:earn_total AS integer) > 0
+  ON CONFLICT (user_id) DO UPDATE
+    SET balance = points_accounts.balance + excluded.balance,
+        earned_total = points_accounts.earned_total + excluded.earned_total,
+        updated_at = excluded.updated_at
+  RETURNING balance
+),
+ledger AS (
+  INSERT INTO ledger_entries (user_id, org_id, team_id, delta, kind, source_type, source_id,
+    reason, balance_after, actor_id, created_at)
+  SELECT :user_id, :org_id, CAST(:team_id AS integer), v.delta, 'earn', :earn_source_type,
+    CAST({sources}.id AS text), v.reason, account.balance - :earn_total + v.running, NULL,
+    :now
+  FROM unnest(CAST(:earn_ord AS integer[]), CAST(:earn_delta AS integer[]),
+    CAST(:earn_reason AS text[]), CAST(:earn_running AS integer[]))
+    AS v(ord, delta, reason, running)
+  JOIN {sources} ON {sources}.ord = v.ord
+  CROSS JOIN account
+  ORDER BY v.ord
+  RETURNING 1
+)"""
+
+
+def org_points_cte(*, after: str) -> str:
+    """The CTE `org_points`: the earnings' move of their organisation's day (issued), after
+    the CTE `after` (a shared row: the statement's last write)."""
+    return f"""org_points AS (
+  INSERT INTO org_daily_points (org_id, day, issued, redeemed)
+  SELECT :org_id, CAST(:earn_day AS date), :earn_total, 0
+  WHERE (SELECT count(*) FROM {after}) >= 0 AND CAST(:earn_total AS integer) > 0
+  ON CONFLICT (org_id, day) DO UPDATE SET issued = org_daily_points.issued + excluded.issued
+  RETURNING 1
+)"""
+
+
+def earnings_params(earnings: list[tuple[int, int, str]], day: date,
+                    source_type: str = "activity") -> dict:
+    """Parameters of `earnings_ctes` and `org_points_cte` (with the caller's user_id,
+    org_id, team_id and now): (index of the source, points > 0, reason) in order, and the
+    organisation-local day the points are issued on."""
+    running, total = [], 0
+    for _, delta, _ in earnings:
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta <= 0:
+            raise ValueError("earnings are integers > 0")
+        total += delta
+        running.append(total)
+    return {"earn_total": total, "earn_day": day, "earn_source_type": source_type,
+            "earn_ord": [index + 1 for index, _, _ in earnings],
+            "earn_delta": [delta for _, delta, _ in earnings],
+            "earn_reason": [reason for _, _, reason in earnings], "earn_running": running}
+
+
 def _append(session: Session, move: tuple, entry: LedgerEntry) -> None:
     """Move the account (a statement and its parameters), then write the entry with the
     balance it left."""
