@@ -2,16 +2,19 @@
 
 A single post is a batch of one: both go through `log_batch`, whose cost does not grow
 with the batch. Every refusal is decided first (replays, catalogue, limits, back-fill);
-the accepted entries are then priced in order and written set-based, one statement per
-table for the whole request: the usage rows of all their (behaviour, day) pairs claimed
-at once, one multi-row insert each for activities and ledger entries, one account move,
-one move of each rollup (shared rows at commit, `app.commit_time`). A void moves
-everything back with compensating entries; nothing is deleted or rewritten.
+the accepted entries are then priced in order in Python against what was read once
+under the person's lock, and written set-based: on PostgreSQL one statement writes every
+row a request moves (`activities.logbook_sql`: activities, usage, monthly earnings,
+participants, reviews, account, ledger, rollups, contributions, the organisation's
+points of the day); SQLite writes the same rows with one statement per table. A void
+moves everything back with compensating entries; nothing is deleted or rewritten.
 
 Concurrency: each write first locks the person's user row (PostgreSQL; SQLite runs
 one writer at a time anyway), so one person's entries, batches and voids take their
-locks in one order and never deadlock; the usage rows are then upserted and locked in
-key order, so the quantity already credited each day is exact when the cap is applied.
+locks in one order and never deadlock, and the usage rows and monthly earnings read after
+the lock stay exact until the request commits: the caps are applied to true amounts.
+Rows shared by a team or an organisation are moved by the request's last statement,
+right before its COMMIT, so they are held for one statement.
 """
 
 from __future__ import annotations

@@ -1,16 +1,19 @@
 """Report rollups kept with every activity: per (org, day, team, behaviour), per (org,
 month, behaviour) and per person and month.
 
-`record_activity_rollup` moves the three tables in the caller's transaction: +1 activity
-(with its grams and points) when an entry is accepted, the same taken away when it is
-voided; a void leaves the rows at zero rather than deleting them.
+Logging adds a request's activities summed per row (`rollup_rows`), each table moved
+once: inside the logging statement on PostgreSQL (`activities.logbook_sql`, the request's
+last statement before COMMIT), by `write_rollups` on SQLite. A void takes one activity
+back with `record_activity_rollup` in the caller's transaction; a void leaves the rows at
+zero rather than deleting them.
 
-- The person's month row (`monthly_participants`) is theirs alone: one upsert at once.
+On a void:
+- The person's month row (`monthly_participants`) is theirs alone: one update at once.
 - The (org, day, team, behaviour) row is shared by a whole team and the (org, month,
   behaviour) row by the whole organisation, so their increments are queued with
   `app.commit_time.add_at_commit` and applied right before COMMIT, summed per row and in
   key order, like the organisation's points of the day: a hot row is locked for one
-  statement, and two batches never take shared rows crosswise. The keys sort the month
+  statement, and two transactions never take shared rows crosswise. The keys sort the month
   rows first ("activity_monthly_rollups" < "activity_rollups"), the order
   `rollups_cli.pause_rollup_writers` locks the tables in.
 

@@ -1,9 +1,10 @@
 """Daily contributions: the rollup every board, summary and streak reads.
 
 `record_contribution` adds to the (user, team, day) row in the caller's transaction,
-with one upsert at commit time (`app.commit_time`: a batch of 20 entries of one day
-moves its row once, not 20 times), and queues the same increment for the Redis
-boards, which are updated only after the transaction commits (`BOARD_CHANGES`).
+with one upsert at commit time (`app.commit_time`), and queues the same increment for the
+Redis boards, which are updated only after the transaction commits (`BOARD_CHANGES`).
+Logging moves each day of a request once, with the request's other rows (the logging
+statement on PostgreSQL, `record_contributions` on SQLite), and queues the same changes.
 """
 
 from __future__ import annotations

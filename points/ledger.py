@@ -1,6 +1,7 @@
 """Where points move: `credit_points` for every live change (`credit_earnings`, its form for
-many new sources at once), `append_past_credits` for seeding a history in bulk. Nothing else
-writes the ledger.
+many new sources at once, and `earnings_ctes`, the same as part of the PostgreSQL
+statement that creates those sources), `append_past_credits` for seeding a history in
+bulk. Nothing else writes the ledger.
 
 Each `credit_points` call appends one entry and moves the account in the caller's
 transaction. The account update is a single conditional statement (`balance + delta >= 0`), so two
@@ -120,35 +121,34 @@ class Earning:
 
 
 def credit_earnings(session: Session, *, user_id: int, org_id: int, team_id: int | None,
-                    source_type: str, earnings: list[Earning], now: datetime) -> list[LedgerEntry]:
+                    source_type: str, earnings: list[Earning], now: datetime) -> None:
     """`credit_points(kind="earn")` for many sources of one person created in this very
-    transaction, at once.
+    transaction, at once (SQLite's logging path; PostgreSQL's writes the same rows inside
+    its one statement, `earnings_ctes`).
 
     One account move for their sum, one multi-row insert of the entries (each with the
-    balance it left, in order) and one move of the organisation's day: the logging path
-    credits a batch of 20 in as many statements as one entry. The sources are new in
-    this transaction, so no repeat can exist; earnings are >= 0, so the balance cannot fail.
+    balance it left, in order) and one move of the organisation's day. The sources are new
+    in this transaction, so no repeat can exist; earnings are >= 0, so the balance cannot
+    fail.
     """
     earnings = [e for e in earnings if e.delta]
     if any(isinstance(e.delta, bool) or not isinstance(e.delta, int) or e.delta < 0
            for e in earnings):
         raise ValueError("earnings are integers >= 0")
     if not earnings:
-        return []
+        return
     total = sum(e.delta for e in earnings)
     balance = session.execute(*_credit_move(session, user_id, "earn", total, now)).scalar_one()
     balance -= total
-    entries = []
+    rows = []
     for earning in earnings:
         balance += earning.delta
-        entries.append(LedgerEntry(user_id=user_id, org_id=org_id, team_id=team_id,
-                                   delta=earning.delta, kind="earn", source_type=source_type,
-                                   source_id=earning.source_id, reason=earning.reason,
-                                   balance_after=balance, actor_id=None, created_at=now))
-    session.add_all(entries)
-    session.flush()
+        rows.append({"user_id": user_id, "org_id": org_id, "team_id": team_id,
+                     "delta": earning.delta, "kind": "earn", "source_type": source_type,
+                     "source_id": earning.source_id, "reason": earning.reason,
+                     "balance_after": balance, "actor_id": None, "created_at": now})
+    session.execute(insert(LedgerEntry.__table__), rows)
     _add_org_points(session, org_id, "earn", total, now)
-    return entries
 
 
 # `credit_earnings` as parts of one PostgreSQL statement that also creates the sources
@@ -161,7 +161,7 @@ def earnings_ctes(*, sources: str, after: str) -> str:
     return f"""account AS (
   INSERT INTO points_accounts (user_id, balance, earned_total, updated_at)
   SELECT :user_id, :earn_total, :earn_total, :now
-  WHERE (SELECT count(*) FROM {after}) >= 0 AND CAST(:earn_total AS integer) > 0
+  WHERE CAST(:earn_total AS integer) > 0 * (SELECT count(*) FROM {after})
   ON CONFLICT (user_id) DO UPDATE
     SET balance = points_accounts.balance + excluded.balance,
         earned_total = points_accounts.earned_total + excluded.earned_total,
@@ -179,6 +179,7 @@ ledger AS (
     AS v(ord, delta, reason, running)
   JOIN {sources} ON {sources}.ord = v.ord
   CROSS JOIN account
+  WHERE (SELECT count(*) FROM account) >= 0
   ORDER BY v.ord
   RETURNING 1
 )"""
@@ -190,7 +191,7 @@ def org_points_cte(*, after: str) -> str:
     return f"""org_points AS (
   INSERT INTO org_daily_points (org_id, day, issued, redeemed)
   SELECT :org_id, CAST(:earn_day AS date), :earn_total, 0
-  WHERE (SELECT count(*) FROM {after}) >= 0 AND CAST(:earn_total AS integer) > 0
+  WHERE CAST(:earn_total AS integer) > 0 * (SELECT count(*) FROM {after})
   ON CONFLICT (org_id, day) DO UPDATE SET issued = org_daily_points.issued + excluded.issued
   RETURNING 1
 )"""
