@@ -20,7 +20,7 @@ right before its COMMIT, so they are held for one statement.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 
@@ -482,7 +482,7 @@ UNION ALL
 SELECT 'h', type, local_date, id, NULL, occurred_at, quantity, NULL
   FROM activities
   WHERE user_id = :user_id AND status = 'accepted' AND type IN :trip_types
-    AND local_date >= :trips_from AND local_date < :trips_to
+    AND local_date >= :trips_from AND local_date < :trips_to AND occurred_at >= :trips_after
 """).bindparams(
     bindparam("client_ids", type_=String, expanding=True),
     bindparam("types", type_=String, expanding=True),
@@ -491,6 +491,7 @@ SELECT 'h', type, local_date, id, NULL, occurred_at, quantity, NULL
     bindparam("usage_from", type_=Date), bindparam("usage_to", type_=Date),
     bindparam("history_from", type_=UTCDateTime), bindparam("history_to", type_=UTCDateTime),
     bindparam("trips_from", type_=Date), bindparam("trips_to", type_=Date),
+    bindparam("trips_after", type_=UTCDateTime),
 ).columns(kind=String, name=String, day=Date, n1=Integer, n2=Integer, at=UTCDateTime,
           quantity=QUANTITY, hash=String)
 
@@ -515,6 +516,10 @@ def _read_state(session: Session, user_id: int, items: list, plans: list) -> _St
         "history_from": history_from, "history_to": history_to,
         "trip_types": list(LONG_TRIP_TYPES) if trips else [],
         "trips_from": month_start(min(trips or days)),
+        # A local day starts within a day of UTC midnight: this bound lets the
+        # (user_id, occurred_at) index narrow the month's trips.
+        "trips_after": datetime.combine(month_start(min(trips or days)), time.min, UTC)
+        - timedelta(days=1),
         "trips_to": next_month_start(max(trips or days)),
     })
     state = _State({}, {}, {}, ReviewWindow())
