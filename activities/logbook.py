@@ -39,7 +39,7 @@ from activities.review import (
     review_rules,
     streak_days,
 )
-from activities.rollups import record_activity_rollup, rollup_rows, write_rollups
+from activities.rollups import rollup_rows, take_back_rollups, write_rollups
 from activities.service import (
     DayUsage,
     Place,
@@ -424,7 +424,7 @@ def take_back_entry(session: Session, activity: Activity) -> None:
     record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
                         team_id=activity.team_id, day=activity.local_date,
                         co2e_g=-activity.co2e_saved_g, points=-activity.points, entries=-1)
-    record_activity_rollup(session, activity, -1)
+    take_back_rollups(session, activity)
 
 
 # --- rows ------------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ month, behaviour) and per person and month.
 Logging adds a request's activities summed per row (`rollup_rows`), each table moved
 once: inside the logging statement on PostgreSQL (`activities.logbook_sql`, the request's
 last statement before COMMIT), by `write_rollups` on SQLite. A void takes one activity
-back with `record_activity_rollup` in the caller's transaction; a void leaves the rows at
-zero rather than deleting them.
+back with `take_back_rollups` in the caller's transaction and leaves the rows at zero
+rather than deleting them.
 
 On a void:
 - The person's month row (`monthly_participants`) is theirs alone: one update at once.
@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
-from sqlalchemy import Date, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy import Date, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from activities.models import (
@@ -97,76 +98,34 @@ def write_rollups(session: Session, rows: RollupRows) -> None:
                      in sorted(rows.days.items())])
 
 
-def record_activity_rollup(session: Session, activity: Activity, sign: int) -> None:
-    """Add (sign=1, accepted) or take back (sign=-1, voided) one activity from the rollups."""
-    record_activity_rollups(session, [activity], sign)
-
-
-def record_activity_rollups(session: Session, activities: list[Activity], sign: int) -> None:
-    """`record_activity_rollup` for many activities: each person's month row moves once
-    (one statement for all the months of a batch), the shared rows once at commit."""
-    per_month: dict[tuple, int] = {}
-    for activity in activities:
-        key = (activity.org_id, month_start(activity.local_date), activity.user_id)
-        per_month[key] = per_month.get(key, 0) + sign
-        _queue_shared_rows(session, activity, sign)
-    if not per_month:
-        return
-    if sign > 0:
-        session.execute(additive_upsert(session, MonthlyParticipant,
-                                        keys=("org_id", "month", "user_id"),
-                                        adds=("activities",)),
-                        [params(org_id=org_id, month=month, user_id=user_id, activities=count)
-                         for (org_id, month, user_id), count in per_month.items()])
-        return
-    participant = MonthlyParticipant.__table__.c
-    session.execute(update(MonthlyParticipant.__table__)
-                    .where(participant.org_id == bindparam("k_org_id"),
-                           participant.month == bindparam("k_month"),
-                           participant.user_id == bindparam("k_user_id"))
-                    .values(activities=participant.activities + bindparam("k_count")),
-                    [{"k_org_id": org_id, "k_month": month, "k_user_id": user_id,
-                      "k_count": count} for (org_id, month, user_id), count in per_month.items()])
-
-
-def _queue_shared_rows(session: Session, activity: Activity, sign: int) -> None:
-    """The (org, day, team, behaviour) and (org, month, behaviour) rows, moved at commit."""
-    month = month_start(activity.local_date)
+def take_back_rollups(session: Session, activity: Activity) -> None:
+    """A voided activity leaves the rollups: its person's month row at once, the shared
+    (org, day, team, behaviour) and (org, month, behaviour) rows at commit. The rows exist
+    since the activity was accepted, so each move is an update."""
+    participant = MonthlyParticipant
+    session.execute(update(participant)
+                    .where(participant.org_id == activity.org_id,
+                           participant.month == month_start(activity.local_date),
+                           participant.user_id == activity.user_id)
+                    .values(activities=participant.activities - 1)
+                    .execution_options(synchronize_session=False))
     day_row = {"org_id": activity.org_id, "day": activity.local_date,
                "team_key": activity.team_id or 0, "type": activity.type}
-
-    def apply(activities: int, co2e_g: int, points: int):
-        return _rollup_change(session, ActivityRollup, day_row, {"team_id": activity.team_id},
-                              activities, co2e_g, points)
-
-    add_at_commit(session, ("activity_rollups", *day_row.values()), apply, sign,
-                  sign * activity.co2e_saved_g, sign * activity.points)
-    month_row = {"org_id": activity.org_id, "month": month, "type": activity.type}
-
-    def apply_month(activities: int, co2e_g: int, points: int):
-        return _rollup_change(session, ActivityMonthlyRollup, month_row, {}, activities, co2e_g,
-                              points)
-
-    add_at_commit(session, ("activity_monthly_rollups", *month_row.values()), apply_month, sign,
-                  sign * activity.co2e_saved_g, sign * activity.points)
+    month_row = {"org_id": activity.org_id, "month": month_start(activity.local_date),
+                 "type": activity.type}
+    for table, model, key in (("activity_rollups", ActivityRollup, day_row),
+                              ("activity_monthly_rollups", ActivityMonthlyRollup, month_row)):
+        add_at_commit(session, (table, *key.values()), partial(_taken_back, model, key), -1,
+                      -activity.co2e_saved_g, -activity.points)
 
 
-def _rollup_change(session: Session, model, key: dict, others: dict, activities: int,
-                   co2e_g: int, points: int):
-    """The statement that adds a transaction's summed change to one rollup row (daily or
-    monthly), with its parameters."""
-    if min(activities, co2e_g, points) < 0:
-        # Taking back: the row exists since the activity was accepted, and an upsert would
-        # not do (its would-be inserted row breaks the CHECK before any conflict).
-        return (update(model)
-                .where(*(getattr(model, name) == value for name, value in key.items()))
-                .values(activities=model.activities + activities,
-                        co2e_g=model.co2e_g + co2e_g, points=model.points + points)
-                .execution_options(synchronize_session=False)), {}
-    statement = additive_upsert(session, model, keys=tuple(key), others=tuple(others),
-                                adds=("activities", "co2e_g", "points"))
-    return statement, params(**key, **others, activities=activities, co2e_g=co2e_g,
-                             points=points)
+def _taken_back(model, key: dict, activities: int, co2e_g: int, points: int):
+    """The statement that adds a transaction's summed take-back to one rollup row."""
+    return (update(model)
+            .where(*(getattr(model, name) == value for name, value in key.items()))
+            .values(activities=model.activities + activities,
+                    co2e_g=model.co2e_g + co2e_g, points=model.points + points)
+            .execution_options(synchronize_session=False))
 
 
 # --- rebuild ---------------------------------------------------------------------------------
