@@ -88,15 +88,25 @@ class Claim:
         take_one_unit(session, self.reward)
 
 
-def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -> Claim:
-    """Spend points on one unit of a reward: the claim, answering `{redemption, balance}`.
+def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -> dict:
+    """Spend points on one unit of a reward inside a larger transaction (seeding, tests):
+    `{redemption, balance}`. `claim_reward` and its unit in a savepoint, so a refusal
+    leaves nothing of it behind and the caller's transaction goes on."""
+    with session.begin_nested():
+        claim = claim_reward(session, user, reward_id, now)
+        claim.take_last_unit(session)
+    return claim.answer
 
-    In one transaction: check the offer (and the stock as read), lock the person's account
-    when their limit must be counted, record the claim with a fresh pickup code and debit
-    the points through `credit_points`; then `Claim.take_last_unit` takes the unit with a
-    conditional UPDATE. The price charged is the one read as the claim began, on the
-    redemption row and the ledger entry alike. Any refusal, the last unit included, rolls
-    back all of it.
+
+def claim_reward(session: Session, user: User, reward_id: int, now: datetime) -> Claim:
+    """Everything of a redemption but its unit of stock, which the caller takes last
+    (`Claim.take_last_unit`) before committing.
+
+    Check the offer (and the stock as read), lock the person's account when their limit
+    must be counted, record the claim with a fresh pickup code and debit the points through
+    `credit_points`. The price charged is the one read as the claim began, on the
+    redemption row and the ledger entry alike. A refusal may come after the claim is
+    written (too few points, the last unit gone): the caller rolls back its transaction.
     """
     reward = session.get(Reward, reward_id)
     if reward is None or reward.org_id != user.org_id:

@@ -104,7 +104,7 @@ def me_redeem(reward_id):
     key = redemptions.idempotency_key_required(key)
 
     def work():
-        claim = redemptions.redeem_reward(db.session, user, reward_id, now)
+        claim = redemptions.claim_reward(db.session, user, reward_id, now)
         return RedeemOut().dump(claim.answer), 201, lambda: claim.take_last_unit(db.session)
 
     response = run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
