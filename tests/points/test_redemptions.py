@@ -163,14 +163,14 @@ def test_the_last_unit_gone_while_the_claim_is_written_refuses_it_whole(
     points and the answer are all undone, and a retry with the key is told the same."""
     give_points(session, world.staff, 100)
     reward = add_reward(session, world.org, cost=30, stock=1)
-    credit = redemptions_module.credit_points
+    record = redemptions_module._record_claim
 
-    def credit_then_lose_the_unit(db_session, **kwargs):
-        result = credit(db_session, **kwargs)
+    def record_then_lose_the_unit(db_session, *args):
+        claim = record(db_session, *args)
         db_session.execute(update(Reward).where(Reward.id == reward.id).values(stock=0))
-        return result
+        return claim
 
-    monkeypatch.setattr(redemptions_module, "credit_points", credit_then_lose_the_unit)
+    monkeypatch.setattr(redemptions_module, "_record_claim", record_then_lose_the_unit)
     key = new_key()
     assert _error(redeem(client, make, world.staff, reward.id, key)) == (409, "out_of_stock")
     monkeypatch.undo()
