@@ -111,6 +111,25 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
     return LedgerResult(entry, created=True)
 
 
+def spend_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,
+                 cost: int, kind: str, source_type: str, source_id: object, now: datetime,
+                 reason: str | None = None) -> LedgerEntry:
+    """`credit_points` of `-cost` for a source created in this very transaction (a
+    redemption): no repeat can exist, so no pre-read and no savepoint. One conditional
+    account move (which takes the person's row lock) and one insert; InsufficientPoints
+    (someone without an account has 0) leaves the caller to roll back.
+    """
+    if kind not in LEDGER_KINDS:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    if isinstance(cost, bool) or not isinstance(cost, int) or cost <= 0:
+        raise ValueError("a spend costs a positive integer")
+    entry = LedgerEntry(user_id=user_id, org_id=org_id, team_id=team_id, delta=-cost, kind=kind,
+                        source_type=source_type, source_id=str(source_id), reason=reason,
+                        actor_id=None, created_at=now)
+    _append(session, _balance_move(user_id, kind, -cost, now), entry)
+    return entry
+
+
 @dataclass(frozen=True)
 class Earning:
     """One earning of `credit_earnings`: points for a source created in this transaction."""
