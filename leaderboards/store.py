@@ -54,23 +54,35 @@ def apply_changes(gateway: RedisGateway, changes: Iterable[ContributionChange],
     return gateway.run(run)
 
 
+def scored_boards(base: str, org: int, team: int | None, user: int) -> list[tuple[str, int]]:
+    """(board without its metric, member) a contribution adds its grams and points to.
+    The one layout of the boards: updates after commit and rebuilds both follow it."""
+    boards = [(f"{base}:uo:{org}", user), (f"{base}:o", org)]
+    if team is not None:
+        boards += [(f"{base}:ut:{team}", user), (f"{base}:to:{org}", team)]
+    return boards
+
+
+def participation_boards(base: str, org: int, team: int | None) -> list[tuple[str, str, int]]:
+    """(entries per person hash, participation board, member) a contribution counts on."""
+    boards = [(f"{base}:eo:{org}", f"{base}:o:part", org)]
+    if team is not None:
+        boards.append((f"{base}:et:{team}", f"{base}:to:{org}:part", team))
+    return boards
+
+
 def _add_change(pipe, base: str, change: ContributionChange, ttl: int | None,
                 counted: list[tuple]) -> None:
     """Queue one contribution's increments on one period's boards; `counted` collects
     (position of an entry counter's answer, entries, participation board, member, ttl)."""
     user, org, team = change.user_id, change.org_id, change.team_id
-    scored = [(f"{base}:uo:{org}", user), (f"{base}:o", org)]
-    counters = [(f"{base}:eo:{org}", f"{base}:o:part", org)]
-    if team is not None:
-        scored += [(f"{base}:ut:{team}", user), (f"{base}:to:{org}", team)]
-        counters.append((f"{base}:et:{team}", f"{base}:to:{org}:part", team))
     touched = []
-    for board, member in scored:
+    for board, member in scored_boards(base, org, team, user):
         pipe.zincrby(f"{board}:co2e", change.co2e_g, member)
         pipe.zincrby(f"{board}:points", change.points, member)
         touched += [f"{board}:co2e", f"{board}:points"]
     if change.entries:
-        for counter, board, member in counters:
+        for counter, board, member in participation_boards(base, org, team):
             counted.append((len(pipe), change.entries, board, member, ttl))
             pipe.hincrby(counter, user, change.entries)
             touched.append(counter)
