@@ -86,6 +86,6 @@ def test_a_people_board_read_asks_redis_once_even_with_hidden_people(
     assert cost.body["me"]["rank"] == 5
     # the organisation; the hidden people; the names shown
     assert cost.statements == 3
-    # the person; the board (readiness, the top, my score, the hidden people's scores and,
-    # as the caller is below the top, the people above them)
+    # the person; the board: one pipeline (readiness, the top, my score, the hidden people's
+    # scores) and, as the caller is below the top, a count of the people above them
     assert cost.redis_round_trips == 2
