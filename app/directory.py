@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from functools import cache
 
 from blinker import Namespace
 from flask import Flask
@@ -144,20 +145,14 @@ def _org_from_database(session: Session, org_id: int) -> OrgDirectory | None:
                         tuple((t.id, t.name, t.members) for t in teams))
 
 
-_TEAMS_QUERY = None
-
-
+@cache
 def _teams_with_members():
     # Built once: composing the statement costs more Python than running it.
-    global _TEAMS_QUERY
-    if _TEAMS_QUERY is None:
-        org_id = bindparam("org_id")
-        _TEAMS_QUERY = (
-            select(Team.id, Team.name, func.count(User.id).label("members"))
+    org_id = bindparam("org_id")
+    return (select(Team.id, Team.name, func.count(User.id).label("members"))
             .outerjoin(User, and_(User.team_id == Team.id, User.org_id == org_id,
                                   User.is_active.is_(True)))
             .where(Team.org_id == org_id).group_by(Team.id, Team.name))
-    return _TEAMS_QUERY
 
 
 # --- forgetting ---------------------------------------------------------------------------

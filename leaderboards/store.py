@@ -131,7 +131,8 @@ def read_people(gateway: RedisGateway, key: str, last_index: int, me_id: int | N
             above = sum(1 for _, score in top if score > mine)  # all of them are in the top
         else:
             above = client.zcount(key, f"({mine}", "+inf")
-        above -= sum(1 for score in (hidden[0] if hidden else []) if score and score > mine)
+        hidden_scores = hidden[0] if hidden else []
+        above -= sum(1 for score in hidden_scores if score is not None and score > mine)
         return top, mine, above
 
     answer = gateway.run(run)
