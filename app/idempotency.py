@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from flask import Response, jsonify
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from app.errors import ApiError, Conflict, error_body, field_error
 from app.models import IdempotencyKey
@@ -46,7 +46,8 @@ def _claim(session: Session, user_id: int, scope: str, key: str, fingerprint: st
                          created_at=now)
     session.add(row)
     try:
-        session.commit()
+        session.flush()
+        _commit_keeping_loaded(session)
         return row
     except IntegrityError:
         session.rollback()
@@ -70,25 +71,49 @@ def _claim(session: Session, user_id: int, scope: str, key: str, fingerprint: st
     raise Conflict("request_in_progress")
 
 
+def _commit_keeping_loaded(session: Session) -> None:
+    """Commit the claim without expiring what the request loaded before it (the user, their
+    organisation): the claim's transaction wrote only the key, and reloading them would cost
+    the work a statement each."""
+    real = session() if isinstance(session, scoped_session) else session
+    expire, real.expire_on_commit = real.expire_on_commit, False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = expire
+
+
+def _record(session: Session, claim_id: int, status: int, body: dict) -> None:
+    session.execute(update(IdempotencyKey).where(IdempotencyKey.id == claim_id)
+                    .values(state="done", response_status=status, response_body=body))
+
+
 def run_idempotent(session: Session, *, user_id: int, scope: str, key: str, payload: object,
-                   now: datetime, work: Callable[[], tuple[dict, int]]) -> Response:
-    """Run `work` at most once per (user, scope, key) and answer its first outcome."""
+                   now: datetime, work: Callable[[], tuple]) -> Response:
+    """Run `work` at most once per (user, scope, key) and answer its first outcome.
+
+    `work` answers `(body, status)`, or `(body, status, last)`: `last()` then runs after the
+    outcome is recorded, as the transaction's final statements (where a hot row is locked
+    for the shortest time); an ApiError from it refuses the request as one from `work` does.
+    """
     claimed = _claim(session, user_id, scope, key, request_fingerprint(payload), now)
     if isinstance(claimed, Response):
         return claimed
     claim_id = claimed.id
     try:
-        body, status = work()
+        body, status, *last = work()
+        _record(session, claim_id, status, body)
+        for step in last:
+            step()
     except ApiError as error:
         session.rollback()
         body, status = error_body(error.code, error.details, error.params), error.status
+        _record(session, claim_id, status, body)
     except BaseException:
         session.rollback()
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim_id))
         session.commit()
         raise
-    session.execute(update(IdempotencyKey).where(IdempotencyKey.id == claim_id)
-                    .values(state="done", response_status=status, response_body=body))
     session.commit()
     response = jsonify(body)
     response.status_code = status

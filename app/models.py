@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -34,6 +36,12 @@ def role_at_least(role: str, minimum: str) -> bool:
     return ROLE_RANK[role] >= ROLE_RANK[minimum]
 
 
+def fresh_rules_stamp() -> int:
+    """A new value of `Organisation.campaign_rules_stamp`: random, so an organisation id
+    used again (a rolled-back test) never meets a stamp some worker still holds."""
+    return secrets.randbits(62)
+
+
 class Organisation(db.Model):
     __tablename__ = "organisations"
     __table_args__ = (
@@ -51,6 +59,11 @@ class Organisation(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     # An open day worth more points than this needs an admin's approval before check-ins.
     event_approval_points: Mapped[int] = mapped_column(Integer, default=50)
+    # Changes whenever a campaign covering the organisation is created or edited: a worker's
+    # cached campaign rules (campaigns/effects.py) hold while it matches the row every
+    # request reads, so every worker sees a change at its next request.
+    campaign_rules_stamp: Mapped[int] = mapped_column(BigInteger, default=fresh_rules_stamp,
+                                                      server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 

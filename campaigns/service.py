@@ -15,6 +15,7 @@ from app.figures import kg
 from app.i18n import FieldMessage
 from app.models import Organisation, User, role_at_least
 from app.service import add_with_fresh_code, organisation_for
+from campaigns.effects import rules_changed
 from campaigns.models import Campaign, CampaignEvent
 from campaigns.schemas import MAX_CAMPAIGN_EVENT_POINTS
 
@@ -162,6 +163,7 @@ def create_campaign(session: Session, actor: User, data: dict, now: datetime,
     _apply(campaign, {k: v for k, v in data.items() if k not in ("org_id", "region")})
     session.add(campaign)
     session.flush()
+    rules_changed(session, campaign)
     record_audit(session, actor, "campaign.create", "campaign", campaign.id, data,
                  org_id=campaign.org_id, ip=ip)
     return campaign
@@ -217,6 +219,7 @@ def update_campaign(session: Session, actor: User, campaign: Campaign, changes: 
     before = {f: campaign_view(campaign, now).get(f) for f in changes}
     _apply(campaign, changes)
     session.flush()
+    rules_changed(session, campaign)
     record_audit(session, actor, "campaign.update", "campaign", campaign.id,
                  {"before": before, "after": changes}, org_id=campaign.org_id, ip=ip)
     return campaign

@@ -1,8 +1,8 @@
 """Redeeming rewards, and the counter work that follows: fulfil or cancel.
 
 Locks are always taken in one order, the person's points account before a reward's
-row (redeem: account -> reward; cancel: redemption -> account -> reward), so two
-requests never wait on each other in a circle.
+row (redeem: account -> reward, the reward last and for one statement; cancel:
+redemption -> account -> reward), so two requests never wait on each other in a circle.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -19,7 +20,7 @@ from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from app.service import random_code
-from points.ledger import InsufficientPoints, credit_points, lock_account
+from points.ledger import credit_points, lock_account
 from points.models import LIVE_STATUSES, MAX_PICKUP_FAILURES, Redemption, Reward
 from points.rewards import (
     OutOfStock,
@@ -69,26 +70,55 @@ def idempotency_key_required(key: str | None) -> str:
 
 # --- redeem -------------------------------------------------------------------------
 
-def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -> dict:
-    """Spend points on one unit of a reward: `{redemption, balance}`.
+class Claim:
+    """A redemption written, paid and answered, its unit of stock not yet taken.
 
-    In one transaction: check the offer, lock the person's account, check their limit
-    and balance, take a unit with a conditional UPDATE, record the claim with a fresh
-    pickup code and debit the points through `credit_points`. Any refusal rolls back
-    all of it.
+    `take_last_unit` is the transaction's final statement: of everything a redemption
+    writes, only the reward's row is shared by every redeemer, so it is locked for that
+    one statement before the COMMIT, not for the whole request.
+    """
+
+    __slots__ = ("answer", "reward")
+
+    def __init__(self, answer: dict, reward: Reward):
+        self.answer = answer
+        self.reward = reward
+
+    def take_last_unit(self, session: Session) -> None:
+        take_one_unit(session, self.reward)
+
+
+def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -> dict:
+    """Spend points on one unit of a reward inside a larger transaction (seeding, tests):
+    `{redemption, balance}`. `claim_reward` and its unit in a savepoint, so a refusal
+    leaves nothing of it behind and the caller's transaction goes on."""
+    with session.begin_nested():
+        claim = claim_reward(session, user, reward_id, now)
+        claim.take_last_unit(session)
+    return claim.answer
+
+
+def claim_reward(session: Session, user: User, reward_id: int, now: datetime) -> Claim:
+    """Everything of a redemption but its unit of stock, which the caller takes last
+    (`Claim.take_last_unit`) before committing.
+
+    Check the offer (and the stock as read), lock the person's account when their limit
+    must be counted, record the claim with a fresh pickup code and debit the points through
+    `credit_points`. The price charged is the one read as the claim began, on the
+    redemption row and the ledger entry alike. A refusal may come after the claim is
+    written (too few points, the last unit gone): the caller rolls back its transaction.
     """
     reward = session.get(Reward, reward_id)
     if reward is None or reward.org_id != user.org_id:
         raise NotFound()
     _check_offer(reward, now)
-    balance = lock_account(session, user.id)
-    _check_person(session, user, reward, balance)
-    cost = take_one_unit(session, reward)
-    redemption = _record_claim(session, user, reward, cost, now)
+    if reward.per_user_limit is not None:
+        _check_limit(session, user, reward)
+    redemption = _record_claim(session, user, reward, now)
     result = credit_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
-                           delta=-cost, kind="redeem", source_type="redemption",
+                           delta=-reward.cost_points, kind="redeem", source_type="redemption",
                            source_id=redemption.id, now=now, reason=f"兑换：{reward.name}")
-    return {"redemption": redemption, "balance": result.entry.balance_after}
+    return Claim({"redemption": redemption, "balance": result.entry.balance_after}, reward)
 
 
 def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:
@@ -106,30 +136,30 @@ def _check_offer(reward: Reward, now: datetime) -> None:
         raise OutOfStock()
 
 
-def _check_person(session: Session, user: User, reward: Reward, balance: int) -> None:
-    """The person's limit and balance, read under their account lock: the limit count
-    cannot race with the same person's other redemptions."""
-    if (reward.per_user_limit is not None
-            and live_redemptions(session, user.id, reward.id) >= reward.per_user_limit):
+def _check_limit(session: Session, user: User, reward: Reward) -> None:
+    """The person's limit, counted under their account lock (held to the end of the
+    transaction): their other redemptions queue behind it, so the count cannot race."""
+    lock_account(session, user.id)
+    if live_redemptions(session, user.id, reward.id) >= reward.per_user_limit:
         raise LimitReached(details={"per_user_limit": reward.per_user_limit})
-    if balance < reward.cost_points:
-        raise InsufficientPoints(details={"needed": reward.cost_points, "balance": balance})
 
 
-def _record_claim(session: Session, user: User, reward: Reward, cost: int,
-                  now: datetime) -> Redemption:
-    """Insert the claim; a pickup code already pending in the organisation is drawn again."""
+def _record_claim(session: Session, user: User, reward: Reward, now: datetime) -> Redemption:
+    """Insert the claim, one statement; a pickup code already pending in the organisation
+    (the only unique index of the table) inserts nothing and is drawn again."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {"org_id": reward.org_id, "user_id": user.id, "team_id": user.team_id,
+              "reward_id": reward.id, "reward_name": reward.name,
+              "cost_points": reward.cost_points, "status": "pending",
+              "failed_pickup_attempts": 0, "created_at": now}
     for _attempt in range(PICKUP_CODE_ATTEMPTS):
-        redemption = Redemption(org_id=reward.org_id, user_id=user.id, team_id=user.team_id,
-                                reward_id=reward.id, reward_name=reward.name, cost_points=cost,
-                                status="pending", pickup_code=random_code(PICKUP_CODE_LENGTH),
-                                created_at=now)
-        try:
-            with session.begin_nested():
-                session.add(redemption)
-            return redemption
-        except IntegrityError:
-            continue
+        code = random_code(PICKUP_CODE_LENGTH)
+        new_id = session.execute(insert(Redemption).values(pickup_code=code, **values)
+                                 .on_conflict_do_nothing().returning(Redemption.id)).scalar()
+        if new_id is not None:
+            # The answer's copy, not loaded into the session: nothing reads it back.
+            return Redemption(id=new_id, pickup_code=code, fulfilled_at=None,
+                              cancelled_at=None, **values)
     raise Conflict("conflict")  # pragma: no cover - 8 collisions in 887 million codes
 
 

@@ -145,24 +145,22 @@ def change_stock(session: Session, actor: User, reward: Reward, delta: int, reas
     return reward
 
 
-def take_one_unit(session: Session, reward: Reward) -> int:
-    """Take one unit of stock in a single conditional statement; return the price to charge.
+def take_one_unit(session: Session, reward: Reward) -> None:
+    """Take one unit of stock in a single conditional statement, or refuse.
 
     Of any number of concurrent redemptions of the last unit exactly one matches
     `stock > 0` (PostgreSQL re-checks the condition after the row lock; SQLite runs
-    one writer at a time). The price is read in the same statement, so an edit in
-    between cannot charge a price other than the one paid for.
+    one writer at a time). A redemption runs it last, just before its COMMIT, so
+    concurrent redeemers of one reward queue for this statement only.
     """
-    cost = session.execute(
+    taken = session.execute(
         update(Reward).where(Reward.id == reward.id, Reward.stock > 0,
                              Reward.archived_at.is_(None))
         .values(stock=Reward.stock - 1)
-        .returning(Reward.cost_points)
-        .execution_options(synchronize_session=False)).scalar_one_or_none()
-    if cost is None:
+        .execution_options(synchronize_session=False)).rowcount
+    if taken != 1:
         session.refresh(reward)
         raise RewardUnavailable() if reward.archived_at is not None else OutOfStock()
-    return cost
 
 
 def return_one_unit(session: Session, reward_id: int) -> None:

@@ -186,7 +186,8 @@ def redeem_reward(reward_id):
     key = redemptions.idempotency_key_required(request.headers.get(IDEMPOTENCY_KEY_HEADER))
 
     def work():
-        return RedeemOut().dump(redemptions.redeem_reward(db.session, user, reward_id, now)), 201
+        claim = redemptions.claim_reward(db.session, user, reward_id, now)
+        return RedeemOut().dump(claim.answer), 201, lambda: claim.take_last_unit(db.session)
 
     response = run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
                               payload={"reward_id": reward_id}, now=now, work=work)

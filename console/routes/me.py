@@ -104,7 +104,8 @@ def me_redeem(reward_id):
     key = redemptions.idempotency_key_required(key)
 
     def work():
-        return RedeemOut().dump(redemptions.redeem_reward(db.session, user, reward_id, now)), 201
+        claim = redemptions.claim_reward(db.session, user, reward_id, now)
+        return RedeemOut().dump(claim.answer), 201, lambda: claim.take_last_unit(db.session)
 
     response = run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
                               payload={"reward_id": reward_id}, now=now, work=work)

@@ -14,27 +14,17 @@ from activities.models import Activity
 from campaigns.setup import seed_demo_campaigns
 from points.models import DailyContribution, LedgerEntry, OrgDailyPoints, Redemption
 from tests.activities.rollup_checks import expected_rollups, held_rollups
+from tests.demo_region import GROWTH_SPAN
 from tests.factories import now_of
 from tests.points.helpers import invariant_violations
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # every demo institution's time zone
-GROWTH_SPAN = timedelta(days=7)
 
 
 @pytest.fixture
-def seeded(app, session, monkeypatch, clock):
-    # Three logged days keep the test quick; everything older comes from the bulk history.
-    monkeypatch.setattr("activities.demo.DAYS", 3)
-    # One instant for the whole seeding and its checks, even one begun at 23:59:30 on 31 Dec.
-    now = clock.freeze()
-    today = now.astimezone(SHANGHAI).date()
-    if today < date(today.year, 1, 1) + GROWTH_SPAN:
-        # Growth is judged on whole days of this year: give it a week behind it.
-        clock.freeze(now + GROWTH_SPAN)
-    with app.app_context():
-        result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    return session
+def seeded(demo_region):
+    with demo_region.session() as session:
+        yield session
 
 
 def test_history_is_seeded_before_the_campaigns_and_the_logged_days(app):
@@ -43,12 +33,12 @@ def test_history_is_seeded_before_the_campaigns_and_the_logged_days(app):
         < seeders.index(seed_demo_activities)
 
 
-def test_seed_demo_spans_last_year_with_books_contributions_and_rollups_consistent(app,
+def test_seed_demo_spans_last_year_with_books_contributions_and_rollups_consistent(demo_region,
                                                                                    seeded):
-    """One seeding (~8 s of CPU) checked for everything a report or a balance relies on."""
+    """The demo region checked for everything a report or a balance relies on."""
     _every_month_of_last_year_has_activity_and_this_year_grew(seeded)
     _books_balance_and_contributions_equal_the_activities(seeded)
-    _rollups_equal_the_raw_rows_and_a_rebuild(app, seeded)
+    _rollups_equal_the_raw_rows_and_a_rebuild(demo_region, seeded)
     _people_redeemed_at_the_counter_so_reports_show_points_redeemed(seeded)
 
 
@@ -92,11 +82,11 @@ def _books_balance_and_contributions_equal_the_activities(seeded):
     assert held == dict(days)
 
 
-def _rollups_equal_the_raw_rows_and_a_rebuild(app, seeded):
+def _rollups_equal_the_raw_rows_and_a_rebuild(demo_region, seeded):
     maintained = held_rollups(seeded)
     assert maintained == expected_rollups(seeded)
 
-    result = app.test_cli_runner().invoke(args=["rollups", "rebuild"])
+    result = demo_region.invoke("rollups", "rebuild")
 
     assert result.exit_code == 0, result.output
     assert held_rollups(seeded) == maintained

@@ -12,6 +12,7 @@ def bench_app(app):
     from bench.probe import create_app
 
     application = create_app()
+    application.extensions["clock"] = app.extensions["clock"]  # tokens are issued on it
     yield application
     with application.app_context():
         db.engine.dispose()

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from activities.factors import default_factors_path
 from tests.campaigns.conftest import campaign_body
 
 
-def app_with_walk_renamed(tmp_path):
+def app_with_walk_renamed(make_app, tmp_path):
     """An app whose catalogue calls the walking behaviour `walk_commute` (no `walk`)."""
-    from app import create_app
-
     sets = json.loads(default_factors_path().read_text(encoding="utf-8"))
     for factor_set in sets:
         for behaviour in factor_set["behaviours"]:
@@ -21,13 +17,12 @@ def app_with_walk_renamed(tmp_path):
                 behaviour["key"] = "walk_commute"
     path = tmp_path / "factors.json"
     path.write_text(json.dumps(sets, ensure_ascii=False), encoding="utf-8")
-    return create_app({"FACTORS_PATH": str(path)})
+    return make_app({"FACTORS_PATH": str(path)})
 
 
-@pytest.mark.commits  # a second app, on its own connections
 def test_a_campaign_may_feature_a_behaviour_only_the_loaded_catalogue_knows(
-        tmp_path, make, world, clock):
-    client = app_with_walk_renamed(tmp_path).test_client()
+        make_app, tmp_path, make, world, clock):
+    client = app_with_walk_renamed(make_app, tmp_path).test_client()
 
     response = client.post("/api/v1/campaigns", headers=make.headers(world.organizer),
                            json=campaign_body(clock.now(),
@@ -37,9 +32,9 @@ def test_a_campaign_may_feature_a_behaviour_only_the_loaded_catalogue_knows(
     assert response.get_json()["activity_multipliers"] == {"walk_commute": 3}
 
 
-@pytest.mark.commits  # a second app, on its own connections
-def test_a_behaviour_missing_from_the_loaded_catalogue_is_refused(tmp_path, make, world, clock):
-    client = app_with_walk_renamed(tmp_path).test_client()
+def test_a_behaviour_missing_from_the_loaded_catalogue_is_refused(make_app, tmp_path, make,
+                                                                  world, clock):
+    client = app_with_walk_renamed(make_app, tmp_path).test_client()
 
     response = client.post("/api/v1/campaigns", headers=make.headers(world.organizer),
                            json=campaign_body(clock.now(), activity_multipliers={"walk": 3}))

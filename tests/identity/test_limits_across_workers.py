@@ -32,7 +32,9 @@ def server(app, database_url):
                 "SECRET_KEY": app.config["SECRET_KEY"],
                 "CLOCK_START": app.extensions["clock"].now().isoformat(),
                 "WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "2",
-                "LEADERBOARD_RECONCILE_SECONDS": "0"})
+                "LEADERBOARD_RECONCILE_SECONDS": "0",
+                # No load balancer to tell: stop without the readiness drain.
+                "READINESS_DRAIN_SECONDS": "0"})
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
          "-b", f"127.0.0.1:{port}", "app:create_app()"],

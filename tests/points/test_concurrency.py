@@ -198,3 +198,22 @@ def test_concurrent_cancels_and_fulfils_of_one_redemption_settle_it_once(app, ma
     status = session.scalar(select(Redemption.status).where(Redemption.id == created["id"]))
     assert (status, refunds) in {("cancelled", 1), ("fulfilled", 0)}
     assert invariant_violations(session) == []
+
+
+def test_50_people_race_for_a_reward_with_10_units_exactly_10_win(app, make, session):
+    org = make.org()
+    people = make.users(50, org, make.team(org))
+    give_points_to_many(session, people, 30)
+    reward = add_reward(session, org, cost=30, stock=10)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = run_at_once(app, pool, [_redeem_call(reward.id, make.headers(p), new_key())
+                                          for p in people])
+    assert _summary(results) == Counter({(201, None): 10, (409, "out_of_stock"): 40})
+    assert stock_of(session, reward.id) == 0
+    assert live_count(session, reward.id) == 10
+    winners = {r.get_json()["redemption"]["id"] for r in results if r.status_code == 201}
+    assert set(session.scalars(select(Redemption.id))) == winners
+    assert session.scalar(select(func.count(LedgerEntry.id)).where(
+        LedgerEntry.kind == "redeem")) == 10
+    assert sorted(account_of(session, p.id)[0] for p in people) == [0] * 10 + [30] * 40
+    assert invariant_violations(session) == []

@@ -6,12 +6,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.models import AuditEntry, IdempotencyKey
 from app.service import CODE_ALPHABET
 from points import redemptions as redemptions_module
-from points.ledger import account_of
+from points.ledger import InsufficientPoints, account_of
+from points.models import Redemption, Reward
+from tests.factories import now_of
 from tests.points.helpers import (
     add_reward,
     give_points,
@@ -153,6 +155,40 @@ def test_out_of_stock_is_409(client, make, world, session):
     assert _error(redeem(client, make, world.staff, reward.id, new_key())) == (
         409, "out_of_stock")
     assert account_of(session, world.staff.id)[0] == 100
+
+
+def test_the_last_unit_gone_while_the_claim_is_written_refuses_it_whole(
+        client, make, world, session, monkeypatch):
+    """Someone else takes the last unit after this request read the stock: the claim, the
+    points and the answer are all undone, and a retry with the key is told the same."""
+    give_points(session, world.staff, 100)
+    reward = add_reward(session, world.org, cost=30, stock=1)
+    record = redemptions_module._record_claim
+
+    def record_then_lose_the_unit(db_session, *args):
+        claim = record(db_session, *args)
+        db_session.execute(update(Reward).where(Reward.id == reward.id).values(stock=0))
+        return claim
+
+    monkeypatch.setattr(redemptions_module, "_record_claim", record_then_lose_the_unit)
+    key = new_key()
+    assert _error(redeem(client, make, world.staff, reward.id, key)) == (409, "out_of_stock")
+    monkeypatch.undo()
+    assert _error(redeem(client, make, world.staff, reward.id, key)) == (409, "out_of_stock")
+    assert account_of(session, world.staff.id) == (100, 100)
+    assert [e.kind for e in ledger_entries(session, world.staff.id)] == ["earn"]
+    assert session.scalars(select(Redemption)).all() == []
+    assert stock_of(session, reward.id) == 1
+
+
+def test_a_refusal_inside_a_larger_transaction_leaves_nothing_of_the_claim(make, world,
+                                                                            session):
+    give_points(session, world.staff, 29)
+    reward = add_reward(session, world.org, cost=30)
+    with pytest.raises(InsufficientPoints):
+        redemptions_module.redeem_reward(session, world.staff, reward.id, now_of(session))
+    assert session.scalars(select(Redemption)).all() == []
+    assert account_of(session, world.staff.id) == (29, 29)
 
 
 def test_per_user_limit_counts_live_redemptions_only(client, make, world, session):

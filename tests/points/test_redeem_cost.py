@@ -1,0 +1,48 @@
+"""The SQL cost of redeeming a reward, pinned by count, and the reward's row taken last."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.activities.test_write_cost import statements_of
+from tests.points.helpers import add_reward, give_points, live_count, new_key, stock_of
+
+# One redemption, claim and commit included, on either engine: the user, the key's claim,
+# the reward, the redemption, the debit through `credit_points` (5), the outcome, the unit,
+# the organisation's points at commit. A per-person limit adds the account lock and a count.
+REDEEM_STATEMENTS = 13
+WITH_LIMIT = 2
+
+# Counts the app's own statements, without the test's savepoints.
+pytestmark = pytest.mark.commits
+
+
+def _redeem(app, client, make, session, per_user_limit):
+    org = make.org()
+    user = make.user(org, make.team(org))
+    give_points(session, user, 100)
+    reward = add_reward(session, org, cost=10, stock=5, per_user_limit=per_user_limit)
+    headers = {**make.headers(user), "Idempotency-Key": new_key()}
+    response, seen = statements_of(app, lambda: client.post(
+        f"/api/v1/rewards/{reward.id}/redeem", headers=headers))
+    assert response.status_code == 201, response.get_json()
+    assert stock_of(session, reward.id) == 4
+    assert live_count(session, reward.id) == 1
+    return seen
+
+
+@pytest.mark.parametrize(("per_user_limit", "budget"), [
+    (None, REDEEM_STATEMENTS), (3, REDEEM_STATEMENTS + WITH_LIMIT)])
+def test_a_redemption_costs_a_fixed_few_statements(app, client, make, session, per_user_limit,
+                                                   budget):
+    seen = _redeem(app, client, make, session, per_user_limit)
+    print(f"statements for one redemption (limit {per_user_limit}): {len(seen)}")
+    assert len(seen) <= budget
+
+
+def test_the_rewards_stock_is_the_last_thing_a_redemption_writes(app, client, make, session):
+    seen = _redeem(app, client, make, session, None)
+    takes = [n for n, s in enumerate(seen) if s.startswith("UPDATE rewards SET stock")]
+    assert len(takes) == 1
+    # Only the organisation's points of the day, added at commit, follow it.
+    assert all(s.startswith("INSERT INTO org_daily_points") for s in seen[takes[0] + 1:])
