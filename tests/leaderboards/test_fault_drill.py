@@ -51,7 +51,7 @@ class PrivateRedis:
 
 @pytest.fixture
 def drill_app(make_app, monkeypatch, redis_gateway):
-    """A second app on the same database, with its own Redis and a 1 s reconciler."""
+    """A second app on the same database, with its own Redis, checking boards again after 1 s."""
     server = PrivateRedis()
     server.start()
     monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{server.port}/0")
@@ -84,7 +84,7 @@ def _wait_until_healed(drill, session, gateway, viewer) -> float:
     raise AssertionError(f"boards did not match the database within {DEADLINE_S} s")
 
 
-@pytest.mark.concurrency  # a second app's reconciler thread reads what the test commits
+@pytest.mark.concurrency  # a second app's upkeep thread reads what the test commits
 def test_redis_outage_loses_no_activity_and_boards_heal_by_themselves(
         drill_app, session, make, clock):
     from app.redis_store import get_gateway
