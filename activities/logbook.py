@@ -2,32 +2,44 @@
 
 A single post is a batch of one: both go through `log_batch`, whose cost does not grow
 with the batch. Every refusal is decided first (replays, catalogue, limits, back-fill);
-the accepted entries are then priced in order and written set-based, one statement per
-table for the whole request: the usage rows of all their (behaviour, day) pairs claimed
-at once, one multi-row insert each for activities and ledger entries, one account move,
-one move of each rollup (shared rows at commit, `app.commit_time`). A void moves
-everything back with compensating entries; nothing is deleted or rewritten.
+the accepted entries are then priced in order in Python against what was read once
+under the person's lock, and written set-based: on PostgreSQL one statement writes every
+row a request moves (`activities.logbook_sql`: activities, usage, monthly earnings,
+participants, reviews, account, ledger, rollups, contributions, the organisation's
+points of the day); SQLite writes the same rows with one statement per table. A void
+moves everything back with compensating entries; nothing is deleted or rewritten.
 
 Concurrency: each write first locks the person's user row (PostgreSQL; SQLite runs
 one writer at a time anyway), so one person's entries, batches and voids take their
-locks in one order and never deadlock; the usage rows are then upserted and locked in
-key order, so the quantity already credited each day is exact when the cap is applied.
+locks in one order and never deadlock, and the usage rows and monthly earnings read after
+the lock stay exact until the request commits: the caps are applied to true amounts.
+Rows shared by a team or an organisation are moved by the request's last statement,
+right before its COMMIT, so they are held for one statement.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Date, Integer, String, bindparam, select, text, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from activities.campaign_hook import MultiplierOf, multipliers_for
 from activities.factors import Behaviour, FactorRegistry, FactorSet
-from activities.models import Activity, ActivityDailyUsage
-from activities.review import flag_for_review
-from activities.rollups import record_activity_rollup, record_activity_rollups
+from activities.logbook_sql import Writes, write_all
+from activities.models import QUANTITY, Activity, ActivityDailyUsage, ActivityReview
+from activities.review import (
+    LONG_TRIP_TYPES,
+    Earlier,
+    ReviewWindow,
+    outlier_span,
+    review_rules,
+    streak_days,
+)
+from activities.rollups import rollup_rows, take_back_rollups, write_rollups
 from activities.service import (
     DayUsage,
     Place,
@@ -38,19 +50,32 @@ from activities.service import (
     factor_set_on,
     price_entry,
 )
-from app.calendar import local_day
+from app.calendar import local_day, month_start, next_month_start
+from app.db import UTCDateTime
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
 from app.i18n import FieldMessage
 from app.idempotency import request_fingerprint
 from app.models import Organisation, User
 from app.upserts import additive_upsert, params
-from points.contributions import record_contribution
-from points.ledger import Earning, InsufficientPoints, credit_earnings, credit_points
+from points.contributions import (
+    ContributionChange,
+    contributions_written,
+    record_contribution,
+    record_contributions,
+)
+from points.ledger import (
+    Earning,
+    InsufficientPoints,
+    credit_earnings,
+    credit_points,
+    org_local_day,
+)
+from points.models import PointsPolicy
 from points.policy import (
     Policy,
     capped_points,
     count_monthly_points,
-    monthly_points_earned,
+    policy_from,
     policy_of,
     release_monthly_points,
 )
@@ -146,23 +171,27 @@ def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidE
               registry: FactorRegistry, now: datetime) -> list[BatchResult]:
     """Judge each item on its own, then store the accepted ones together; results in order.
 
-    The person is locked first, then their stored client_ids are read (in a statement of
-    their own: under READ COMMITTED a statement sees what committed before it started, so
-    the read must follow the lock to see a replay committed while it waited). Every writer
-    of a person's activities takes that lock, so a client_id found new here stays new:
-    no savepoint, no IntegrityError to catch. Every refusal (replay body, catalogue,
-    limits, back-fill window) is decided before anything is written; what remains is
-    set-based (`_store`): a handful of statements whatever the batch's size.
+    Statements, whatever the batch's size: the person is locked (with the organisation's
+    points policy), then what the items need is read in one statement of its own (under
+    READ COMMITTED a statement sees what committed before it started, so the read must
+    follow the lock to see a replay or usage committed while it waited): their stored
+    client_ids, the usage rows and monthly earnings they count against, and the history the
+    review rules look back on. Every writer of a person's activities takes that lock, so
+    what was read stays true until this request commits: no savepoint, no IntegrityError
+    to catch, no row locked twice. Every refusal (replay body, catalogue, limits, back-fill
+    window) is decided before anything is written; the accepted entries are priced in
+    order in Python and written by one statement on PostgreSQL (`activities.logbook_sql`).
     """
     place = enrolled_place(session, user)
-    lock_person(session, user.id)
-    known = _by_client_ids(session, user.id, items)
+    plans = [_try_plan(item, place, registry, now) for item in items]
+    policy = _lock_person_with_policy(session, user.id, place.org_id)
+    state = _read_state(session, user.id, items, plans)
     results: list[BatchResult | None] = [None] * len(items)
     accepted: list[tuple[int, ActivityEntry, _Plan]] = []
     first_of: dict[str, int] = {}  # client_id -> the item of this batch that stores it
     for index, item in enumerate(items):
         try:
-            judged = _judge(item, known, first_of, items, place, registry, now)
+            judged = _judge(item, plans[index], state.known, first_of, items)
         except ApiError as error:
             results[index] = BatchResult(item.client_id, "rejected", error=error)
             continue
@@ -172,7 +201,8 @@ def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidE
                 first_of[item.client_id] = index
         else:
             results[index] = judged
-    stored = _store(session, user, place, accepted, now)
+    _answer_replays(session, results)
+    stored = _store(session, user, place, policy, state, accepted, now)
     for (index, item, _plan), activity in zip(accepted, stored, strict=True):
         results[index] = BatchResult(item.client_id, "created", activity=activity)
     for index, item in enumerate(items):
@@ -182,38 +212,75 @@ def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidE
     return results
 
 
-def _judge(item: ActivityEntry | InvalidEntry, known: dict[str, Activity],
-           first_of: dict[str, int], items: list, place: Place, registry: FactorRegistry,
-           now: datetime) -> BatchResult | _Plan | None:
+def _try_plan(item: ActivityEntry | InvalidEntry, place: Place, registry: FactorRegistry,
+              now: datetime) -> _Plan | ApiError | None:
+    """An entry's plan, or its refusal (kept: a replay is answered before it counts)."""
+    if isinstance(item, InvalidEntry):
+        return None
+    try:
+        return plan_entry(item, place, registry, now)
+    except ApiError as error:
+        return error
+
+
+def _judge(item: ActivityEntry | InvalidEntry, plan: _Plan | ApiError | None,
+           known: dict[str, tuple[int, str | None]], first_of: dict[str, int],
+           items: list) -> BatchResult | _Plan | None:
     """An item's answer decided before storing anything: its plan when it is to be stored,
-    None when it repeats an earlier item of the batch. Raises the item's refusal."""
+    None when it repeats an earlier item of the batch. Raises the item's refusal. A
+    replay's answer names the stored activity's id (`_answer_replays` loads it)."""
     if isinstance(item, InvalidEntry):
         raise Unprocessable("validation_error", details=item.details)
     fingerprint = item.fingerprint()
     if item.client_id in known:
-        return BatchResult(item.client_id, "duplicate",
-                           activity=_replayed(known[item.client_id], fingerprint).activity)
+        activity_id, request_hash = known[item.client_id]
+        if request_hash != fingerprint:
+            raise _reused_client_id()
+        return BatchResult(item.client_id, "duplicate", activity=activity_id)
     if item.client_id in first_of:
         if items[first_of[item.client_id]].fingerprint() != fingerprint:
             raise _reused_client_id()
         return None
-    return plan_entry(item, place, registry, now)
+    if isinstance(plan, ApiError):
+        raise plan
+    return plan
 
 
-def _store(session: Session, user: User, place: Place,
+def _answer_replays(session: Session, results: list[BatchResult | None]) -> None:
+    """Replace the ids of replayed activities by the activities (one query, replays only)."""
+    wanted = {r.activity for r in results if r is not None and isinstance(r.activity, int)}
+    if not wanted:
+        return
+    found = {a.id: a for a in session.scalars(select(Activity).where(Activity.id.in_(wanted)))}
+    for index, result in enumerate(results):
+        if result is not None and isinstance(result.activity, int):
+            results[index] = BatchResult(result.client_id, result.status,
+                                         activity=found[result.activity])
+
+
+@dataclass
+class _State:
+    """What a request's items count against, read once after the person's lock."""
+
+    known: dict[str, tuple[int, str | None]]  # client_id -> (activity id, request hash)
+    usage: dict[tuple[str, date], DayUsage]  # (behaviour, day) -> credited so far
+    earned: dict[date, int]  # month -> points earned from behaviours
+    window: ReviewWindow
+
+
+def _store(session: Session, user: User, place: Place, policy: Policy, state: _State,
            accepted: list[tuple[int, ActivityEntry, _Plan]], now: datetime) -> list[Activity]:
-    """Price the accepted entries in order and write them with one statement per table.
+    """Price the accepted entries in order and write them with one statement per table
+    (one statement in all on PostgreSQL).
 
-    The usage rows of all their (behaviour, day) pairs are claimed (created or locked)
-    at once, so what each day already holds is exact when its cap is applied; the
-    entries then take from those amounts in the items' order, in Python.
+    What each (behaviour, day) and month already holds was read under the person's lock,
+    so it is exact when the caps are applied; the entries take from those amounts in the
+    items' order, in Python.
     """
     if not accepted:
         return []
-    usage = _claim_usages(session, user.id, sorted(
-        {(plan.behaviour.key, plan.local_date) for _, _, plan in accepted}))
-    policy = policy_of(session, place.org_id)
-    month_cap = _MonthlyCap(session, policy, user.id)
+    usage = dict(state.usage)
+    earned = dict(state.earned)
     campaigns: dict[datetime, MultiplierOf] = {}  # one lookup per instant
     activities, used_after = [], []
     for _, entry, plan in accepted:
@@ -221,12 +288,15 @@ def _store(session: Session, user: User, place: Place,
         if plan.occurred_at not in campaigns:
             campaigns[plan.occurred_at] = multipliers_for(session, user, plan.occurred_at)
         multiplier, campaign_id = campaigns[plan.occurred_at](plan.behaviour.key)
+        day = usage.get(pair, DayUsage())
         priced = price_entry(plan.behaviour, entry.quantity, place.region,
-                             at_org_rate(plan.factor_set, policy), usage[pair], multiplier)
-        usage[pair] = priced.added_to(usage[pair])
+                             at_org_rate(plan.factor_set, policy), day, multiplier)
+        usage[pair] = priced.added_to(day)
         used_after.append(usage[pair].milli)
         saving = priced.saving
-        points, points_capped = month_cap.grant(plan.local_date, priced.points)
+        month = month_start(plan.local_date)
+        points, points_capped = capped_points(policy, earned.get(month, 0), priced.points)
+        earned[month] = earned.get(month, 0) + points
         activities.append(Activity(
             user_id=user.id, org_id=place.org_id, team_id=user.team_id,
             type=plan.behaviour.key, quantity=entry.quantity,
@@ -239,60 +309,73 @@ def _store(session: Session, user: User, place: Place,
             points_capped=points_capped, campaign_id=campaign_id, multiplier=multiplier,
             client_id=entry.client_id, request_hash=entry.fingerprint(), note=entry.note,
             voided_at=None, created_at=now))
-    session.add_all(activities)
-    session.flush()  # one multi-row INSERT ... RETURNING id
-    _credit_stored(session, activities, [plan.behaviour for _, _, plan in accepted], usage,
-                   month_cap, now)
-    flag_for_review(session, [(activity, plan.behaviour, used) for activity, (_, _, plan), used
-                              in zip(activities, accepted, used_after, strict=True)])
+    behaviours = [plan.behaviour for _, _, plan in accepted]
+    touched = {(plan.behaviour.key, plan.local_date) for _, _, plan in accepted}
+    window = state.window
+    window.usage_milli.update({pair: usage[pair].milli for pair in touched})
+    rules = review_rules(list(zip(activities, behaviours, used_after, strict=True)), window)
+    writes = Writes(
+        user_id=user.id, org_id=place.org_id, team_id=user.team_id, now=now,
+        activities=activities,
+        usage={pair: (usage[pair].milli, usage[pair].base_points) for pair in sorted(touched)},
+        monthly={month: points - state.earned.get(month, 0)
+                 for month, points in earned.items()
+                 if points - state.earned.get(month, 0) > 0},
+        rollups=rollup_rows(activities),
+        reviews=[(index, rule) for index, rule in enumerate(rules) if rule is not None],
+        earnings=[(index, a.points, _reason(b, a)) for index, (a, b)
+                  in enumerate(zip(activities, behaviours, strict=True)) if a.points],
+        points_day=org_local_day(session, place.org_id, now),
+        contributions=_contributions(activities))
+    if session.get_bind().dialect.name == "postgresql":
+        for activity, activity_id in zip(activities, write_all(session, writes), strict=True):
+            activity.id = activity_id
+            make_transient_to_detached(activity)
+            session.add(activity)  # persistent, as a flushed row would be
+        contributions_written(session, _changes(writes))
+    else:
+        _write_plain(session, writes)
     return activities
 
 
-def _credit_stored(session: Session, activities: list[Activity], behaviours: list[Behaviour],
-                   usage: dict[tuple[str, date], DayUsage], month_cap: _MonthlyCap,
-                   now: datetime) -> None:
-    """Usage, monthly earnings, ledger, contributions and rollups of the stored entries."""
-    first = activities[0]
-    _set_usages(session, first.user_id, usage)
-    month_cap.count()
-    credit_earnings(session, user_id=first.user_id, org_id=first.org_id,
-                    team_id=first.team_id, source_type="activity", now=now,
-                    earnings=[Earning(a.points, str(a.id), _reason(b, a))
-                              for a, b in zip(activities, behaviours, strict=True)])
+def _contributions(activities: list[Activity]) -> dict[date, list[int]]:
+    """Grams, points and entries per local day (the person's daily contributions)."""
     days: dict[date, list[int]] = {}
     for activity in activities:
         totals = days.setdefault(activity.local_date, [0, 0, 0])
         totals[0] += activity.co2e_saved_g
         totals[1] += activity.points
         totals[2] += 1
-    for day, (co2e_g, points, entries) in days.items():
-        record_contribution(session, user_id=first.user_id, org_id=first.org_id,
-                            team_id=first.team_id, day=day, co2e_g=co2e_g, points=points,
-                            entries=entries)
-    record_activity_rollups(session, activities, 1)
+    return days
 
 
-class _MonthlyCap:
-    """The monthly earn cap over one request's entries: each month's row is locked (with
-    a cap) before its first entry is priced, and moved once by what they earned."""
+def _changes(writes: Writes) -> list[ContributionChange]:
+    return [ContributionChange(writes.user_id, writes.org_id, writes.team_id, day, co2e_g,
+                               points, entries)
+            for day, (co2e_g, points, entries) in writes.contributions.items()]
 
-    def __init__(self, session: Session, policy: Policy, user_id: int):
-        self.session, self.policy, self.user_id = session, policy, user_id
-        self.earned: dict[date, int] = {}  # month -> earned before this request
-        self.added: dict[date, int] = {}  # month -> earned by this request
 
-    def grant(self, day: date, points: int) -> tuple[int, bool]:
-        month = day.replace(day=1)
-        if month not in self.earned:
-            self.earned[month] = monthly_points_earned(self.session, self.policy,
-                                                       self.user_id, month)
-        added = self.added.get(month, 0)
-        granted, capped = capped_points(self.policy, self.earned[month] + added, points)
-        self.added[month] = added + granted
-        return granted, capped
-
-    def count(self) -> None:
-        count_monthly_points(self.session, self.user_id, self.added)
+def _write_plain(session: Session, writes: Writes) -> None:
+    """SQLite (one writer at a time): the same rows, one plain statement per table."""
+    session.add_all(writes.activities)
+    session.flush()
+    user_id = writes.user_id
+    session.execute(additive_upsert(session, ActivityDailyUsage, keys=("user_id", "type", "day"),
+                                    replaces=("used_milli", "base_points")),
+                    [params(user_id=user_id, type=kind, day=day, used_milli=used,
+                            base_points=base)
+                     for (kind, day), (used, base) in writes.usage.items()])
+    count_monthly_points(session, user_id, writes.monthly)
+    write_rollups(session, writes.rollups)
+    session.add_all([ActivityReview(org_id=writes.org_id, activity_id=writes.activities[index].id,
+                                    user_id=user_id, rule=rule, status="open",
+                                    shortfall_points=0, created_at=writes.now)
+                     for index, rule in writes.reviews])
+    credit_earnings(session, user_id=user_id, org_id=writes.org_id, team_id=writes.team_id,
+                    source_type="activity", now=writes.now,
+                    earnings=[Earning(points, str(writes.activities[index].id), reason)
+                              for index, points, reason in writes.earnings])
+    record_contributions(session, _changes(writes))
 
 
 def void_activity(session: Session, user: User, activity_id: int, now: datetime) -> Activity:
@@ -341,7 +424,7 @@ def take_back_entry(session: Session, activity: Activity) -> None:
     record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
                         team_id=activity.team_id, day=activity.local_date,
                         co2e_g=-activity.co2e_saved_g, points=-activity.points, entries=-1)
-    record_activity_rollup(session, activity, -1)
+    take_back_rollups(session, activity)
 
 
 # --- rows ------------------------------------------------------------------------------------
@@ -358,29 +441,101 @@ def lock_person(session: Session, user_id: int) -> None:
                         .with_for_update(key_share=True))
 
 
-def _claim_usages(session: Session, user_id: int,
-                  pairs: list[tuple[str, date]]) -> dict[tuple[str, date], DayUsage]:
-    """Create or lock the usage rows of (behaviour, day) pairs, in key order, in one
-    statement; answer what each has credited so far (quantity and base points)."""
-    # A no-op update on conflict takes the row lock and returns the current values.
-    statement = additive_upsert(session, ActivityDailyUsage, keys=("user_id", "type", "day"),
-                                touches=("used_milli", "base_points"),
-                                returning=("type", "day", "used_milli", "base_points"))
-    rows = session.execute(statement, [params(user_id=user_id, type=kind, day=day, used_milli=0,
-                                              base_points=0) for kind, day in pairs])
-    return {(kind, day): DayUsage(int(used), int(base)) for kind, day, used, base in rows}
+@cache
+def _lock_statement():
+    # Built once: the lock and the policy in one round trip.
+    return (select(User.id, PointsPolicy)
+            .outerjoin(PointsPolicy, PointsPolicy.org_id == bindparam("org_id"))
+            .where(User.id == bindparam("user_id"))
+            .with_for_update(key_share=True, of=User))
 
 
-def _set_usages(session: Session, user_id: int,
-                usage: dict[tuple[str, date], DayUsage]) -> None:
-    """Write the (locked) usage rows' new amounts, one statement for all of them."""
-    table = ActivityDailyUsage.__table__
-    session.execute(update(table).where(table.c.user_id == bindparam("k_user_id"),
-                                        table.c.type == bindparam("k_type"),
-                                        table.c.day == bindparam("k_day"))
-                    .values(used_milli=bindparam("k_used"), base_points=bindparam("k_base")),
-                    [{"k_user_id": user_id, "k_type": kind, "k_day": day, "k_used": used.milli,
-                      "k_base": used.base_points} for (kind, day), used in sorted(usage.items())])
+def _lock_person_with_policy(session: Session, user_id: int, org_id: int) -> Policy:
+    """`lock_person` and the organisation's points policy, in one statement on PostgreSQL
+    (a policy changed while waiting applies from the next request, as any policy change)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return policy_of(session, org_id)
+    _, row = session.execute(_lock_statement(), {"user_id": user_id, "org_id": org_id}).one()
+    return policy_from(org_id, row)
+
+
+# One statement for everything a request's items count against, read after the lock. Each
+# branch names its kind; the columns are shared (NULL where a kind has nothing).
+_STATE = text("""\
+SELECT 'c' AS kind, client_id AS name, CAST(NULL AS DATE) AS day, id AS n1,
+       CAST(NULL AS INTEGER) AS n2, CAST(NULL AS TIMESTAMP) AS at,
+       CAST(NULL AS NUMERIC) AS quantity, request_hash AS hash
+  FROM activities WHERE user_id = :user_id AND client_id IN :client_ids
+UNION ALL
+SELECT 'u', type, day, used_milli, base_points, NULL, NULL, NULL
+  FROM activity_daily_usage
+  WHERE user_id = :user_id AND type IN :types AND day >= :usage_from AND day <= :usage_to
+UNION ALL
+SELECT 'm', NULL, month, points, NULL, NULL, NULL, NULL
+  FROM points_monthly_earnings WHERE user_id = :user_id AND month IN :months
+UNION ALL
+SELECT 'h', type, local_date, id, NULL, occurred_at, quantity, NULL
+  FROM activities
+  WHERE user_id = :user_id AND status = 'accepted' AND type IN :types
+    AND occurred_at >= :history_from AND occurred_at < :history_to
+UNION ALL
+SELECT 'h', type, local_date, id, NULL, occurred_at, quantity, NULL
+  FROM activities
+  WHERE user_id = :user_id AND status = 'accepted' AND type IN :trip_types
+    AND local_date >= :trips_from AND local_date < :trips_to AND occurred_at >= :trips_after
+""").bindparams(
+    bindparam("client_ids", type_=String, expanding=True),
+    bindparam("types", type_=String, expanding=True),
+    bindparam("months", type_=Date, expanding=True),
+    bindparam("trip_types", type_=String, expanding=True),
+    bindparam("usage_from", type_=Date), bindparam("usage_to", type_=Date),
+    bindparam("history_from", type_=UTCDateTime), bindparam("history_to", type_=UTCDateTime),
+    bindparam("trips_from", type_=Date), bindparam("trips_to", type_=Date),
+    bindparam("trips_after", type_=UTCDateTime),
+).columns(kind=String, name=String, day=Date, n1=Integer, n2=Integer, at=UTCDateTime,
+          quantity=QUANTITY, hash=String)
+
+
+def _read_state(session: Session, user_id: int, items: list, plans: list) -> _State:
+    """The stored client_ids of the items, the usage rows and monthly earnings their plans
+    count against and what the review rules look back on: one statement."""
+    planned = [plan for plan in plans if isinstance(plan, _Plan)]
+    client_ids = sorted({item.client_id for item in items if item.client_id is not None})
+    if not planned and not client_ids:
+        return _State({}, {}, {}, ReviewWindow())
+    types = sorted({plan.behaviour.key for plan in planned})
+    days = [plan.local_date for plan in planned] or [date(2000, 1, 1)]
+    instants = [plan.occurred_at for plan in planned] or [datetime(2000, 1, 1, tzinfo=UTC)]
+    trips = [plan.local_date for plan in planned if plan.behaviour.key in LONG_TRIP_TYPES]
+    usage_from, usage_to = streak_days(days)
+    history_from, history_to = outlier_span(instants)
+    rows = session.execute(_STATE, {
+        "user_id": user_id, "client_ids": client_ids, "types": types,
+        "usage_from": usage_from, "usage_to": usage_to,
+        "months": sorted({month_start(day) for day in days}),
+        "history_from": history_from, "history_to": history_to,
+        "trip_types": list(LONG_TRIP_TYPES) if trips else [],
+        "trips_from": month_start(min(trips or days)),
+        # A local day starts within a day of UTC midnight: this bound lets the
+        # (user_id, occurred_at) index narrow the month's trips.
+        "trips_after": datetime.combine(month_start(min(trips or days)), time.min, UTC)
+        - timedelta(days=1),
+        "trips_to": next_month_start(max(trips or days)),
+    })
+    state = _State({}, {}, {}, ReviewWindow())
+    history: dict[int, Earlier] = {}  # by id: an entry may be read by both branches
+    for kind, name, day, n1, n2, at, quantity, request_hash in rows:
+        if kind == "c":
+            state.known[name] = (n1, request_hash)
+        elif kind == "u":
+            state.usage[(name, day)] = DayUsage(n1, n2)
+            state.window.usage_milli[(name, day)] = n1
+        elif kind == "m":
+            state.earned[day] = n1
+        else:
+            history[n1] = Earlier(name, at, day, Decimal(quantity))
+    state.window.entries = [history[key] for key in sorted(history)]
+    return state
 
 
 def _add_usage(session: Session, activity: Activity, sign: int) -> None:
@@ -393,21 +548,6 @@ def _add_usage(session: Session, activity: Activity, sign: int) -> None:
         .values(used_milli=usage.used_milli + sign * int(activity.credited_quantity * MILLI),
                 base_points=usage.base_points + sign * activity.base_points)
         .execution_options(synchronize_session=False))
-
-
-def _by_client_ids(session: Session, user_id: int,
-                   items: list[ActivityEntry | InvalidEntry]) -> dict[str, Activity]:
-    wanted = {item.client_id for item in items if item.client_id is not None}
-    if not wanted:
-        return {}
-    return {a.client_id: a for a in session.scalars(
-        select(Activity).where(Activity.user_id == user_id, Activity.client_id.in_(wanted)))}
-
-
-def _replayed(existing: Activity, fingerprint: str) -> Logged:
-    if existing.request_hash != fingerprint:
-        raise _reused_client_id()
-    return Logged(existing, created=False)
 
 
 def _reused_client_id() -> Unprocessable:

@@ -1,16 +1,19 @@
 """Report rollups kept with every activity: per (org, day, team, behaviour), per (org,
 month, behaviour) and per person and month.
 
-`record_activity_rollup` moves the three tables in the caller's transaction: +1 activity
-(with its grams and points) when an entry is accepted, the same taken away when it is
-voided; a void leaves the rows at zero rather than deleting them.
+Logging adds a request's activities summed per row (`rollup_rows`), each table moved
+once: inside the logging statement on PostgreSQL (`activities.logbook_sql`, the request's
+last statement before COMMIT), by `write_rollups` on SQLite. A void takes one activity
+back with `take_back_rollups` in the caller's transaction and leaves the rows at zero
+rather than deleting them.
 
-- The person's month row (`monthly_participants`) is theirs alone: one upsert at once.
+On a void:
+- The person's month row (`monthly_participants`) is theirs alone: one update at once.
 - The (org, day, team, behaviour) row is shared by a whole team and the (org, month,
   behaviour) row by the whole organisation, so their increments are queued with
   `app.commit_time.add_at_commit` and applied right before COMMIT, summed per row and in
   key order, like the organisation's points of the day: a hot row is locked for one
-  statement, and two batches never take shared rows crosswise. The keys sort the month
+  statement, and two transactions never take shared rows crosswise. The keys sort the month
   rows first ("activity_monthly_rollups" < "activity_rollups"), the order
   `rollups_cli.pause_rollup_writers` locks the tables in.
 
@@ -19,7 +22,11 @@ voided; a void leaves the rows at zero rather than deleting them.
 
 from __future__ import annotations
 
-from sqlalchemy import Date, bindparam, cast, delete, func, insert, select, update
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+
+from sqlalchemy import Date, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from activities.models import (
@@ -33,76 +40,92 @@ from app.commit_time import add_at_commit
 from app.upserts import additive_upsert, params
 
 
-def record_activity_rollup(session: Session, activity: Activity, sign: int) -> None:
-    """Add (sign=1, accepted) or take back (sign=-1, voided) one activity from the rollups."""
-    record_activity_rollups(session, [activity], sign)
+@dataclass
+class RollupRows:
+    """What logged activities add to the three tables, summed per row.
+
+    `participants`: (org, month, user) -> activities; `months`: (org, month, type) ->
+    [activities, grams, points]; `days`: (org, day, team_key, type) -> [team_id,
+    activities, grams, points]. Sorted keys are the order rows are locked in.
+    """
+
+    participants: dict[tuple[int, date, int], int] = field(default_factory=dict)
+    months: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
+    days: dict[tuple[int, date, int, str], list] = field(default_factory=dict)
 
 
-def record_activity_rollups(session: Session, activities: list[Activity], sign: int) -> None:
-    """`record_activity_rollup` for many activities: each person's month row moves once
-    (one statement for all the months of a batch), the shared rows once at commit."""
-    per_month: dict[tuple, int] = {}
+def rollup_rows(activities: list[Activity]) -> RollupRows:
+    """The rows accepted activities move, summed (the logging path writes each table once)."""
+    rows = RollupRows()
     for activity in activities:
-        key = (activity.org_id, month_start(activity.local_date), activity.user_id)
-        per_month[key] = per_month.get(key, 0) + sign
-        _queue_shared_rows(session, activity, sign)
-    if not per_month:
-        return
-    if sign > 0:
-        session.execute(additive_upsert(session, MonthlyParticipant,
-                                        keys=("org_id", "month", "user_id"),
-                                        adds=("activities",)),
-                        [params(org_id=org_id, month=month, user_id=user_id, activities=count)
-                         for (org_id, month, user_id), count in per_month.items()])
-        return
-    participant = MonthlyParticipant.__table__.c
-    session.execute(update(MonthlyParticipant.__table__)
-                    .where(participant.org_id == bindparam("k_org_id"),
-                           participant.month == bindparam("k_month"),
-                           participant.user_id == bindparam("k_user_id"))
-                    .values(activities=participant.activities + bindparam("k_count")),
-                    [{"k_org_id": org_id, "k_month": month, "k_user_id": user_id,
-                      "k_count": count} for (org_id, month, user_id), count in per_month.items()])
+        month = month_start(activity.local_date)
+        key = (activity.org_id, month, activity.user_id)
+        rows.participants[key] = rows.participants.get(key, 0) + 1
+        totals = rows.months.setdefault((activity.org_id, month, activity.type), [0, 0, 0])
+        totals[0] += 1
+        totals[1] += activity.co2e_saved_g
+        totals[2] += activity.points
+        day = rows.days.setdefault((activity.org_id, activity.local_date, activity.team_id or 0,
+                                    activity.type), [activity.team_id, 0, 0, 0])
+        day[1] += 1
+        day[2] += activity.co2e_saved_g
+        day[3] += activity.points
+    return rows
 
 
-def _queue_shared_rows(session: Session, activity: Activity, sign: int) -> None:
-    """The (org, day, team, behaviour) and (org, month, behaviour) rows, moved at commit."""
-    month = month_start(activity.local_date)
+def write_rollups(session: Session, rows: RollupRows) -> None:
+    """Add `rows` with one statement per table, in the tables' lock order (SQLite's path;
+    PostgreSQL writes them inside the logging statement, `activities.logbook_sql`)."""
+    if not rows.participants:
+        return
+    session.execute(additive_upsert(session, MonthlyParticipant,
+                                    keys=("org_id", "month", "user_id"), adds=("activities",)),
+                    [params(org_id=org_id, month=month, user_id=user_id, activities=count)
+                     for (org_id, month, user_id), count in sorted(rows.participants.items())])
+    session.execute(additive_upsert(session, ActivityMonthlyRollup,
+                                    keys=("org_id", "month", "type"),
+                                    adds=("activities", "co2e_g", "points")),
+                    [params(org_id=org_id, month=month, type=kind, activities=count, co2e_g=grams,
+                            points=points)
+                     for (org_id, month, kind), (count, grams, points)
+                     in sorted(rows.months.items())])
+    session.execute(additive_upsert(session, ActivityRollup,
+                                    keys=("org_id", "day", "team_key", "type"),
+                                    others=("team_id",), adds=("activities", "co2e_g", "points")),
+                    [params(org_id=org_id, day=day, team_key=team_key, type=kind, team_id=team_id,
+                            activities=count, co2e_g=grams, points=points)
+                     for (org_id, day, team_key, kind), (team_id, count, grams, points)
+                     in sorted(rows.days.items())])
+
+
+def take_back_rollups(session: Session, activity: Activity) -> None:
+    """A voided activity leaves the rollups: its person's month row at once, the shared
+    (org, day, team, behaviour) and (org, month, behaviour) rows at commit. The rows exist
+    since the activity was accepted, so each move is an update."""
+    participant = MonthlyParticipant
+    session.execute(update(participant)
+                    .where(participant.org_id == activity.org_id,
+                           participant.month == month_start(activity.local_date),
+                           participant.user_id == activity.user_id)
+                    .values(activities=participant.activities - 1)
+                    .execution_options(synchronize_session=False))
     day_row = {"org_id": activity.org_id, "day": activity.local_date,
                "team_key": activity.team_id or 0, "type": activity.type}
-
-    def apply(activities: int, co2e_g: int, points: int):
-        return _rollup_change(session, ActivityRollup, day_row, {"team_id": activity.team_id},
-                              activities, co2e_g, points)
-
-    add_at_commit(session, ("activity_rollups", *day_row.values()), apply, sign,
-                  sign * activity.co2e_saved_g, sign * activity.points)
-    month_row = {"org_id": activity.org_id, "month": month, "type": activity.type}
-
-    def apply_month(activities: int, co2e_g: int, points: int):
-        return _rollup_change(session, ActivityMonthlyRollup, month_row, {}, activities, co2e_g,
-                              points)
-
-    add_at_commit(session, ("activity_monthly_rollups", *month_row.values()), apply_month, sign,
-                  sign * activity.co2e_saved_g, sign * activity.points)
+    month_row = {"org_id": activity.org_id, "month": month_start(activity.local_date),
+                 "type": activity.type}
+    for table, model, key in (("activity_rollups", ActivityRollup, day_row),
+                              ("activity_monthly_rollups", ActivityMonthlyRollup, month_row)):
+        add_at_commit(session, (table, *key.values()), partial(_taken_back, model, key), -1,
+                      -activity.co2e_saved_g, -activity.points)
 
 
-def _rollup_change(session: Session, model, key: dict, others: dict, activities: int,
-                   co2e_g: int, points: int):
-    """The statement that adds a transaction's summed change to one rollup row (daily or
-    monthly), with its parameters."""
-    if min(activities, co2e_g, points) < 0:
-        # Taking back: the row exists since the activity was accepted, and an upsert would
-        # not do (its would-be inserted row breaks the CHECK before any conflict).
-        return (update(model)
-                .where(*(getattr(model, name) == value for name, value in key.items()))
-                .values(activities=model.activities + activities,
-                        co2e_g=model.co2e_g + co2e_g, points=model.points + points)
-                .execution_options(synchronize_session=False)), {}
-    statement = additive_upsert(session, model, keys=tuple(key), others=tuple(others),
-                                adds=("activities", "co2e_g", "points"))
-    return statement, params(**key, **others, activities=activities, co2e_g=co2e_g,
-                             points=points)
+def _taken_back(model, key: dict, activities: int, co2e_g: int, points: int):
+    """The statement that adds a transaction's summed take-back to one rollup row."""
+    return (update(model)
+            .where(*(getattr(model, name) == value for name, value in key.items()))
+            .values(activities=model.activities + activities,
+                    co2e_g=model.co2e_g + co2e_g, points=model.points + points)
+            .execution_options(synchronize_session=False))
 
 
 # --- rebuild ---------------------------------------------------------------------------------

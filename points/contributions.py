@@ -1,10 +1,11 @@
 """Daily contributions: the rollup every board, summary and streak reads.
 
 `record_contribution` adds to the (user, team, day) row in the caller's transaction,
-with one upsert at commit time (`app.commit_time`: a batch of 20 entries of one day
-moves its row once, not 20 times), and queues the same increment as a `ContributionChange`
-for `contributions_committed`, sent only once the transaction commits (`app.after_commit`;
-the leaderboards connect to it at start-up).
+with one upsert at commit time (`app.commit_time`), and queues the same increment as a
+`ContributionChange` for `contributions_committed`, sent only once the transaction commits
+(`app.after_commit`; the leaderboards connect to it at start-up). Logging moves each day
+of a request once, with the request's other rows (the logging statement on PostgreSQL,
+`record_contributions` on SQLite), and queues the same changes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ def record_contribution(session: Session, *, user_id: int, org_id: int, team_id:
                   co2e_g, points, entries)
     defer(session, contributions_committed,
           ContributionChange(user_id, org_id, team_id, day, co2e_g, points, entries))
+
+
+def contributions_written(session: Session, changes: list[ContributionChange]) -> None:
+    """Queue for the boards the changes of rows the caller wrote with its own statement
+    (the logging path's single statement on PostgreSQL)."""
+    defer(session, contributions_committed, *changes)
 
 
 def record_contributions(session: Session, changes: list[ContributionChange]) -> None:

@@ -1,6 +1,7 @@
 """Where points move: `credit_points` for every live change (`credit_earnings`, its form for
-many new sources at once), `append_past_credits` for seeding a history in bulk. Nothing else
-writes the ledger.
+many new sources at once, and `earnings_ctes`, the same as part of the PostgreSQL
+statement that creates those sources), `append_past_credits` for seeding a history in
+bulk. Nothing else writes the ledger.
 
 Each `credit_points` call appends one entry and moves the account in the caller's
 transaction. The account update is a single conditional statement (`balance + delta >= 0`), so two
@@ -110,6 +111,25 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
     return LedgerResult(entry, created=True)
 
 
+def spend_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,
+                 cost: int, kind: str, source_type: str, source_id: object, now: datetime,
+                 reason: str | None = None) -> LedgerEntry:
+    """`credit_points` of `-cost` for a source created in this very transaction (a
+    redemption): no repeat can exist, so no pre-read and no savepoint. One conditional
+    account move (which takes the person's row lock) and one insert; InsufficientPoints
+    (someone without an account has 0) leaves the caller to roll back.
+    """
+    if kind not in LEDGER_KINDS:
+        raise ValueError(f"unknown ledger kind {kind!r}")
+    if isinstance(cost, bool) or not isinstance(cost, int) or cost <= 0:
+        raise ValueError("a spend costs a positive integer")
+    entry = LedgerEntry(user_id=user_id, org_id=org_id, team_id=team_id, delta=-cost, kind=kind,
+                        source_type=source_type, source_id=str(source_id), reason=reason,
+                        actor_id=None, created_at=now)
+    _append(session, _balance_move(user_id, kind, -cost, now), entry)
+    return entry
+
+
 @dataclass(frozen=True)
 class Earning:
     """One earning of `credit_earnings`: points for a source created in this transaction."""
@@ -120,35 +140,97 @@ class Earning:
 
 
 def credit_earnings(session: Session, *, user_id: int, org_id: int, team_id: int | None,
-                    source_type: str, earnings: list[Earning], now: datetime) -> list[LedgerEntry]:
+                    source_type: str, earnings: list[Earning], now: datetime) -> None:
     """`credit_points(kind="earn")` for many sources of one person created in this very
-    transaction, at once.
+    transaction, at once (SQLite's logging path; PostgreSQL's writes the same rows inside
+    its one statement, `earnings_ctes`).
 
     One account move for their sum, one multi-row insert of the entries (each with the
-    balance it left, in order) and one move of the organisation's day: the logging path
-    credits a batch of 20 in as many statements as one entry. The sources are new in
-    this transaction, so no repeat can exist; earnings are >= 0, so the balance cannot fail.
+    balance it left, in order) and one move of the organisation's day. The sources are new
+    in this transaction, so no repeat can exist; earnings are >= 0, so the balance cannot
+    fail.
     """
     earnings = [e for e in earnings if e.delta]
     if any(isinstance(e.delta, bool) or not isinstance(e.delta, int) or e.delta < 0
            for e in earnings):
         raise ValueError("earnings are integers >= 0")
     if not earnings:
-        return []
+        return
     total = sum(e.delta for e in earnings)
     balance = session.execute(*_credit_move(session, user_id, "earn", total, now)).scalar_one()
     balance -= total
-    entries = []
+    rows = []
     for earning in earnings:
         balance += earning.delta
-        entries.append(LedgerEntry(user_id=user_id, org_id=org_id, team_id=team_id,
-                                   delta=earning.delta, kind="earn", source_type=source_type,
-                                   source_id=earning.source_id, reason=earning.reason,
-                                   balance_after=balance, actor_id=None, created_at=now))
-    session.add_all(entries)
-    session.flush()
+        rows.append({"user_id": user_id, "org_id": org_id, "team_id": team_id,
+                     "delta": earning.delta, "kind": "earn", "source_type": source_type,
+                     "source_id": earning.source_id, "reason": earning.reason,
+                     "balance_after": balance, "actor_id": None, "created_at": now})
+    session.execute(insert(LedgerEntry.__table__), rows)
     _add_org_points(session, org_id, "earn", total, now)
-    return entries
+
+
+# `credit_earnings` as parts of one PostgreSQL statement that also creates the sources
+# (the logging path, `activities.logbook_sql`): the same account move for the sum and the
+# same entries, each with the balance it left, written where the sources are written.
+
+def earnings_ctes(*, sources: str, after: str) -> str:
+    """Two CTEs, `account` then `ledger`: the earnings of `earnings_params`, for sources
+    whose ids a CTE named `sources` gives as (ord, id); they wait for the CTE `after`."""
+    return f"""account AS (
+  INSERT INTO points_accounts (user_id, balance, earned_total, updated_at)
+  SELECT :user_id, :earn_total, :earn_total, :now
+  WHERE CAST(:earn_total AS integer) > 0 * (SELECT count(*) FROM {after})
+  ON CONFLICT (user_id) DO UPDATE
+    SET balance = points_accounts.balance + excluded.balance,
+        earned_total = points_accounts.earned_total + excluded.earned_total,
+        updated_at = excluded.updated_at
+  RETURNING balance
+),
+ledger AS (
+  INSERT INTO ledger_entries (user_id, org_id, team_id, delta, kind, source_type, source_id,
+    reason, balance_after, actor_id, created_at)
+  SELECT :user_id, :org_id, CAST(:team_id AS integer), v.delta, 'earn', :earn_source_type,
+    CAST({sources}.id AS text), v.reason, account.balance - :earn_total + v.running, NULL,
+    :now
+  FROM unnest(CAST(:earn_ord AS integer[]), CAST(:earn_delta AS integer[]),
+    CAST(:earn_reason AS text[]), CAST(:earn_running AS integer[]))
+    AS v(ord, delta, reason, running)
+  JOIN {sources} ON {sources}.ord = v.ord
+  CROSS JOIN account
+  WHERE (SELECT count(*) FROM account) >= 0
+  ORDER BY v.ord
+  RETURNING 1
+)"""
+
+
+def org_points_cte(*, after: str) -> str:
+    """The CTE `org_points`: the earnings' move of their organisation's day (issued), after
+    the CTE `after` (a shared row: the statement's last write)."""
+    return f"""org_points AS (
+  INSERT INTO org_daily_points (org_id, day, issued, redeemed)
+  SELECT :org_id, CAST(:earn_day AS date), :earn_total, 0
+  WHERE CAST(:earn_total AS integer) > 0 * (SELECT count(*) FROM {after})
+  ON CONFLICT (org_id, day) DO UPDATE SET issued = org_daily_points.issued + excluded.issued
+  RETURNING 1
+)"""
+
+
+def earnings_params(earnings: list[tuple[int, int, str]], day: date,
+                    source_type: str = "activity") -> dict:
+    """Parameters of `earnings_ctes` and `org_points_cte` (with the caller's user_id,
+    org_id, team_id and now): (index of the source, points > 0, reason) in order, and the
+    organisation-local day the points are issued on."""
+    running, total = [], 0
+    for _, delta, _ in earnings:
+        if isinstance(delta, bool) or not isinstance(delta, int) or delta <= 0:
+            raise ValueError("earnings are integers > 0")
+        total += delta
+        running.append(total)
+    return {"earn_total": total, "earn_day": day, "earn_source_type": source_type,
+            "earn_ord": [index + 1 for index, _, _ in earnings],
+            "earn_delta": [delta for _, delta, _ in earnings],
+            "earn_reason": [reason for _, _, reason in earnings], "earn_running": running}
 
 
 def _append(session: Session, move: tuple, entry: LedgerEntry) -> None:

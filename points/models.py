@@ -280,8 +280,8 @@ class PointsPolicy(db.Model):
 class MonthlyEarning(db.Model):
     """Points one person earned from behaviours in one organisation-local month.
 
-    Upserted and locked before an entry is credited (like the daily usage rows), so
-    concurrent entries queue on it and together never earn past the monthly cap.
+    Read after the person's lock (like the daily usage rows) and moved once per request,
+    so concurrent entries of one person queue and together never earn past the monthly cap.
     """
 
     __tablename__ = "points_monthly_earnings"

@@ -59,7 +59,11 @@ class Policy:
 
 def policy_of(session: Session, org_id: int | None) -> Policy:
     """The organisation's policy; `session.get` answers from the identity map when loaded."""
-    row = session.get(PointsPolicy, org_id) if org_id is not None else None
+    return policy_from(org_id, session.get(PointsPolicy, org_id) if org_id is not None else None)
+
+
+def policy_from(org_id: int | None, row: PointsPolicy | None) -> Policy:
+    """The policy a stored row says (None: the defaults)."""
     if row is None:
         return Policy(org_id)
     return Policy(org_id, row.grams_per_point, row.monthly_earn_cap, row.expiry_months,
@@ -101,18 +105,6 @@ def _stored_values(changes: dict) -> dict:
 
 
 # --- the monthly earn cap ----------------------------------------------------------------
-
-def monthly_points_earned(session: Session, policy: Policy, user_id: int, month: date) -> int:
-    """What the person earned in `month` so far, its row created and locked when the
-    policy has a cap (concurrent entries of one person queue on it and never earn past
-    the cap together); 0 without a cap (nothing to lock)."""
-    if policy.monthly_earn_cap is None:
-        return 0
-    lock = additive_upsert(session, MonthlyEarning, keys=("user_id", "month"),
-                           touches=("points",), returning="points")
-    return int(session.execute(lock, params(user_id=user_id, month=month,
-                                            points=0)).scalar_one())
-
 
 def capped_points(policy: Policy, earned: int, points: int) -> tuple[int, bool]:
     """The points an entry may earn after `earned` this month: (granted, capped)."""

@@ -20,7 +20,7 @@ from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from app.service import random_code
-from points.ledger import credit_points, lock_account
+from points.ledger import credit_points, lock_account, spend_points
 from points.models import LIVE_STATUSES, MAX_PICKUP_FAILURES, Redemption, Reward
 from points.rewards import (
     OutOfStock,
@@ -104,7 +104,7 @@ def claim_reward(session: Session, user: User, reward_id: int, now: datetime) ->
 
     Check the offer (and the stock as read), lock the person's account when their limit
     must be counted, record the claim with a fresh pickup code and debit the points through
-    `credit_points`. The price charged is the one read as the claim began, on the
+    `spend_points`. The price charged is the one read as the claim began, on the
     redemption row and the ledger entry alike. A refusal may come after the claim is
     written (too few points, the last unit gone): the caller rolls back its transaction.
     """
@@ -115,10 +115,10 @@ def claim_reward(session: Session, user: User, reward_id: int, now: datetime) ->
     if reward.per_user_limit is not None:
         _check_limit(session, user, reward)
     redemption = _record_claim(session, user, reward, now)
-    result = credit_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
-                           delta=-reward.cost_points, kind="redeem", source_type="redemption",
-                           source_id=redemption.id, now=now, reason=f"兑换：{reward.name}")
-    return Claim({"redemption": redemption, "balance": result.entry.balance_after}, reward)
+    entry = spend_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
+                         cost=reward.cost_points, kind="redeem", source_type="redemption",
+                         source_id=redemption.id, now=now, reason=f"兑换：{reward.name}")
+    return Claim({"redemption": redemption, "balance": entry.balance_after}, reward)
 
 
 def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:

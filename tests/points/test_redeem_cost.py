@@ -8,9 +8,9 @@ from tests.activities.test_write_cost import statements_of
 from tests.points.helpers import add_reward, give_points, live_count, new_key, stock_of
 
 # One redemption, claim and commit included, on either engine: the user, the key's claim,
-# the reward, the redemption, the debit through `credit_points` (5), the outcome, the unit,
+# the reward, the redemption, the debit (2), the outcome, the unit,
 # the organisation's points at commit. A per-person limit adds the account lock and a count.
-REDEEM_STATEMENTS = 13
+REDEEM_STATEMENTS = 9
 WITH_LIMIT = 2
 
 # Counts the app's own statements, without the test's savepoints.
