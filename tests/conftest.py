@@ -80,9 +80,15 @@ def app(database_url):
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.config import engine_options, normalise_database_url
     from app.extensions import db
 
-    application = create_app()
+    url = normalise_database_url(database_url)
+    # The concurrency tests queue a few hundred requests on one pool: on a loaded CI machine
+    # a request may wait longer than production's fail-fast 5 s for a connection.
+    application = create_app({"SQLALCHEMY_ENGINE_OPTIONS": {**engine_options(url),
+                                                             "pool_timeout": 60}}
+                             if url.startswith("postgresql") else None)
     # When a test hands the app a connection in an outer transaction (SharedTransaction), the
     # app's sessions commit and roll back savepoints on it, never the outer transaction.
     db.session.session_factory.configure(join_transaction_mode="create_savepoint")
