@@ -44,7 +44,6 @@ def register_observability(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import commit_time
     from app.db import configure_sqlite
     from app.extensions import db, migrate
     from app.redis_store import init_redis
@@ -57,7 +56,6 @@ def register_extensions(app: Flask) -> None:
                                                      "migrations"))
     init_redis(app)
     init_replica(app)
-    commit_time.install()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,8 +1,9 @@
 """Redeeming rewards, and the counter work that follows: fulfil or cancel.
 
-Locks are always taken in one order, the person's points account before a reward's
-row (redeem: account -> reward, the reward last and for one statement; cancel:
-redemption -> account -> reward), so two requests never wait on each other in a circle.
+Locks are always taken in one order, the person's points account, then the
+organisation's points of the day, then a reward's row (redeem: account -> day -> reward,
+the reward last and for one statement; cancel: redemption -> account -> day -> reward),
+so two requests never wait on each other in a circle.
 """
 
 from __future__ import annotations
@@ -73,9 +74,10 @@ def idempotency_key_required(key: str | None) -> str:
 class Claim:
     """A redemption written, paid and answered, its unit of stock not yet taken.
 
-    `take_last_unit` is the transaction's final statement: of everything a redemption
-    writes, only the reward's row is shared by every redeemer, so it is locked for that
-    one statement before the COMMIT, not for the whole request.
+    `take_last_unit` is the transaction's final statement: the reward's row is shared by
+    every redeemer of it, so it is locked for that one statement before the COMMIT, not for
+    the whole request (the organisation's points of the day, shared too, move just before
+    it, as the debit's last statement).
     """
 
     __slots__ = ("answer", "reward")
@@ -188,15 +190,15 @@ def cancel_redemption(session: Session, actor: User, redemption_id: int, now: da
     if for_someone_else:
         require_admin_of(actor, redemption.org_id)
     _leave_pending(session, redemption, "cancelled", now, actor)
+    if for_someone_else:
+        record_audit(session, actor, "redemption.cancel", "redemption", redemption.id,
+                     {"user_id": redemption.user_id, "refund": redemption.cost_points},
+                     org_id=redemption.org_id, ip=ip)
     credit_points(session, user_id=redemption.user_id, org_id=redemption.org_id,
                   team_id=redemption.team_id, delta=redemption.cost_points, kind="refund",
                   source_type="redemption_refund", source_id=redemption.id, now=now,
                   reason=f"取消兑换退还：{redemption.reward_name}")
     return_one_unit(session, redemption.reward_id)
-    if for_someone_else:
-        record_audit(session, actor, "redemption.cancel", "redemption", redemption.id,
-                     {"user_id": redemption.user_id, "refund": redemption.cost_points},
-                     org_id=redemption.org_id, ip=ip)
     return redemption
 
 
