@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import Date, cast, delete, func, insert, select, update
+from sqlalchemy import Date, Table, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from activities.models import (
@@ -89,7 +90,9 @@ def write_rollups(session: Session, rows: RollupRows) -> None:
 
 def take_back_rollups(session: Session, activity: Activity, shared: SharedRows) -> None:
     """A voided activity leaves the rollups: its person's month row at once, the shared
-    (org, day, team, behaviour) and (org, month, behaviour) rows added to `shared`."""
+    (org, day, team, behaviour) and (org, month, behaviour) rows added to `shared`. The
+    rows exist since the activity was accepted, so each move is an update (an upsert's
+    would-be insert of negative counts is refused by the tables' checks)."""
     month = month_start(activity.local_date)
     session.execute(update(MonthlyParticipant)
                     .where(MonthlyParticipant.org_id == activity.org_id,
@@ -97,15 +100,26 @@ def take_back_rollups(session: Session, activity: Activity, shared: SharedRows) 
                            MonthlyParticipant.user_id == activity.user_id)
                     .values(activities=MonthlyParticipant.activities - 1)
                     .execution_options(synchronize_session=False))
-    shared.add(_months_upsert(session), (activity.org_id, month, activity.type),
-               params(org_id=activity.org_id, month=month, type=activity.type, activities=-1,
-                      co2e_g=-activity.co2e_saved_g, points=-activity.points))
-    team_key = activity.team_id or 0
-    shared.add(_days_upsert(session),
-               (activity.org_id, activity.local_date, team_key, activity.type),
-               params(org_id=activity.org_id, day=activity.local_date, team_key=team_key,
-                      type=activity.type, team_id=activity.team_id, activities=-1,
-                      co2e_g=-activity.co2e_saved_g, points=-activity.points))
+    taken = {"v_activities": -1, "v_co2e_g": -activity.co2e_saved_g,
+             "v_points": -activity.points}
+    month_key = (activity.org_id, month, activity.type)
+    shared.add(_take_back(ActivityMonthlyRollup.__table__, ("org_id", "month", "type")),
+               month_key, {"k_org_id": activity.org_id, "k_month": month,
+                           "k_type": activity.type, **taken})
+    day_key = (activity.org_id, activity.local_date, activity.team_id or 0, activity.type)
+    shared.add(_take_back(ActivityRollup.__table__, ("org_id", "day", "team_key", "type")),
+               day_key, {"k_org_id": activity.org_id, "k_day": activity.local_date,
+                         "k_team_key": activity.team_id or 0, "k_type": activity.type,
+                         **taken})
+
+
+@lru_cache(maxsize=4)
+def _take_back(table: Table, keys: tuple[str, ...]):
+    """The statement adding (negative) amounts to one rollup row, `k_` its key's values."""
+    return (update(table)
+            .where(*(table.c[name] == bindparam(f"k_{name}") for name in keys))
+            .values({name: table.c[name] + bindparam(f"v_{name}")
+                     for name in ("activities", "co2e_g", "points")}))
 
 
 def _participants_upsert(session: Session):

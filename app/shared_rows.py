@@ -4,9 +4,10 @@ A rollup row shared by many writers (an organisation's points of the day, a team
 month of a behaviour, a person's day as the boards read it) stays locked from its
 increment to the COMMIT. A service function that moves several of them therefore collects
 the increments in a `SharedRows` while it does its own work and writes them with `write`
-as its last statements, each an additive upsert (`app.upserts`), tables in the one order
-every path takes them in (`LOCK_ORDER`, the logging statement's too, `activities.logbook_sql`)
-and rows in key order, so two transactions never take shared rows crosswise.
+as its last statements, each an additive upsert (`app.upserts`) or, for a row known to
+exist, an additive update; tables in the one order every path takes them in
+(`LOCK_ORDER`, the logging statement's too, `activities.logbook_sql`) and rows in key
+order, so two transactions never take shared rows crosswise.
 
 Nothing is queued past the call: the increments are written in the caller's transaction,
 so a savepoint or transaction that rolls back takes them with it.
@@ -29,8 +30,8 @@ class SharedRows:
         self._moves: list[tuple[int, tuple, object, dict]] = []
 
     def add(self, statement, key: tuple, values: dict) -> None:
-        """`statement` (an `additive_upsert` of a `LOCK_ORDER` table) with `values`, for the
-        row `key` (its sort key within the table)."""
+        """`statement` (an additive upsert or update of a `LOCK_ORDER` table) with `values`,
+        for the row `key` (its sort key within the table)."""
         self._moves.append((LOCK_ORDER.index(statement.table.name), key, statement, values))
 
     def write(self, session: Session) -> None:
