@@ -117,12 +117,12 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
 
 def spend_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,
                  cost: int, kind: str, source_type: str, source_id: object, now: datetime,
-                 reason: str | None = None) -> LedgerEntry:
+                 reason: str | None = None, shared: SharedRows | None = None) -> LedgerEntry:
     """`credit_points` of `-cost` for a source created in this very transaction (a
     redemption): no repeat can exist, so no pre-read and no savepoint. One conditional
     account move (which takes the person's row lock) and one insert; InsufficientPoints
     (someone without an account has 0) leaves the caller to roll back. The organisation's
-    day moves last.
+    day moves last, or is added to `shared` when given.
     """
     if kind not in LEDGER_KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
@@ -132,7 +132,7 @@ def spend_points(session: Session, *, user_id: int, org_id: int | None, team_id:
                         source_type=source_type, source_id=str(source_id), reason=reason,
                         actor_id=None, created_at=now)
     _append(session, _balance_move(user_id, kind, -cost, now), entry)
-    _add_org_points(session, org_id, kind, -cost, now)
+    _add_org_points(session, org_id, kind, -cost, now, shared)
     return entry
 
 

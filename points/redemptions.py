@@ -21,6 +21,7 @@ from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from app.service import random_code
+from app.shared_rows import SharedRows
 from points.ledger import credit_points, lock_account, spend_points
 from points.models import LIVE_STATUSES, MAX_PICKUP_FAILURES, Redemption, Reward
 from points.rewards import (
@@ -72,21 +73,24 @@ def idempotency_key_required(key: str | None) -> str:
 # --- redeem -------------------------------------------------------------------------
 
 class Claim:
-    """A redemption written, paid and answered, its unit of stock not yet taken.
+    """A redemption written, paid and answered; its move of the organisation's points of
+    the day and its unit of stock not yet taken.
 
-    `take_last_unit` is the transaction's final statement: the reward's row is shared by
-    every redeemer of it, so it is locked for that one statement before the COMMIT, not for
-    the whole request (the organisation's points of the day, shared too, move just before
-    it, as the debit's last statement).
+    `take_last_unit` writes them as the transaction's final statements: both rows are
+    shared (by the organisation's every earning and spend, by every redeemer of the
+    reward), so they are locked for those statements before the COMMIT, not for the
+    whole request, the reward's last and for one statement.
     """
 
-    __slots__ = ("answer", "reward")
+    __slots__ = ("answer", "reward", "shared")
 
-    def __init__(self, answer: dict, reward: Reward):
+    def __init__(self, answer: dict, reward: Reward, shared: SharedRows):
         self.answer = answer
         self.reward = reward
+        self.shared = shared
 
     def take_last_unit(self, session: Session) -> None:
+        self.shared.write(session)
         take_one_unit(session, self.reward)
 
 
@@ -101,8 +105,9 @@ def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -
 
 
 def claim_reward(session: Session, user: User, reward_id: int, now: datetime) -> Claim:
-    """Everything of a redemption but its unit of stock, which the caller takes last
-    (`Claim.take_last_unit`) before committing.
+    """Everything of a redemption but its shared rows, the organisation's points of the day
+    and the unit of stock, which the caller takes last (`Claim.take_last_unit`) before
+    committing.
 
     Check the offer (and the stock as read), lock the person's account when their limit
     must be counted, record the claim with a fresh pickup code and debit the points through
@@ -117,10 +122,12 @@ def claim_reward(session: Session, user: User, reward_id: int, now: datetime) ->
     if reward.per_user_limit is not None:
         _check_limit(session, user, reward)
     redemption = _record_claim(session, user, reward, now)
+    shared = SharedRows()
     entry = spend_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
                          cost=reward.cost_points, kind="redeem", source_type="redemption",
-                         source_id=redemption.id, now=now, reason=f"兑换：{reward.name}")
-    return Claim({"redemption": redemption, "balance": entry.balance_after}, reward)
+                         source_id=redemption.id, now=now, reason=f"兑换：{reward.name}",
+                         shared=shared)
+    return Claim({"redemption": redemption, "balance": entry.balance_after}, reward, shared)
 
 
 def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:
