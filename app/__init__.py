@@ -44,7 +44,9 @@ def register_observability(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app import after_commit
     from app.db import configure_sqlite
+    from app.directory import init_directory
     from app.extensions import db, migrate
     from app.redis_store import init_redis
     from app.replica import init_replica
@@ -56,6 +58,8 @@ def register_extensions(app: Flask) -> None:
                                                      "migrations"))
     init_redis(app)
     init_replica(app)
+    after_commit.install()
+    init_directory(app)
 
 
 def register_blueprints(app: Flask) -> None:

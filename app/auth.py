@@ -21,9 +21,11 @@ from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import Session, contains_eager
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import directory
 from app.clock import now_utc
 from app.errors import ApiError, Forbidden, Unauthorized
 from app.models import RefreshToken, User, role_at_least
+from app.redis_store import get_gateway
 from app.signals import sessions_ended
 
 ALGORITHMS = ["HS256"]
@@ -161,7 +163,7 @@ def rotate_refresh_token(session: Session, token: str, settings: TokenSettings,
         .values(used_at=now)
     ).rowcount
     if claimed != 1:
-        revoke_family(session, row.family_id, now)
+        revoke_family(session, row.user_id, row.family_id, now)
         raise RefreshTokenReused()
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
@@ -169,10 +171,12 @@ def rotate_refresh_token(session: Session, token: str, settings: TokenSettings,
     return token_pair(session, user, settings, now, family_id=row.family_id)
 
 
-def revoke_family(session: Session, family_id: str, now: datetime) -> None:
+def revoke_family(session: Session, user_id: int, family_id: str, now: datetime) -> None:
+    """End one sign-in session: its refresh tokens, and its access tokens at once."""
     session.execute(update(RefreshToken)
                     .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
                     .values(revoked_at=now))
+    directory.forget(session, users=[user_id])
 
 
 def revoke_refresh_tokens(session: Session, user: User, token: str | None, now: datetime) -> None:
@@ -183,7 +187,7 @@ def revoke_refresh_tokens(session: Session, user: User, token: str | None, now: 
     row = session.scalar(select(RefreshToken).where(
         RefreshToken.token_hash == _hash_refresh(token), RefreshToken.user_id == user.id))
     if row is not None:
-        revoke_family(session, row.family_id, now)
+        revoke_family(session, user.id, row.family_id, now)
 
 
 def end_every_session(session: Session, user: User, now: datetime) -> None:
@@ -195,6 +199,7 @@ def end_every_session(session: Session, user: User, now: datetime) -> None:
                     .values(token_version=User.token_version + 1)
                     .execution_options(synchronize_session=False))
     session.refresh(user, ["token_version"])
+    directory.forget(session, users=[user.id])
     sessions_ended.send(session, user_id=user.id)
 
 
@@ -217,12 +222,15 @@ def bearer_claims() -> dict:
 
 
 def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: bool = True,
-                  before_load=None):
+                  before_load=None, cached: bool = False):
     """Route decorator: a valid token, an active user, and at least `min_role`.
 
     The user row is read on every request so that a role change, a deactivation, a logout
     or a password change takes effect at once rather than when the token expires.
-    `before_load(claims)` runs before the database is touched (a rate limit).
+    `cached`: the person may come from Redis instead (`app.directory`, where every such
+    change is seen at once too); `current_user()` is then a `directory.Viewer` (id, org_id,
+    team_id, role), not a `User`. `before_load(claims)` runs before the database is touched
+    (a rate limit).
     """
 
     def decorator(view):
@@ -235,7 +243,11 @@ def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: 
             if load_user:
                 from app.extensions import db
 
-                user = _load_user(db.session, claims)
+                if cached:
+                    user = directory.viewer_of(db.session, get_gateway(current_app), claims,
+                                               _load_user)
+                else:
+                    user = _load_user(db.session, claims)
                 if user is None:
                     raise Unauthorized("token_invalid")
                 if enrolled and not user.enrolled and user.role != "superadmin":

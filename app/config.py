@@ -146,7 +146,8 @@ def load_config(instance_path: str, environ: dict[str, str] | None = None) -> di
         "CLOCK_START": env.get("CLOCK_START") or None,
         "PASSWORD_HASH_METHOD": env.get("PASSWORD_HASH_METHOD", "scrypt"),
         "FACTORS_PATH": env.get("FACTORS_PATH") or None,
-        # Background board reconcile period per process; 0 turns it off.
+        # Boards rebuilt on demand (Redis lost them, or answers again after an outage); a
+        # pass that wrote anything is checked again this many seconds later. 0: only by hand.
         "LEADERBOARD_RECONCILE_SECONDS": float(env.get("LEADERBOARD_RECONCILE_SECONDS", "15")),
         # How often each process tries the points expiry job's lease (0: never), and how
         # long a taken lease holds the job (one run per period across all processes).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -20,6 +21,7 @@ from app import metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_every_gateway: weakref.WeakSet = weakref.WeakSet()
 
 
 class RedisGateway:
@@ -36,6 +38,7 @@ class RedisGateway:
         # Called (once) when Redis answers again after an outage: boards reconcile then.
         self.on_recovery: list[Callable[[], None]] = []
         self._was_down = False
+        _every_gateway.add(self)
 
     def key(self, *parts: object) -> str:
         return self.prefix + ":".join(str(p) for p in parts)
@@ -84,6 +87,11 @@ class RedisGateway:
                 callback()
             except Exception:  # noqa: BLE001 - recovery work must not fail a request
                 log.exception("redis recovery callback failed")
+
+
+def all_gateways() -> list[RedisGateway]:
+    """Every gateway of this process (one per app): for work committed outside an app."""
+    return list(_every_gateway)
 
 
 def get_gateway(app) -> RedisGateway | None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import directory
 from app.audit import record_audit
 from app.auth import TokenSettings, hash_password, password_matches, set_password, token_pair
 from app.errors import (
@@ -145,6 +146,7 @@ def enrol_user(session: Session, user: User, invite_code: str, display_name: str
                                     employee_no=employee_no)).rowcount
     if bound != 1:
         raise Conflict("already_enrolled")
+    directory.forget(session, users=[user.id], orgs=[invite.org_id])
     session.refresh(user)
     return user
 

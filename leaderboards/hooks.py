@@ -1,9 +1,12 @@
-"""Keep Redis boards moving with the database, and heal them after Redis trouble.
+"""Keep the Redis boards moving with the database, and rebuild them when they are missing.
 
-- After a transaction commits, the contributions it recorded are applied to the boards
-  in one pipelined round trip; a rolled-back transaction (or savepoint) applies nothing.
-- A background reconciler per process rebuilds the boards when Redis lost them (restart,
-  FLUSHALL) and repairs drift after an outage, so nobody has to run a command.
+- `contributions_committed` (points) is answered at start-up: after a transaction commits,
+  the contributions it recorded are added to the boards in one pipelined round trip; rolled
+  back work (savepoints included) sends nothing.
+- Nothing runs on a timer. A board read that finds the boards not built (Redis restarted
+  empty, FLUSHALL), or Redis answering again after a failed update, asks this process's
+  `BoardUpkeep` for a pass: one short-lived thread rebuilds (or repairs) under a lease in
+  Redis, so one worker of the cluster does the work while the others answer from SQL.
 """
 
 from __future__ import annotations
@@ -12,136 +15,141 @@ import logging
 import threading
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from app.clock import now_utc
 from app.redis_store import get_gateway
 from leaderboards.store import LOCK, apply_changes, is_ready
-from points.contributions import BOARD_CHANGES
+from points.contributions import contributions_committed
 
 log = logging.getLogger(__name__)
-_installed = False
+LEASE_S = 120
 
 
-def install_session_hooks() -> None:
-    """Register the session listeners once per process (they serve every app)."""
-    global _installed
-    if _installed:
+def _apply_committed(app: Flask | None, items: list) -> None:
+    if app is None:
         return
-    _installed = True
-    BOARD_CHANGES.install()
-    event.listen(Session, "after_commit", _apply_committed)
-
-
-def _apply_committed(session: Session) -> None:
-    changes = BOARD_CHANGES.take(session)
-    if not changes or not has_app_context():
+    gateway = get_gateway(app)
+    if gateway is None:
         return
-    gateway = get_gateway(current_app)
-    if gateway is not None:
-        applied = apply_changes(gateway, changes, now_utc())
-        if applied is False:
-            Reconciler.of(current_app).request_sync()
+    if apply_changes(gateway, items, now_utc()) is False:
+        BoardUpkeep.of(app).request()  # the boards are not built: build them
+    # An update Redis did not take (None) is repaired when it answers again (on_recovery).
 
 
-class Reconciler:
-    """One thread per process: rebuild lost boards, repair drift after outages."""
+def boards_not_ready() -> None:
+    """A read found no boards in Redis: build them in the background, answer from SQL now."""
+    if has_app_context():
+        BoardUpkeep.of(current_app).request()
 
-    def __init__(self, app: Flask, interval_s: float):
+
+class BoardUpkeep:
+    """At most one pass at a time per process, only when asked.
+
+    A pass rebuilds the boards when they are missing and otherwise repairs those that
+    drifted from the database. A pass under load misses commits made while it ran (their
+    updates went to the old keys, or were skipped before the boards were ready), so a pass
+    that wrote anything is followed by another `follow_up_s` later, until one finds nothing
+    to repair.
+    """
+
+    def __init__(self, app: Flask, follow_up_s: float):
         self.app = app
-        self.interval_s = interval_s
-        self.wake = threading.Event()
-        self.stopped = threading.Event()
-        self.thread: threading.Thread | None = None
+        self.follow_up_s = follow_up_s
         self.lock = threading.Lock()
-        self.runs = 0
-        self.last_written = 0
-        self._check_next = True  # the first tick reconciles
+        self.thread: threading.Thread | None = None
+        self.wanted = False
+        self.stopped = threading.Event()
 
     @staticmethod
-    def of(app: Flask) -> Reconciler:
-        return app.extensions["leaderboard_reconciler"]
+    def of(app: Flask) -> BoardUpkeep:
+        return app.extensions["board_upkeep"]
 
-    def start(self) -> None:
+    @property
+    def automatic(self) -> bool:
+        return self.follow_up_s > 0  # 0: tests and tools run the passes themselves
+
+    def request(self) -> None:
+        if not self.automatic or self.stopped.is_set():
+            return
         with self.lock:
-            if self.thread is not None or self.interval_s <= 0:
+            self.wanted = True
+            if self.thread is not None:
                 return
-            self.thread = threading.Thread(target=self._loop, name="board-reconciler",
+            self.thread = threading.Thread(target=self._work, name="board-upkeep",
                                            daemon=True)
             self.thread.start()
 
-    def request_sync(self) -> None:
-        self.wake.set()
-
     def stop(self) -> None:
         self.stopped.set()
-        self.wake.set()
-        if self.thread is not None:
-            self.thread.join(timeout=5)
+        thread = self.thread
+        if thread is not None:
+            thread.join(timeout=5)
 
-    def _loop(self) -> None:
+    def _work(self) -> None:
         while not self.stopped.is_set():
-            self.wake.wait(self.interval_s)
-            if self.stopped.is_set():
-                return
-            woken = self.wake.is_set()
-            self.wake.clear()
-            self.tick(woken)
+            with self.lock:
+                if not self.wanted:
+                    self.thread = None
+                    return
+                self.wanted = False
+            try:
+                outcome, written = self.run_once()
+            except Exception:  # noqa: BLE001 - a failed pass must not end later ones
+                log.exception("board upkeep failed")
+                outcome, written = "failed", 0
+            if self.another_pass_due(outcome, written) and not self.stopped.wait(
+                    self.follow_up_s):
+                with self.lock:
+                    self.wanted = True
+        with self.lock:
+            self.thread = None
 
-    def tick(self, woken: bool = False) -> str:
-        """One period of the loop: rebuild lost boards, reconcile when due."""
-        due = self._check_next or woken or self.runs % 20 == 0
-        self._check_next = False
-        self.last_written = 0
-        try:
-            outcome = self.run_once(reconcile=due)
-        except Exception:  # noqa: BLE001 - the loop must outlive any one failure
-            log.exception("board reconcile failed")
-            return "failed"
-        # A pass under load misses commits made while it ran (their board updates were
-        # skipped, the boards not ready yet, or overwritten): after a pass that wrote
-        # anything, check again next period rather than twenty periods later.
-        self._check_next = self.last_written > 0
-        return outcome
+    @staticmethod
+    def another_pass_due(outcome: str, written: int) -> bool:
+        """After a pass that wrote (it may have missed commits), failed, or found another
+        worker's pass running (which may have started before what we were asked for)."""
+        return outcome in ("busy", "failed") or written > 0
 
-    def run_once(self, reconcile: bool = False) -> str:
-        """Rebuild when the boards are gone, reconcile when asked; 'skipped' when Redis is away."""
+    def run_once(self) -> tuple[str, int]:
+        """One pass: ('rebuilt' | 'reconciled' | 'busy' | 'no-redis' | 'skipped', keys written)."""
+        from app.extensions import db
         from leaderboards.sync import sync_boards
 
-        self.runs += 1
         gateway = get_gateway(self.app)
         if gateway is None:
-            return "no-redis"
+            return "no-redis", 0
         ready = is_ready(gateway)
-        if ready is None or (ready and not reconcile):
-            return "skipped" if ready is None else "ready"
-        got_lock = gateway.run(lambda c: c.set(gateway.key(LOCK), "1", nx=True, ex=120))
-        if not got_lock:
-            return "busy"
+        if ready is None:
+            return "skipped", 0
+        # The lease: of every worker asked at once, one does the pass.
+        if not gateway.run(lambda c: c.set(gateway.key(LOCK), "1", nx=True, ex=LEASE_S)):
+            return "busy", 0
         try:
-            from app.extensions import db
-
             with self.app.app_context():
                 report = sync_boards(gateway, db.session, now_utc(), force=not ready)
                 db.session.remove()
-            self.last_written = report.written + report.removed
-            log.info("boards %s: %s written, %s removed", "reconciled" if ready else "rebuilt",
-                     report.written, report.removed)
-            return "reconciled" if ready else "rebuilt"
         finally:
             gateway.run(lambda c: c.delete(gateway.key(LOCK)))
+        written = report.written + report.removed
+        log.info("boards %s: %s written, %s removed", "reconciled" if ready else "rebuilt",
+                 report.written, report.removed)
+        return ("reconciled" if ready else "rebuilt"), written
 
 
 def init_leaderboards(app: Flask) -> None:
-    install_session_hooks()
-    reconciler = Reconciler(app, float(app.config.get("LEADERBOARD_RECONCILE_SECONDS", 15)))
-    app.extensions["leaderboard_reconciler"] = reconciler
+    upkeep = BoardUpkeep(app, float(app.config.get("LEADERBOARD_RECONCILE_SECONDS", 15)))
+    app.extensions["board_upkeep"] = upkeep
+    contributions_committed.connect(_apply_committed)
     gateway = get_gateway(app)
     if gateway is not None:
-        gateway.on_recovery.append(reconciler.request_sync)
+        gateway.on_recovery.append(upkeep.request)
+        if upkeep.automatic:
+            checked = threading.Event()
 
-        @app.before_request
-        def _start_reconciler():
-            # Started by the first request, not at import or start-up (no side effects then).
-            reconciler.start()
+            @app.before_request
+            def _first_pass():
+                # The first request checks the boards (a rebuild if Redis lost them while
+                # the service was down), not import or start-up: no side effects then.
+                if not checked.is_set():
+                    checked.set()
+                    upkeep.request()

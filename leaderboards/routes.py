@@ -18,7 +18,7 @@ blp = Blueprint("leaderboards", __name__, url_prefix="/api/v1",
 
 
 @blp.route("/leaderboards/<any(teams, users, orgs):scope>", methods=["GET"])
-@authenticated("staff")
+@authenticated("staff", cached=True)  # the board read needs no SQL
 @blp.arguments(BoardQuery, location="query")
 @blp.response(200, BoardOut)
 def leaderboard(query, scope):

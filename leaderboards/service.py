@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.calendar import DEFAULT_TIMEZONE, local_day
+from app.directory import OrgDirectory, org_directory
 from app.errors import NotFound, Unprocessable
 from app.figures import competition_ranks, kg, per_capita_kg, share
 from app.i18n import FieldMessage
 from app.models import Organisation, Team, User
 from app.redis_store import RedisGateway
 from leaderboards import queries
+from leaderboards.hooks import boards_not_ready
 from leaderboards.periods import (
     PERIOD_KINDS,
     Period,
     campaign_period,
     period_containing,
 )
-from leaderboards.store import READY, board_key, read_people
+from leaderboards.store import NOT_BUILT, READY, board_key, read_people
 from reports.withholding import withhold_small
 
 METRICS = ("co2e", "points", "per_capita_co2e", "participation_rate")
@@ -172,7 +173,9 @@ def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
     key = board_key(gateway, period, "ut" if team_id else "uo", team_id or org_id,
                     request.metric)
     answer = read_people(gateway, key, request.limit + len(hidden), me_id, sorted(hidden))
-    if answer is None:
+    if answer is NOT_BUILT:
+        boards_not_ready()
+    if not answer:
         return None
     top, my_score, above = answer
     rows = [(int(m), _score(request.metric, s)) for m, s in top if int(m) not in hidden]
@@ -180,21 +183,6 @@ def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
     if me_id is not None and my_score is not None:
         me = {"rank": above + 1, "value": _score(request.metric, my_score)}
     return rows, me
-
-
-def _teams_with_members(session: Session, org_id: int) -> list:
-    """(id, name, members) of an organisation's teams: members are its active people."""
-    return session.execute(_teams_with_members_query(), {"org_id": org_id}).all()
-
-
-@cache
-def _teams_with_members_query():
-    # Built once: composing the statement costs more Python than running it.
-    org_id = bindparam("org_id")
-    return (select(Team.id, Team.name, func.count(User.id).label("members"))
-            .outerjoin(User, and_(User.team_id == Team.id, User.org_id == org_id,
-                                  User.is_active.is_(True)))
-            .where(Team.org_id == org_id).group_by(Team.id, Team.name))
 
 
 def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
@@ -209,7 +197,10 @@ def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
         return pipe.execute()
 
     answer = gateway.run(run)
-    if answer is None or answer[0] != 1:
+    if answer is None:
+        return None
+    if answer[0] != 1:
+        boards_not_ready()
         return None
     if not ids:
         return {}
@@ -218,17 +209,27 @@ def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
             for i, g, p, n in zip(ids, grams, points, part, strict=True)}
 
 
+def _directory_in_view(session: Session, gateway, viewer, org_id: int | None) -> OrgDirectory:
+    """The organisation of the board with its teams, from Redis when it holds them."""
+    org_id = org_id or viewer.org_id
+    if org_id is None or (viewer.role != "superadmin" and org_id != viewer.org_id):
+        raise NotFound()
+    found = org_directory(session, gateway, org_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
 def _teams_board(session, gateway, viewer, request, now) -> Board:
-    org = _org_in_view(session, viewer, request.org_id)
+    org = _directory_in_view(session, gateway, viewer, request.org_id)
     period = resolve_period(session, viewer, request, org.timezone, now)
-    teams = _teams_with_members(session, org.id)
-    ids = [t.id for t in teams]
+    ids = [team_id for team_id, _name, _members in org.teams]
     totals = _totals_from_redis(gateway, period, "to", org.id, ids) if gateway else None
     source = "redis" if totals is not None else "sql"
     if totals is None:
         totals = queries.team_totals(session, period, org_id=org.id)
-    rows = [(t.id, t.name, _value(request.metric, totals.get(t.id, queries.Totals()),
-                                  t.members), t.members) for t in teams]
+    rows = [(team_id, name, _value(request.metric, totals.get(team_id, queries.Totals()),
+                                   members), members) for team_id, name, members in org.teams]
     entries, me = _ranked(rows, request.limit, viewer.team_id)
     return Board(period, request.metric, entries, me, source)
 

@@ -22,69 +22,6 @@ from points.contributions import ContributionChange
 READY = "lb:ready"
 LOCK = "lb:lock"
 
-APPLY_SCRIPT = """
-local prefix = ARGV[1]
-if redis.call('EXISTS', prefix .. 'lb:ready') == 0 then return 0 end
-local user, org, team = ARGV[2], ARGV[3], ARGV[4]
-local co2e, points, entries = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local i = 8
-while i <= #ARGV do
-  local base, ttl = prefix .. 'lb:' .. ARGV[i] .. ':', tonumber(ARGV[i + 1])
-  i = i + 2
-  local touched = {}
-  local function z(key, delta, member)
-    redis.call('ZINCRBY', key, delta, member)
-    touched[#touched + 1] = key
-  end
-  local function participation(counter, member, board, board_member)
-    local new = redis.call('HINCRBY', counter, member, entries)
-    touched[#touched + 1] = counter
-    local old = new - entries
-    if old <= 0 and new > 0 then z(board, 1, board_member) end
-    if old > 0 and new <= 0 then z(board, -1, board_member) end
-  end
-  z(base .. 'uo:' .. org .. ':co2e', co2e, user)
-  z(base .. 'uo:' .. org .. ':points', points, user)
-  z(base .. 'o:co2e', co2e, org)
-  z(base .. 'o:points', points, org)
-  if team ~= '' then
-    z(base .. 'ut:' .. team .. ':co2e', co2e, user)
-    z(base .. 'ut:' .. team .. ':points', points, user)
-    z(base .. 'to:' .. org .. ':co2e', co2e, team)
-    z(base .. 'to:' .. org .. ':points', points, team)
-  end
-  if entries ~= 0 then
-    participation(base .. 'eo:' .. org, user, base .. 'o:part', org)
-    if team ~= '' then
-      participation(base .. 'et:' .. team, user, base .. 'to:' .. org .. ':part', team)
-    end
-  end
-  if ttl > 0 then
-    for _, key in ipairs(touched) do redis.call('EXPIRE', key, ttl) end
-  end
-end
-return 1
-"""
-
-
-# A people board's top and the caller's place in one round trip. KEYS: ready flag, board.
-# ARGV: last index to read, the caller ('' for none), then the hidden people. Answers
-# {0} when the boards are not built, else {1, top (member, score...), my score or false,
-# how many visible people score above me}.
-PEOPLE_SCRIPT = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
-local top = redis.call('ZREVRANGE', KEYS[2], 0, tonumber(ARGV[1]), 'WITHSCORES')
-if ARGV[2] == '' then return {1, top, false, 0} end
-local mine = redis.call('ZSCORE', KEYS[2], ARGV[2])
-if not mine then return {1, top, false, 0} end
-local above = redis.call('ZCOUNT', KEYS[2], '(' .. mine, '+inf')
-for i = 3, #ARGV do
-  local score = redis.call('ZSCORE', KEYS[2], ARGV[i])
-  if score and tonumber(score) > tonumber(mine) then above = above - 1 end
-end
-return {1, top, mine, above}
-"""
-
 
 def board_key(gateway: RedisGateway, period: Period, scope: str, scope_id: object,
               metric: str) -> str:
@@ -95,56 +32,115 @@ def board_key(gateway: RedisGateway, period: Period, scope: str, scope_id: objec
 
 def apply_changes(gateway: RedisGateway, changes: Iterable[ContributionChange],
                   now: datetime) -> bool | None:
-    """Add committed contributions to every board they count on, in one round trip."""
+    """Add committed contributions to every board they count on: True when done, False
+    when done but the boards are not built (reads answer from SQL until a rebuild), None
+    when Redis did not answer (the boards are repaired once it does)."""
     changes = list(changes)
     if not changes:
         return True
 
     def run(client):
-        script = _apply_script(client)
         pipe = client.pipeline(transaction=False)
+        pipe.exists(gateway.key(READY))
+        counted: list[tuple] = []
         for change in changes:
-            args = [gateway.prefix, change.user_id, change.org_id, change.team_id or "",
-                    change.co2e_g, change.points, change.entries]
             for period in periods_of_day(change.day):
-                args += [period.key, seconds_to_keep(period, now) or 0]
-            script(keys=[], args=args, client=pipe)
-        return pipe.execute()
+                _add_change(pipe, gateway.key("lb", period.key), change,
+                            seconds_to_keep(period, now), counted)
+        answers = pipe.execute()
+        _move_participation(client, answers, counted)
+        return answers[0] == 1
 
-    return gateway.run(run) is not None
+    return gateway.run(run)
+
+
+def scored_boards(base: str, org: int, team: int | None, user: int) -> list[tuple[str, int]]:
+    """(board without its metric, member) a contribution adds its grams and points to.
+    The one layout of the boards: updates after commit and rebuilds both follow it."""
+    boards = [(f"{base}:uo:{org}", user), (f"{base}:o", org)]
+    if team is not None:
+        boards += [(f"{base}:ut:{team}", user), (f"{base}:to:{org}", team)]
+    return boards
+
+
+def participation_boards(base: str, org: int, team: int | None) -> list[tuple[str, str, int]]:
+    """(entries per person hash, participation board, member) a contribution counts on."""
+    boards = [(f"{base}:eo:{org}", f"{base}:o:part", org)]
+    if team is not None:
+        boards.append((f"{base}:et:{team}", f"{base}:to:{org}:part", team))
+    return boards
+
+
+def _add_change(pipe, base: str, change: ContributionChange, ttl: int | None,
+                counted: list[tuple]) -> None:
+    """Queue one contribution's increments on one period's boards; `counted` collects
+    (position of an entry counter's answer, entries, participation board, member, ttl)."""
+    user, org, team = change.user_id, change.org_id, change.team_id
+    touched = []
+    for board, member in scored_boards(base, org, team, user):
+        pipe.zincrby(f"{board}:co2e", change.co2e_g, member)
+        pipe.zincrby(f"{board}:points", change.points, member)
+        touched += [f"{board}:co2e", f"{board}:points"]
+    if change.entries:
+        for counter, board, member in participation_boards(base, org, team):
+            counted.append((len(pipe), change.entries, board, member, ttl))
+            pipe.hincrby(counter, user, change.entries)
+            touched.append(counter)
+    for key in touched if ttl else ():
+        pipe.expire(key, ttl)
+
+
+def _move_participation(client, answers: list, counted: list[tuple]) -> None:
+    """A person counts once on a participation board: they join it when their entries in
+    the period go from none to some, and leave it when a reversal takes them back to none.
+    HINCRBY answers the new count, so each writer sees its own transition exactly, however
+    many write at once."""
+    moves = client.pipeline(transaction=False)
+    for position, entries, board, member, ttl in counted:
+        new = int(answers[position])
+        old = new - entries
+        if old <= 0 < new or new <= 0 < old:
+            moves.zincrby(board, 1 if new > 0 else -1, member)
+            if ttl:
+                moves.expire(board, ttl)
+    if len(moves):
+        moves.execute()
+
+
+NOT_BUILT = False  # what a read answers when Redis is up but the boards are not built
 
 
 def read_people(gateway: RedisGateway, key: str, last_index: int, me_id: int | None,
-                hidden_ids: list[int]) -> tuple[list, float | None, int] | None:
-    """(top [(member, score)], my score, people above me), or None when Redis cannot answer
-    or the boards are not built yet."""
+                hidden_ids: list[int]) -> tuple[list, float | None, int] | bool | None:
+    """(top [(member, score)], my score, visible people above me); NOT_BUILT when the boards
+    are not built yet, None when Redis cannot answer."""
 
     def run(client):
-        script = _script(client, PEOPLE_SCRIPT)
-        return script(keys=[gateway.key(READY), key],
-                      args=[last_index, "" if me_id is None else me_id, *hidden_ids])
+        pipe = client.pipeline(transaction=False)
+        pipe.exists(gateway.key(READY))
+        pipe.zrevrange(key, 0, last_index, withscores=True)
+        pipe.zscore(key, "" if me_id is None else me_id)
+        if hidden_ids:
+            pipe.zmscore(key, hidden_ids)
+        ready, top, mine, *hidden = pipe.execute()
+        if ready != 1:
+            return NOT_BUILT
+        if mine is None:
+            return top, None, 0
+        if len(top) <= last_index or top[-1][1] < mine:
+            above = sum(1 for _, score in top if score > mine)  # all of them are in the top
+        else:
+            above = client.zcount(key, f"({mine}", "+inf")
+        hidden_scores = hidden[0] if hidden else []
+        above -= sum(1 for score in hidden_scores if score is not None and score > mine)
+        return top, mine, above
 
     answer = gateway.run(run)
-    if answer is None or answer[0] != 1:
-        return None
-    flat, mine, above = answer[1], answer[2], answer[3]
-    top = [(flat[i], float(flat[i + 1])) for i in range(0, len(flat), 2)]
-    return top, None if mine is None else float(mine), int(above)
-
-
-_scripts: dict[tuple[int, str], object] = {}
-
-
-def _apply_script(client):
-    return _script(client, APPLY_SCRIPT)
-
-
-def _script(client, source: str):
-    # EVALSHA after the first call; redis-py loads the script again if Redis lost it.
-    script = _scripts.get((id(client), source))
-    if script is None:
-        script = _scripts[(id(client), source)] = client.register_script(source)
-    return script
+    if answer is None or answer is NOT_BUILT:
+        return answer
+    top, mine, above = answer
+    return ([(member, float(score)) for member, score in top],
+            None if mine is None else float(mine), int(above))
 
 
 def is_ready(gateway: RedisGateway) -> bool | None:

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.calendar import DEFAULT_TIMEZONE, local_day
+from app.directory import forget_everything
 from app.models import Organisation
 from app.redis_store import RedisGateway
 from leaderboards.periods import Period, periods_of_day, seconds_to_keep
 from leaderboards.queries import period_rows
-from leaderboards.store import READY
+from leaderboards.store import READY, participation_boards, scored_boards
 
 Boards = dict[str, dict[str, int]]  # key -> member -> score (zsets) or field -> value (hashes)
 
@@ -47,29 +48,18 @@ def expected_boards(gateway: RedisGateway, rows, period: Period) -> tuple[Boards
     """(sorted sets, hashes) a period's boards must hold, from its grouped rows."""
     zsets: Boards = {}
     hashes: Boards = {}
-    entries_in_org: dict[tuple[int, int], int] = defaultdict(int)
-    entries_in_team: dict[tuple[int, int, int], int] = defaultdict(int)
+    entries_of: dict[tuple[str, str, int, int], int] = defaultdict(int)
     base = gateway.key("lb", period.key)
     for org, team, user, grams, points, entries in rows:
-        _add(zsets, f"{base}:uo:{org}:co2e", user, grams)
-        _add(zsets, f"{base}:uo:{org}:points", user, points)
-        _add(zsets, f"{base}:o:co2e", org, grams)
-        _add(zsets, f"{base}:o:points", org, points)
-        entries_in_org[(org, user)] += entries
-        if team is not None:
-            _add(zsets, f"{base}:ut:{team}:co2e", user, grams)
-            _add(zsets, f"{base}:ut:{team}:points", user, points)
-            _add(zsets, f"{base}:to:{org}:co2e", team, grams)
-            _add(zsets, f"{base}:to:{org}:points", team, points)
-            entries_in_team[(org, team, user)] += entries
-    for (org, user), entries in entries_in_org.items():
-        _add(hashes, f"{base}:eo:{org}", user, entries)
+        for board, member in scored_boards(base, org, team, user):
+            _add(zsets, f"{board}:co2e", member, grams)
+            _add(zsets, f"{board}:points", member, points)
+        for counter, board, member in participation_boards(base, org, team):
+            entries_of[(counter, board, member, user)] += entries
+    for (counter, board, member, user), entries in entries_of.items():
+        _add(hashes, counter, user, entries)
         if entries > 0:
-            _add(zsets, f"{base}:o:part", org, 1)
-    for (org, team, user), entries in entries_in_team.items():
-        _add(hashes, f"{base}:et:{team}", user, entries)
-        if entries > 0:
-            _add(zsets, f"{base}:to:{org}:part", team, 1)
+            _add(zsets, board, member, 1)
     return zsets, hashes
 
 
@@ -139,7 +129,11 @@ def sync_period(gateway: RedisGateway, session: Session, period: Period, now: da
 
 def sync_boards(gateway: RedisGateway, session: Session, now: datetime, *, force: bool,
                 echo: Callable[[str], None] | None = None) -> SyncReport:
-    """Rebuild (force) or reconcile every live board, then mark the boards ready."""
+    """Rebuild (force) or reconcile every live board, then mark the boards ready. A rebuild
+    also forgets the cached people and teams (`app.directory`): data loaded around the API
+    (a restore, a seeding script) is read again."""
+    if force:
+        forget_everything(gateway)
     total = SyncReport()
     for period in live_periods(session, now):
         report = sync_period(gateway, session, period, now, force)

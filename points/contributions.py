@@ -2,10 +2,11 @@
 
 `record_contribution` adds to the (user, team, day) row in the caller's transaction with
 one upsert (written at once, or with the caller's other shared rows at its end,
-`app.shared_rows`), and queues the same increment for the Redis boards, which are updated
-only after the transaction commits (`BOARD_CHANGES`).
-Logging moves each day of a request once, with the request's other rows (the logging
-statement on PostgreSQL, `record_contributions` on SQLite), and queues the same changes.
+`app.shared_rows`), and queues the same increment as a `ContributionChange` for
+`contributions_committed`, sent only once the transaction commits (`app.after_commit`;
+the leaderboards connect to it at start-up). Logging moves each day of a request once,
+with the request's other rows (the logging statement on PostgreSQL, `record_contributions`
+on SQLite), and queues the same changes.
 """
 
 from __future__ import annotations
@@ -13,15 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from blinker import Namespace
 from sqlalchemy.orm import Session
 
-from app.session_queue import TransactionQueue
+from app.after_commit import defer
 from app.shared_rows import SharedRows
 from app.upserts import additive_upsert, params
 from points.models import DailyContribution
 
-# Sent to the Redis boards after the transaction commits (leaderboards.hooks).
-BOARD_CHANGES = TransactionQueue("pending_board_updates")
+signals = Namespace()
+contributions_committed = signals.signal("points.contributions-committed", doc="""
+Sent after a commit with the app as sender and `items`: the `ContributionChange`s the
+committed transaction recorded, in order. Never for rolled-back work.
+""")
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,14 @@ def record_contribution(session: Session, *, user_id: int, org_id: int, team_id:
         session.execute(_upsert(session), values)
     else:
         shared.add(_upsert(session), (user_id, team_id or 0, day), values)
-    BOARD_CHANGES.add(session, ContributionChange(user_id, org_id, team_id, day, co2e_g, points,
-                                                  entries))
+    defer(session, contributions_committed,
+          ContributionChange(user_id, org_id, team_id, day, co2e_g, points, entries))
 
 
 def contributions_written(session: Session, changes: list[ContributionChange]) -> None:
     """Queue for the boards the changes of rows the caller wrote with its own statement
     (the logging path's single statement on PostgreSQL)."""
-    BOARD_CHANGES.extend(session, changes)
+    defer(session, contributions_committed, *changes)
 
 
 def record_contributions(session: Session, changes: list[ContributionChange]) -> None:
@@ -67,7 +72,7 @@ def record_contributions(session: Session, changes: list[ContributionChange]) ->
         params(user_id=c.user_id, org_id=c.org_id, team_id=c.team_id, team_key=c.team_id or 0,
                day=c.day, co2e_g=c.co2e_g, points=c.points, entries=c.entries)
         for c in changes])
-    BOARD_CHANGES.extend(session, changes)
+    defer(session, contributions_committed, *changes)
 
 
 def _upsert(session: Session):

@@ -32,8 +32,6 @@ IS_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # unset: the real time. The clock runs on from there unless a test freezes or moves it.
 TEST_NOW = os.environ.get("TEST_NOW") or None
 
-pytest_plugins = ["tests.demo_region"]
-
 
 def pytest_report_header(config):
     return (f"database: {TEST_DATABASE}; redis: {TEST_REDIS or 'none'}; run {RUN_ID}; "

@@ -12,7 +12,6 @@ import pytest
 from activities.factors import default_factors_path
 from activities.models import Activity
 from app.config import ConfigError
-from points.models import DailyContribution, LedgerEntry
 
 
 def raw_sets() -> list[dict]:
@@ -116,16 +115,3 @@ def test_activity_is_computed_with_the_set_in_force_on_its_local_day(make_app, m
                       headers=make.headers(user)).get_json()
 
     assert (new["factor_version"], old["factor_version"]) == ("bth-test.3", "bth-2025.1")
-
-
-def test_seed_demo_logs_believable_activity_through_the_service(demo_region):
-    with demo_region.session() as session:
-        activities = session.query(Activity).all()
-        assert len({a.user_id for a in activities}) > 50
-        commute = [a for a in activities if a.type in ("walk", "cycle", "ebike", "bus", "metro",
-                                                       "carpool", "ev_commute")]
-        assert len(commute) > len(activities) / 2
-        assert sum(a.points for a in activities) == sum(
-            e.delta for e in session.query(LedgerEntry).filter_by(source_type="activity"))
-        assert sum(a.co2e_saved_g for a in activities) == sum(
-            d.co2e_g for d in session.query(DailyContribution))
