@@ -56,6 +56,7 @@ from app.errors import ApiError, Conflict, NotFound, Unprocessable
 from app.i18n import FieldMessage
 from app.idempotency import request_fingerprint
 from app.models import Organisation, User
+from app.shared_rows import SharedRows
 from app.upserts import additive_upsert, params
 from points.contributions import (
     ContributionChange,
@@ -356,7 +357,8 @@ def _changes(writes: Writes) -> list[ContributionChange]:
 
 
 def _write_plain(session: Session, writes: Writes) -> None:
-    """SQLite (one writer at a time): the same rows, one plain statement per table."""
+    """SQLite (one writer at a time): the same rows, one plain statement per table, the
+    shared ones last in their lock order (`app.shared_rows`)."""
     session.add_all(writes.activities)
     session.flush()
     user_id = writes.user_id
@@ -366,16 +368,18 @@ def _write_plain(session: Session, writes: Writes) -> None:
                             base_points=base)
                      for (kind, day), (used, base) in writes.usage.items()])
     count_monthly_points(session, user_id, writes.monthly)
-    write_rollups(session, writes.rollups)
     session.add_all([ActivityReview(org_id=writes.org_id, activity_id=writes.activities[index].id,
                                     user_id=user_id, rule=rule, status="open",
                                     shortfall_points=0, created_at=writes.now)
                      for index, rule in writes.reviews])
+    org_points = SharedRows()
     credit_earnings(session, user_id=user_id, org_id=writes.org_id, team_id=writes.team_id,
-                    source_type="activity", now=writes.now,
+                    source_type="activity", now=writes.now, shared=org_points,
                     earnings=[Earning(points, str(writes.activities[index].id), reason)
                               for index, points, reason in writes.earnings])
+    write_rollups(session, writes.rollups)
     record_contributions(session, _changes(writes))
+    org_points.write(session)
 
 
 def void_activity(session: Session, user: User, activity_id: int, now: datetime) -> Activity:
@@ -391,15 +395,18 @@ def void_activity(session: Session, user: User, activity_id: int, now: datetime)
         raise Conflict("activity_not_voidable")
     lock_person(session, user.id)
     mark_voided(session, activity, now)
+    shared = SharedRows()
     if activity.points:
         try:
             credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
                           team_id=activity.team_id, delta=-activity.points, kind="adjust",
                           source_type="activity_void", source_id=activity.id, now=now,
-                          reason=f"撤销行为记录 #{activity.id} (activity voided)")
+                          reason=f"撤销行为记录 #{activity.id} (activity voided)",
+                          shared=shared)
         except InsufficientPoints as exc:
             raise PointsAlreadySpent(details={**exc.details, "points": activity.points}) from exc
-    take_back_entry(session, activity)
+    take_back_entry(session, activity, shared)
+    shared.write(session)
     return activity
 
 
@@ -413,8 +420,10 @@ def mark_voided(session: Session, activity: Activity, now: datetime) -> None:
         raise Conflict("activity_already_voided")
 
 
-def take_back_entry(session: Session, activity: Activity) -> None:
-    """Usage, monthly earnings, contributions and rollups of a voided entry move back.
+def take_back_entry(session: Session, activity: Activity, shared: SharedRows) -> None:
+    """Usage, monthly earnings, contributions and rollups of a voided entry move back: the
+    person's own rows at once, the shared ones added to `shared`, which the caller writes
+    at its end.
 
     Its points leave the ledger by the caller's own compensating entry.
     """
@@ -423,8 +432,9 @@ def take_back_entry(session: Session, activity: Activity) -> None:
     release_monthly_points(session, activity.user_id, activity.local_date, activity.points)
     record_contribution(session, user_id=activity.user_id, org_id=activity.org_id,
                         team_id=activity.team_id, day=activity.local_date,
-                        co2e_g=-activity.co2e_saved_g, points=-activity.points, entries=-1)
-    take_back_rollups(session, activity)
+                        co2e_g=-activity.co2e_saved_g, points=-activity.points, entries=-1,
+                        shared=shared)
+    take_back_rollups(session, activity, shared)
 
 
 # --- rows ------------------------------------------------------------------------------------

@@ -10,9 +10,10 @@ month and day rollups, daily contributions and the organisation's points of the 
 
 Each step waits for the one before it (`WHERE (SELECT count(*) FROM previous) >= 0`), so
 rows are locked in one fixed order: the person's own rows, then the shared tables in the
-order `rollups_cli.pause_rollup_writers` and the commit-time increments of voids use,
-each table's rows in key order. The route commits right after this statement, so a
-shared row is held for one statement and a COMMIT, not for the rest of the request.
+order `rollups_cli.pause_rollup_writers` and every other writer of them use
+(`app.shared_rows.LOCK_ORDER`), each table's rows in key order. The route commits right
+after this statement, so a shared row is held for one statement and a COMMIT, not for
+the rest of the request.
 SQLite runs the same rows through one plain statement per table (`logbook._write_plain`).
 """
 

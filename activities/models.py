@@ -140,9 +140,9 @@ class ActivityRollup(db.Model):
 class ActivityMonthlyRollup(db.Model):
     """Carbon, points and count of one behaviour in one local month of an organisation.
 
-    The month-grained twin of `ActivityRollup`, moved with it at commit time: a yearly
-    report reads at most 24 months x behaviours rows per organisation instead of every
-    day and team of two years. A void leaves a row at zero, like the daily one.
+    The month-grained twin of `ActivityRollup`, moved with it: a yearly report reads at
+    most 24 months x behaviours rows per organisation instead of every day and team of two
+    years. A void leaves a row at zero, like the daily one.
     """
 
     __tablename__ = "activity_monthly_rollups"

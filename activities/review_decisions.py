@@ -25,6 +25,7 @@ from app.errors import Conflict, NotFound
 from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from app.service import organisation_for
+from app.shared_rows import SharedRows
 from points.ledger import credit_points, lock_account
 
 
@@ -69,28 +70,30 @@ def decide_review(session: Session, actor: User, review_id: int, decision: str, 
     if decided != 1:
         raise ReviewDecided()
     activity = session.get(Activity, review.activity_id)
+    shared = SharedRows()
     if status == "voided":
-        review.shortfall_points = _void_entry(session, review, activity, reason, now)
+        review.shortfall_points = _void_entry(session, review, activity, reason, now, shared)
     session.flush()
     record_audit(session, actor, f"review.{decision}", "activity_review", review.id,
                  {"activity_id": activity.id, "rule": review.rule, "reason": reason,
                   "shortfall_points": review.shortfall_points}, org_id=review.org_id, ip=ip)
+    shared.write(session)
     review.activity = activity
     return review
 
 
 def _void_entry(session: Session, review: ActivityReview, activity: Activity, reason: str,
-                now: datetime) -> int:
-    """Void the entry, take back carbon and as many points as the balance holds; answers
-    the shortfall."""
+                now: datetime, shared: SharedRows) -> int:
+    """Void the entry, take back carbon and as many points as the balance holds (the
+    shared rows' moves added to `shared`); answers the shortfall."""
     lock_person(session, activity.user_id)
     mark_voided(session, activity, now)
     balance = lock_account(session, activity.user_id)
     taken = min(activity.points, balance)
     # Written even when nothing is left to take: the person reads the reason there.
     credit_points(session, user_id=activity.user_id, org_id=activity.org_id,
-                      team_id=activity.team_id, delta=-taken, kind="adjust",
+                  team_id=activity.team_id, delta=-taken, kind="adjust",
                   source_type="review", source_id=review.id, now=now,
-                  reason=f"审核撤销 (voided on review): {reason}"[:200])
-    take_back_entry(session, activity)
+                  reason=f"审核撤销 (voided on review): {reason}"[:200], shared=shared)
+    take_back_entry(session, activity, shared)
     return activity.points - taken

@@ -5,17 +5,12 @@ Logging adds a request's activities summed per row (`rollup_rows`), each table m
 once: inside the logging statement on PostgreSQL (`activities.logbook_sql`, the request's
 last statement before COMMIT), by `write_rollups` on SQLite. A void takes one activity
 back with `take_back_rollups` in the caller's transaction and leaves the rows at zero
-rather than deleting them.
-
-On a void:
-- The person's month row (`monthly_participants`) is theirs alone: one update at once.
-- The (org, day, team, behaviour) row is shared by a whole team and the (org, month,
-  behaviour) row by the whole organisation, so their increments are queued with
-  `app.commit_time.add_at_commit` and applied right before COMMIT, summed per row and in
-  key order, like the organisation's points of the day: a hot row is locked for one
-  statement, and two transactions never take shared rows crosswise. The keys sort the month
-  rows first ("activity_monthly_rollups" < "activity_rollups"), the order
-  `rollups_cli.pause_rollup_writers` locks the tables in.
+rather than deleting them: the person's month row (`monthly_participants`, theirs alone)
+at once, the (org, day, team, behaviour) row shared by a team and the (org, month,
+behaviour) row shared by the whole organisation with the caller's other shared rows at
+its end (`app.shared_rows`), so they are locked for the last statements of the request
+and in the order every writer takes them (month rows first, the order
+`rollups_cli.pause_rollup_writers` locks the tables in).
 
 `flask rollups rebuild` recomputes the same rows from the raw activities.
 """
@@ -24,9 +19,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
+from functools import lru_cache
 
-from sqlalchemy import Date, cast, delete, func, insert, select, update
+from sqlalchemy import Date, Table, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from activities.models import (
@@ -36,7 +31,7 @@ from activities.models import (
     MonthlyParticipant,
 )
 from app.calendar import month_start
-from app.commit_time import add_at_commit
+from app.shared_rows import SharedRows
 from app.upserts import additive_upsert, params
 
 
@@ -78,54 +73,68 @@ def write_rollups(session: Session, rows: RollupRows) -> None:
     PostgreSQL writes them inside the logging statement, `activities.logbook_sql`)."""
     if not rows.participants:
         return
-    session.execute(additive_upsert(session, MonthlyParticipant,
-                                    keys=("org_id", "month", "user_id"), adds=("activities",)),
+    session.execute(_participants_upsert(session),
                     [params(org_id=org_id, month=month, user_id=user_id, activities=count)
                      for (org_id, month, user_id), count in sorted(rows.participants.items())])
-    session.execute(additive_upsert(session, ActivityMonthlyRollup,
-                                    keys=("org_id", "month", "type"),
-                                    adds=("activities", "co2e_g", "points")),
+    session.execute(_months_upsert(session),
                     [params(org_id=org_id, month=month, type=kind, activities=count, co2e_g=grams,
                             points=points)
                      for (org_id, month, kind), (count, grams, points)
                      in sorted(rows.months.items())])
-    session.execute(additive_upsert(session, ActivityRollup,
-                                    keys=("org_id", "day", "team_key", "type"),
-                                    others=("team_id",), adds=("activities", "co2e_g", "points")),
+    session.execute(_days_upsert(session),
                     [params(org_id=org_id, day=day, team_key=team_key, type=kind, team_id=team_id,
                             activities=count, co2e_g=grams, points=points)
                      for (org_id, day, team_key, kind), (team_id, count, grams, points)
                      in sorted(rows.days.items())])
 
 
-def take_back_rollups(session: Session, activity: Activity) -> None:
+def take_back_rollups(session: Session, activity: Activity, shared: SharedRows) -> None:
     """A voided activity leaves the rollups: its person's month row at once, the shared
-    (org, day, team, behaviour) and (org, month, behaviour) rows at commit. The rows exist
-    since the activity was accepted, so each move is an update."""
-    participant = MonthlyParticipant
-    session.execute(update(participant)
-                    .where(participant.org_id == activity.org_id,
-                           participant.month == month_start(activity.local_date),
-                           participant.user_id == activity.user_id)
-                    .values(activities=participant.activities - 1)
+    (org, day, team, behaviour) and (org, month, behaviour) rows added to `shared`. The
+    rows exist since the activity was accepted, so each move is an update (an upsert's
+    would-be insert of negative counts is refused by the tables' checks)."""
+    month = month_start(activity.local_date)
+    session.execute(update(MonthlyParticipant)
+                    .where(MonthlyParticipant.org_id == activity.org_id,
+                           MonthlyParticipant.month == month,
+                           MonthlyParticipant.user_id == activity.user_id)
+                    .values(activities=MonthlyParticipant.activities - 1)
                     .execution_options(synchronize_session=False))
-    day_row = {"org_id": activity.org_id, "day": activity.local_date,
-               "team_key": activity.team_id or 0, "type": activity.type}
-    month_row = {"org_id": activity.org_id, "month": month_start(activity.local_date),
-                 "type": activity.type}
-    for table, model, key in (("activity_rollups", ActivityRollup, day_row),
-                              ("activity_monthly_rollups", ActivityMonthlyRollup, month_row)):
-        add_at_commit(session, (table, *key.values()), partial(_taken_back, model, key), -1,
-                      -activity.co2e_saved_g, -activity.points)
+    taken = {"v_activities": -1, "v_co2e_g": -activity.co2e_saved_g,
+             "v_points": -activity.points}
+    month_key = (activity.org_id, month, activity.type)
+    shared.add(_take_back(ActivityMonthlyRollup.__table__, ("org_id", "month", "type")),
+               month_key, {"k_org_id": activity.org_id, "k_month": month,
+                           "k_type": activity.type, **taken})
+    day_key = (activity.org_id, activity.local_date, activity.team_id or 0, activity.type)
+    shared.add(_take_back(ActivityRollup.__table__, ("org_id", "day", "team_key", "type")),
+               day_key, {"k_org_id": activity.org_id, "k_day": activity.local_date,
+                         "k_team_key": activity.team_id or 0, "k_type": activity.type,
+                         **taken})
 
 
-def _taken_back(model, key: dict, activities: int, co2e_g: int, points: int):
-    """The statement that adds a transaction's summed take-back to one rollup row."""
-    return (update(model)
-            .where(*(getattr(model, name) == value for name, value in key.items()))
-            .values(activities=model.activities + activities,
-                    co2e_g=model.co2e_g + co2e_g, points=model.points + points)
-            .execution_options(synchronize_session=False))
+@lru_cache(maxsize=4)
+def _take_back(table: Table, keys: tuple[str, ...]):
+    """The statement adding (negative) amounts to one rollup row, `k_` its key's values."""
+    return (update(table)
+            .where(*(table.c[name] == bindparam(f"k_{name}") for name in keys))
+            .values({name: table.c[name] + bindparam(f"v_{name}")
+                     for name in ("activities", "co2e_g", "points")}))
+
+
+def _participants_upsert(session: Session):
+    return additive_upsert(session, MonthlyParticipant, keys=("org_id", "month", "user_id"),
+                           adds=("activities",))
+
+
+def _months_upsert(session: Session):
+    return additive_upsert(session, ActivityMonthlyRollup, keys=("org_id", "month", "type"),
+                           adds=("activities", "co2e_g", "points"))
+
+
+def _days_upsert(session: Session):
+    return additive_upsert(session, ActivityRollup, keys=("org_id", "day", "team_key", "type"),
+                           others=("team_id",), adds=("activities", "co2e_g", "points"))
 
 
 # --- rebuild ---------------------------------------------------------------------------------
@@ -139,9 +148,6 @@ def _month_start(session: Session, day_column):
 def rebuild_activity_rollups(session: Session, org_id: int) -> tuple[int, int, int]:
     """Replace one organisation's day, month and participant rows with sums of its accepted
     activities; answers (activities read, day rollup rows, participant rows).
-
-    Run it in a transaction that logged nothing: increments it queued for commit time
-    would be added on top of the recomputed rows.
     """
     accepted = (Activity.org_id == org_id, Activity.status == "accepted")
     session.execute(delete(ActivityMonthlyRollup).where(ActivityMonthlyRollup.org_id == org_id))

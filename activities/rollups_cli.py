@@ -57,8 +57,8 @@ def pause_rollup_writers(session: Session) -> None:
 
     SHARE ROW EXCLUSIVE lets reports read on but queues every upsert, so no activity or
     ledger entry is counted twice or missed while its organisation is recomputed. The
-    tables are taken in the writers' own order (a person's month row during the request,
-    then the shared rows at commit in key order: monthly, then daily activity rollups, then
+    tables are taken in the writers' own order (a person's month row, then the shared rows
+    at the end of the request in key order: monthly, then daily activity rollups, then
     points of the day), so nobody deadlocks. A large organisation pauses logging for about
     a second.
     """

@@ -44,7 +44,7 @@ def register_observability(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import after_commit, commit_time
+    from app import after_commit
     from app.db import configure_sqlite
     from app.directory import init_directory
     from app.extensions import db, migrate
@@ -58,7 +58,6 @@ def register_extensions(app: Flask) -> None:
                                                      "migrations"))
     init_redis(app)
     init_replica(app)
-    commit_time.install()
     after_commit.install()
     init_directory(app)
 

@@ -1,10 +1,9 @@
 """Work queued on a session until its transaction ends, dropped with whatever rolls back.
 
-Two kinds of work wait for a transaction: rollup increments applied right before it
-commits (`app.commit_time`) and the named signals sent after it commits
-(`app.after_commit`). Both keep a list in `session.info`; a savepoint remembers the
-list's length when it opens and cuts the list back if it rolls back, and a rolled-back
-transaction empties it, so nothing queued by undone work is ever applied.
+The named signals sent after a transaction commits (`app.after_commit`) wait in a list
+in `session.info`; a savepoint remembers the list's length when it opens and cuts the
+list back if it rolls back, and a rolled-back transaction empties it, so nothing queued by
+undone work is ever applied.
 """
 
 from __future__ import annotations

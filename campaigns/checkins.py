@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from app.calendar import local_day
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import Organisation, User
+from app.shared_rows import SharedRows
 from campaigns.models import Campaign, CampaignEvent, Checkin
 from points.contributions import record_contribution
 from points.ledger import balance_of, credit_points
@@ -86,14 +87,17 @@ def check_in(session: Session, user: User, code: str, now: datetime) -> dict:
                             .values(checkins=CampaignEvent.checkins + 1)).rowcount
     if taken != 1:
         raise EventFull()
+    shared = SharedRows()
     if event.points:
         # Event points are a fixed bonus: campaign multipliers never apply to them.
         credit_points(session, user_id=user.id, org_id=org.id, team_id=user.team_id,
                       delta=event.points, kind="bonus", source_type="checkin",
-                      source_id=f"{event.id}:{user.id}", now=now, reason=event.name[:200])
+                      source_id=f"{event.id}:{user.id}", now=now, reason=event.name[:200],
+                      shared=shared)
         record_contribution(session, user_id=user.id, org_id=org.id, team_id=user.team_id,
                             day=local_day(now, org.timezone),
-                            points=event.points, entries=0)
+                            points=event.points, entries=0, shared=shared)
+    balance = balance_of(session, user.id)
+    shared.write(session)
     return {"id": checkin.id, "event_id": event.id, "campaign_id": campaign.id,
-            "points": event.points, "balance": balance_of(session, user.id),
-            "created_at": checkin.created_at}
+            "points": event.points, "balance": balance, "created_at": checkin.created_at}

@@ -1,11 +1,12 @@
 """Daily contributions: the rollup every board, summary and streak reads.
 
-`record_contribution` adds to the (user, team, day) row in the caller's transaction,
-with one upsert at commit time (`app.commit_time`), and queues the same increment as a
-`ContributionChange` for `contributions_committed`, sent only once the transaction commits
-(`app.after_commit`; the leaderboards connect to it at start-up). Logging moves each day
-of a request once, with the request's other rows (the logging statement on PostgreSQL,
-`record_contributions` on SQLite), and queues the same changes.
+`record_contribution` adds to the (user, team, day) row in the caller's transaction with
+one upsert (written at once, or with the caller's other shared rows at its end,
+`app.shared_rows`), and queues the same increment as a `ContributionChange` for
+`contributions_committed`, sent only once the transaction commits (`app.after_commit`;
+the leaderboards connect to it at start-up). Logging moves each day of a request once,
+with the request's other rows (the logging statement on PostgreSQL, `record_contributions`
+on SQLite), and queues the same changes.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from blinker import Namespace
 from sqlalchemy.orm import Session
 
 from app.after_commit import defer
-from app.commit_time import add_at_commit
+from app.shared_rows import SharedRows
 from app.upserts import additive_upsert, params
 from points.models import DailyContribution
 
@@ -40,19 +41,18 @@ class ContributionChange:
 
 
 def record_contribution(session: Session, *, user_id: int, org_id: int, team_id: int | None,
-                        day: date, co2e_g: int = 0, points: int = 0, entries: int = 0) -> None:
-    """Add grams, earned points and entry count to a person's day (negative to reverse)."""
+                        day: date, co2e_g: int = 0, points: int = 0, entries: int = 0,
+                        shared: SharedRows | None = None) -> None:
+    """Add grams, earned points and entry count to a person's day (negative to reverse):
+    written now, or added to `shared` for the caller to write at its end."""
     if not (co2e_g or points or entries):
         return
-    statement = _upsert(session)
-
-    def upsert(co2e_g: int, points: int, entries: int):
-        return statement, params(user_id=user_id, org_id=org_id, team_id=team_id,
-                                 team_key=team_id or 0, day=day, co2e_g=co2e_g, points=points,
-                                 entries=entries)
-
-    add_at_commit(session, ("daily_contributions", user_id, team_id or 0, day), upsert,
-                  co2e_g, points, entries)
+    values = params(user_id=user_id, org_id=org_id, team_id=team_id, team_key=team_id or 0,
+                    day=day, co2e_g=co2e_g, points=points, entries=entries)
+    if shared is None:
+        session.execute(_upsert(session), values)
+    else:
+        shared.add(_upsert(session), (user_id, team_id or 0, day), values)
     defer(session, contributions_committed,
           ContributionChange(user_id, org_id, team_id, day, co2e_g, points, entries))
 

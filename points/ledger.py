@@ -8,9 +8,10 @@ transaction. The account update is a single conditional statement (`balance + de
 concurrent spends can never both pass, on PostgreSQL (row lock) or on SQLite
 (BEGIN IMMEDIATE). The unique `(source_type, source_id)` makes a repeated credit a
 no-op that returns the first entry. Each new entry also moves its organisation's
-points of the day (`OrgDailyPoints`, see `org_points_change`), added at commit time
-(`app.commit_time`): that row is shared by the whole organisation, and locking it
-mid-request would queue every writer of the organisation behind the rest of the request.
+points of the day (`OrgDailyPoints`, see `org_points_change`), the call's last statement:
+that row is shared by the whole organisation and stays locked until the COMMIT, so a
+caller with more work after the credit passes `shared` (`app.shared_rows`) and writes the
+move at its own end, with the other shared rows it moves.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.calendar import local_day
-from app.commit_time import add_at_commit
 from app.errors import Conflict
 from app.models import Organisation
+from app.shared_rows import SharedRows
 from app.upserts import additive_upsert, params
 from points.models import EARNING_KINDS, LEDGER_KINDS, LedgerEntry, OrgDailyPoints, PointsAccount
 
@@ -72,12 +73,14 @@ def lock_account(session: Session, user_id: int) -> int:
 
 def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,
                   delta: int, kind: str, source_type: str, source_id: object, now: datetime,
-                  reason: str | None = None, actor_id: int | None = None) -> LedgerResult:
+                  reason: str | None = None, actor_id: int | None = None,
+                  shared: SharedRows | None = None) -> LedgerResult:
     """Append one ledger entry and move the balance (and earnings for earning kinds).
 
     Raises InsufficientPoints when the balance would go below zero. A second call with
     the same source changes nothing and returns the first entry. Earnings of sources
     created in the same transaction (logged activities) go through `credit_earnings`.
+    The organisation's day moves last, or is added to `shared` when given.
     """
     if kind not in LEDGER_KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
@@ -108,16 +111,18 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
         if existing is None:
             raise
         return LedgerResult(existing, created=False)
+    _add_org_points(session, entry.org_id, kind, delta, now, shared)
     return LedgerResult(entry, created=True)
 
 
 def spend_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,
                  cost: int, kind: str, source_type: str, source_id: object, now: datetime,
-                 reason: str | None = None) -> LedgerEntry:
+                 reason: str | None = None, shared: SharedRows | None = None) -> LedgerEntry:
     """`credit_points` of `-cost` for a source created in this very transaction (a
     redemption): no repeat can exist, so no pre-read and no savepoint. One conditional
     account move (which takes the person's row lock) and one insert; InsufficientPoints
-    (someone without an account has 0) leaves the caller to roll back.
+    (someone without an account has 0) leaves the caller to roll back. The organisation's
+    day moves last, or is added to `shared` when given.
     """
     if kind not in LEDGER_KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
@@ -127,6 +132,7 @@ def spend_points(session: Session, *, user_id: int, org_id: int | None, team_id:
                         source_type=source_type, source_id=str(source_id), reason=reason,
                         actor_id=None, created_at=now)
     _append(session, _balance_move(user_id, kind, -cost, now), entry)
+    _add_org_points(session, org_id, kind, -cost, now, shared)
     return entry
 
 
@@ -140,13 +146,15 @@ class Earning:
 
 
 def credit_earnings(session: Session, *, user_id: int, org_id: int, team_id: int | None,
-                    source_type: str, earnings: list[Earning], now: datetime) -> None:
+                    source_type: str, earnings: list[Earning], now: datetime,
+                    shared: SharedRows | None = None) -> None:
     """`credit_points(kind="earn")` for many sources of one person created in this very
     transaction, at once (SQLite's logging path; PostgreSQL's writes the same rows inside
     its one statement, `earnings_ctes`).
 
     One account move for their sum, one multi-row insert of the entries (each with the
-    balance it left, in order) and one move of the organisation's day. The sources are new
+    balance it left, in order) and one move of the organisation's day (last, or added to
+    `shared`). The sources are new
     in this transaction, so no repeat can exist; earnings are >= 0, so the balance cannot
     fail.
     """
@@ -167,7 +175,7 @@ def credit_earnings(session: Session, *, user_id: int, org_id: int, team_id: int
                      "source_id": earning.source_id, "reason": earning.reason,
                      "balance_after": balance, "actor_id": None, "created_at": now})
     session.execute(insert(LedgerEntry.__table__), rows)
-    _add_org_points(session, org_id, "earn", total, now)
+    _add_org_points(session, org_id, "earn", total, now, shared)
 
 
 # `credit_earnings` as parts of one PostgreSQL statement that also creates the sources
@@ -243,7 +251,6 @@ def _append(session: Session, move: tuple, entry: LedgerEntry) -> None:
     entry.balance_after = balance_after
     session.add(entry)
     session.flush()
-    _add_org_points(session, entry.org_id, entry.kind, entry.delta, entry.created_at)
 
 
 def org_points_change(kind: str, delta: int) -> tuple[int, int]:
@@ -295,20 +302,19 @@ def _credit_move(session: Session, user_id: int, kind: str, delta: int, now: dat
 
 
 def _add_org_points(session: Session, org_id: int | None, kind: str, delta: int,
-                    now: datetime) -> None:
-    """Queue the entry's move of its organisation's day, applied at commit (one row lock
-    held for one statement, whatever the request did before)."""
+                    now: datetime, shared: SharedRows | None = None) -> None:
+    """An entry's move of its organisation's day: written now, or added to `shared`."""
     issued, redeemed = org_points_change(kind, delta)
     if org_id is None or not (issued or redeemed):
         return
     day = org_local_day(session, org_id, now)
     statement = additive_upsert(session, OrgDailyPoints, keys=("org_id", "day"),
                                 adds=("issued", "redeemed"))
-
-    def upsert(issued: int, redeemed: int):
-        return statement, params(org_id=org_id, day=day, issued=issued, redeemed=redeemed)
-
-    add_at_commit(session, ("org_daily_points", org_id, day), upsert, issued, redeemed)
+    values = params(org_id=org_id, day=day, issued=issued, redeemed=redeemed)
+    if shared is None:
+        session.execute(statement, values)
+    else:
+        shared.add(statement, (org_id, day), values)
 
 
 def _entry_for_source(session: Session, source_type: str, source_id: str) -> LedgerEntry | None:

@@ -1,8 +1,9 @@
 """Redeeming rewards, and the counter work that follows: fulfil or cancel.
 
-Locks are always taken in one order, the person's points account before a reward's
-row (redeem: account -> reward, the reward last and for one statement; cancel:
-redemption -> account -> reward), so two requests never wait on each other in a circle.
+Locks are always taken in one order, the person's points account, then the
+organisation's points of the day, then a reward's row (redeem: account -> day -> reward,
+the reward last and for one statement; cancel: redemption -> account -> day -> reward),
+so two requests never wait on each other in a circle.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from app.service import random_code
+from app.shared_rows import SharedRows
 from points.ledger import credit_points, lock_account, spend_points
 from points.models import LIVE_STATUSES, MAX_PICKUP_FAILURES, Redemption, Reward
 from points.rewards import (
@@ -71,20 +73,24 @@ def idempotency_key_required(key: str | None) -> str:
 # --- redeem -------------------------------------------------------------------------
 
 class Claim:
-    """A redemption written, paid and answered, its unit of stock not yet taken.
+    """A redemption written, paid and answered; its move of the organisation's points of
+    the day and its unit of stock not yet taken.
 
-    `take_last_unit` is the transaction's final statement: of everything a redemption
-    writes, only the reward's row is shared by every redeemer, so it is locked for that
-    one statement before the COMMIT, not for the whole request.
+    `take_last_unit` writes them as the transaction's final statements: both rows are
+    shared (by the organisation's every earning and spend, by every redeemer of the
+    reward), so they are locked for those statements before the COMMIT, not for the
+    whole request, the reward's last and for one statement.
     """
 
-    __slots__ = ("answer", "reward")
+    __slots__ = ("answer", "reward", "shared")
 
-    def __init__(self, answer: dict, reward: Reward):
+    def __init__(self, answer: dict, reward: Reward, shared: SharedRows):
         self.answer = answer
         self.reward = reward
+        self.shared = shared
 
     def take_last_unit(self, session: Session) -> None:
+        self.shared.write(session)
         take_one_unit(session, self.reward)
 
 
@@ -99,8 +105,9 @@ def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -
 
 
 def claim_reward(session: Session, user: User, reward_id: int, now: datetime) -> Claim:
-    """Everything of a redemption but its unit of stock, which the caller takes last
-    (`Claim.take_last_unit`) before committing.
+    """Everything of a redemption but its shared rows, the organisation's points of the day
+    and the unit of stock, which the caller takes last (`Claim.take_last_unit`) before
+    committing.
 
     Check the offer (and the stock as read), lock the person's account when their limit
     must be counted, record the claim with a fresh pickup code and debit the points through
@@ -115,10 +122,12 @@ def claim_reward(session: Session, user: User, reward_id: int, now: datetime) ->
     if reward.per_user_limit is not None:
         _check_limit(session, user, reward)
     redemption = _record_claim(session, user, reward, now)
+    shared = SharedRows()
     entry = spend_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
                          cost=reward.cost_points, kind="redeem", source_type="redemption",
-                         source_id=redemption.id, now=now, reason=f"兑换：{reward.name}")
-    return Claim({"redemption": redemption, "balance": entry.balance_after}, reward)
+                         source_id=redemption.id, now=now, reason=f"兑换：{reward.name}",
+                         shared=shared)
+    return Claim({"redemption": redemption, "balance": entry.balance_after}, reward, shared)
 
 
 def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:
@@ -188,15 +197,15 @@ def cancel_redemption(session: Session, actor: User, redemption_id: int, now: da
     if for_someone_else:
         require_admin_of(actor, redemption.org_id)
     _leave_pending(session, redemption, "cancelled", now, actor)
+    if for_someone_else:
+        record_audit(session, actor, "redemption.cancel", "redemption", redemption.id,
+                     {"user_id": redemption.user_id, "refund": redemption.cost_points},
+                     org_id=redemption.org_id, ip=ip)
     credit_points(session, user_id=redemption.user_id, org_id=redemption.org_id,
                   team_id=redemption.team_id, delta=redemption.cost_points, kind="refund",
                   source_type="redemption_refund", source_id=redemption.id, now=now,
                   reason=f"取消兑换退还：{redemption.reward_name}")
     return_one_unit(session, redemption.reward_id)
-    if for_someone_else:
-        record_audit(session, actor, "redemption.cancel", "redemption", redemption.id,
-                     {"user_id": redemption.user_id, "refund": redemption.cost_points},
-                     org_id=redemption.org_id, ip=ip)
     return redemption
 
 

@@ -19,6 +19,7 @@ from app.i18n import FieldMessage
 from app.models import Organisation, User, role_at_least
 from app.pagination import paginate_newest_first
 from app.service import organisation_for, user_in_org
+from app.shared_rows import SharedRows
 from points.contributions import record_contribution
 from points.ledger import InsufficientPoints, account_of, credit_points
 from points.models import LedgerEntry
@@ -73,16 +74,18 @@ def adjust_points(session: Session, actor: User, org: Organisation, data: dict, 
         raise Forbidden("self_adjustment")  # no one sets their own balance
     user = user_in_org(session, org, data["user_id"])
     delta, reason = data["delta"], data["reason"]
+    shared = SharedRows()
     try:
         result = credit_points(session, user_id=user.id, org_id=org.id, team_id=user.team_id,
                                delta=delta, kind="adjust", source_type="adjustment",
                                source_id=uuid.uuid4().hex, now=now, reason=reason,
-                               actor_id=actor.id)
+                               actor_id=actor.id, shared=shared)
     except InsufficientPoints as exc:
         raise Conflict("balance_negative", details=exc.details) from exc
     record_contribution(session, user_id=user.id, org_id=org.id, team_id=user.team_id,
-                        day=local_day(now, org.timezone), points=delta)
+                        day=local_day(now, org.timezone), points=delta, shared=shared)
     record_audit(session, actor, "points.adjust", "user", user.id,
                  {"delta": delta, "reason": reason, "ledger_entry_id": result.entry.id,
                   "balance_after": result.entry.balance_after}, org_id=org.id, ip=ip)
+    shared.write(session)
     return result.entry

@@ -1,4 +1,4 @@
-"""The SQL cost of redeeming a reward, pinned by count, and the reward's row taken last."""
+"""The SQL cost of redeeming a reward, pinned by count, and the shared rows taken last."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from tests.activities.test_write_cost import statements_of
 from tests.points.helpers import add_reward, give_points, live_count, new_key, stock_of
 
 # One redemption, claim and commit included, on either engine: the user, the key's claim,
-# the reward, the redemption, the debit (2), the outcome, the unit,
-# the organisation's points at commit. A per-person limit adds the account lock and a count.
+# the reward, the redemption, the debit (2), the outcome, the organisation's points of the
+# day, the unit. A per-person limit adds the account lock and a count.
 REDEEM_STATEMENTS = 9
 WITH_LIMIT = 2
 
@@ -43,6 +43,7 @@ def test_a_redemption_costs_a_fixed_few_statements(app, client, make, session, p
 def test_the_rewards_stock_is_the_last_thing_a_redemption_writes(app, client, make, session):
     seen = _redeem(app, client, make, session, None)
     takes = [n for n, s in enumerate(seen) if s.startswith("UPDATE rewards SET stock")]
-    assert len(takes) == 1
-    # Only the organisation's points of the day, added at commit, follow it.
-    assert all(s.startswith("INSERT INTO org_daily_points") for s in seen[takes[0] + 1:])
+    assert takes == [len(seen) - 1]
+    # The organisation's points of the day, shared by all its earners, only just before.
+    days = [n for n, s in enumerate(seen) if s.startswith("INSERT INTO org_daily_points")]
+    assert days == [len(seen) - 2]

@@ -1,4 +1,4 @@
-"""Organisation points of the day are added at commit: summed per row, savepoints honoured."""
+"""An organisation's points of the day move with its credits, savepoints honoured."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _credit(session, user, source_id: str, delta: int, now):
                          now=now)
 
 
-def test_credits_of_one_transaction_arrive_together_at_commit(clock, app, make, session):
+def test_credits_of_one_transaction_add_up_on_the_day(clock, app, make, session):
     org = make.org()
     user = make.user(org, make.team(org))
     now = clock.now()
