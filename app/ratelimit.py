@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from sqlalchemy import bindparam, case, delete, update
@@ -66,21 +68,25 @@ def refund_rate(gateway: RedisGateway | None, name: str, window_s: int,
         key = gateway.key("rate", name, window)
         done = gateway.run(lambda client: client.eval(_REFUND_SCRIPT, 1, key))
     if done is None:
-        from app.extensions import db
-
-        with db.engine.begin() as conn:
+        with counter_transaction() as conn:
             conn.execute(update(RateCounter)
                          .where(RateCounter.name == name, RateCounter.window_no == window,
                                 RateCounter.hits > 0)
                          .values(hits=RateCounter.hits - 1))
 
 
-def _count_in_database(name: str, window: int, expires_at: int, now_s: float) -> int:
+@contextmanager
+def counter_transaction() -> Iterator:
+    """A connection of the counters' own, committed when the block ends."""
     from app.extensions import db
 
-    engine = db.engine
-    with engine.begin() as conn:
-        count = conn.execute(_hit_statement(engine.dialect.name),
+    with db.engine.begin() as conn:
+        yield conn
+
+
+def _count_in_database(name: str, window: int, expires_at: int, now_s: float) -> int:
+    with counter_transaction() as conn:
+        count = conn.execute(_hit_statement(conn.dialect.name),
                              {"name": name, "window_no": window, "expires_at": expires_at}
                              ).scalar_one()
         if random.random() < SWEEP_PROBABILITY:

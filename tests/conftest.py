@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -127,6 +128,7 @@ class SharedTransaction:
     def __init__(self, app):
         from flask_sqlalchemy.session import Session as AppSession
 
+        from app import ratelimit
         from app.extensions import db
 
         with app.app_context():
@@ -145,6 +147,12 @@ class SharedTransaction:
             return shared._app_bind(app_session, mapper, clause, bind, **kwargs)
 
         AppSession.get_bind = get_bind
+        # Rate counters commit on a connection of their own; here they count in a savepoint of
+        # the outer transaction (another connection would wait for its lock on SQLite), so
+        # hits without Redis end with the test like everything else.
+        self._ratelimit = ratelimit
+        self._own_counter_transaction = ratelimit.counter_transaction
+        ratelimit.counter_transaction = self._counter_transaction
         self.join(app)
         event.listen(Session, "after_transaction_create", self._before_app_work)
 
@@ -190,7 +198,13 @@ class SharedTransaction:
                     test_session.new or test_session.dirty or test_session.deleted):
                 test_session.commit()
 
+    @contextmanager
+    def _counter_transaction(self):
+        with self.connection.begin_nested():
+            yield self.connection
+
     def close(self) -> None:
+        self._ratelimit.counter_transaction = self._own_counter_transaction
         event.remove(Session, "after_transaction_create", self._before_app_work)
         for session in self.test_sessions:
             session.close()
