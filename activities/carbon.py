@@ -83,6 +83,14 @@ def per_unit(behaviour: Behaviour | str, region: str, factor_set: FactorSet) -> 
     another version never mixes with this set's factors.
     """
     key = behaviour if isinstance(behaviour, str) else behaviour.key
+    cached = factor_set.per_unit_cache.get((key, region))
+    if cached is not None:
+        return cached
+    unit = factor_set.per_unit_cache[(key, region)] = _per_unit(key, region, factor_set)
+    return unit
+
+
+def _per_unit(key: str, region: str, factor_set: FactorSet) -> PerUnit:
     entry = factor_set.behaviour(key)
     grid_key = factor_set.grid_factor_key(region)
     formula = entry.formula

@@ -135,6 +135,10 @@ class FactorSet:
     _behaviour_index: dict[str, Behaviour] = field(
         init=False, repr=False, compare=False, hash=False, default_factory=dict
     )
+    # (behaviour, region) -> carbon.PerUnit: the set is immutable, so each is worked out once.
+    per_unit_cache: dict[tuple[str, str], object] = field(
+        init=False, repr=False, compare=False, hash=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_factor_index", {f.key: f for f in self.factors})
