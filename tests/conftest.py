@@ -39,21 +39,6 @@ def pytest_report_header(config):
             f"clock: {TEST_NOW or 'real time'}")
 
 
-# The files that take longest, first: the xdist workers of `make test` (tests/run_all.py) take
-# whole files in collection order, so these start at once and the workers end together.
-LONGEST_FIRST = ("tests/test_demo_region.py", "tests/fuzz/test_openapi_fuzz.py",
-                 "tests/points/test_concurrency.py", "tests/leaderboards/test_sync.py",
-                 "tests/console/test_browser_journeys.py")
-
-
-def pytest_collection_modifyitems(items):
-    def rank(item) -> int:
-        path = item.nodeid.split("::", 1)[0]
-        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
-
-    items.sort(key=rank)
-
-
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "commits: commits for real (no outer transaction), for a test that counts the"

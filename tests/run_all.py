@@ -1,12 +1,9 @@
 """`make test`: the whole suite on SQLite and on PostgreSQL side by side, with a real Redis.
 
-The two runs share nothing (each pytest process has its own database and Redis key prefix),
-so they run at the same time: SQLite's output streams, PostgreSQL's follows when both are
-done. Each run is split over TEST_WORKERS pytest-xdist workers (default 2, whole files per
-worker): the SQLite run ends well before the PostgreSQL one, and its workers' share of the
-cores then goes to what is left of PostgreSQL's files instead of idling. Outside CI a
-missing PostgreSQL or Redis is reported in one line and those parts are skipped; under
-CI=true their absence is a failure.
+The two runs share nothing (each has its own database and Redis key prefix), so they run
+at the same time, one per core: SQLite's output streams, PostgreSQL's follows when both
+are done. Outside CI a missing PostgreSQL or Redis is reported in one line and those
+parts are skipped; under CI=true their absence is a failure.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ import tempfile
 import psycopg
 import redis
 
-WORKERS = int(os.environ.get("TEST_WORKERS", "2"))
 PG_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -66,8 +62,7 @@ def main() -> int:
 
 
 def run_suite(env: dict, database: str, pytest_args: list[str], output=None) -> subprocess.Popen:
-    workers = ["-n", str(WORKERS), "--dist", "loadfile"] if WORKERS > 1 else []
-    return subprocess.Popen([sys.executable, "-m", "pytest", *workers, *pytest_args],
+    return subprocess.Popen([sys.executable, "-m", "pytest", *pytest_args],
                             env=dict(env, TEST_DATABASE=database), stdout=output,
                             stderr=subprocess.STDOUT if output else None)
 

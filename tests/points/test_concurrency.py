@@ -69,8 +69,8 @@ def _summary(results) -> Counter:
 
 
 def test_200_people_race_for_7_units_exactly_7_win_every_time(app, make, session, engine):
-    """20 repetitions on PostgreSQL, 5 on SQLite; 200 simultaneous redemptions each."""
-    repetitions = 20 if engine.dialect.name == "postgresql" else 5
+    """10 repetitions on PostgreSQL, 5 on SQLite; 200 simultaneous redemptions each."""
+    repetitions = 10 if engine.dialect.name == "postgresql" else 5
     org = make.org()
     people = make.users(CROWD, org, make.team(org))
     give_points_to_many(session, people, 10 * repetitions)
