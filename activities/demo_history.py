@@ -38,6 +38,7 @@ from activities.service import (
     factor_set_on,
     price_entry,
 )
+from app.bulk import insert_rows, new_ids
 from app.calendar import local_day
 from app.errors import ApiError
 from points.contributions import ContributionChange, record_contributions
@@ -128,8 +129,14 @@ def _write(session: Session, rows: _Rows) -> int:
     rows.activities.sort(key=lambda r: (r["created_at"], r["user_id"]))
     table = Activity.__table__
     reasons = [r.pop("_reason") for r in rows.activities]
-    ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                          rows.activities).scalars().all() if rows.activities else []
+    if session.get_bind().dialect.name == "postgresql":
+        ids = new_ids(session, table, len(rows.activities))
+        for row, activity_id in zip(rows.activities, ids, strict=True):
+            row["id"] = activity_id
+        insert_rows(session, table, rows.activities)
+    else:
+        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                              rows.activities).scalars().all() if rows.activities else []
     append_past_credits(session, [
         PastCredit(r["user_id"], r["org_id"], r["team_id"], r["points"], "activity",
                    str(activity_id), reason, r["created_at"])
@@ -137,8 +144,7 @@ def _write(session: Session, rows: _Rows) -> int:
         if r["points"]])
     usage = [{"user_id": u, "type": t, "day": d, "used_milli": m.milli,
               "base_points": m.base_points} for (u, t, d), m in rows.usage.items()]
-    if usage:
-        session.execute(insert(ActivityDailyUsage.__table__), usage)
+    insert_rows(session, ActivityDailyUsage.__table__, usage)
     org_of = {r["user_id"]: r["org_id"] for r in rows.activities}
     record_contributions(session, [
         ContributionChange(user_id, org_of[user_id], team_id, day, grams, points, entries)

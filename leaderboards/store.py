@@ -30,6 +30,9 @@ def board_key(gateway: RedisGateway, period: Period, scope: str, scope_id: objec
     return gateway.key("lb", period.key, scope, scope_id, metric)
 
 
+LARGE_BATCH = 100  # contributions committed at once, beyond which readiness is asked first
+
+
 def apply_changes(gateway: RedisGateway, changes: Iterable[ContributionChange],
                   now: datetime) -> bool | None:
     """Add committed contributions to every board they count on: True when done, False
@@ -38,6 +41,12 @@ def apply_changes(gateway: RedisGateway, changes: Iterable[ContributionChange],
     changes = list(changes)
     if not changes:
         return True
+    if len(changes) > LARGE_BATCH:
+        # Bulk writes (seeding a history): tens of thousands of increments would go to
+        # boards a rebuild replaces anyway, so ask first whether any are built.
+        ready = gateway.run(lambda client: client.exists(gateway.key(READY)))
+        if not ready:
+            return None if ready is None else False
 
     def run(client):
         pipe = client.pipeline(transaction=False)

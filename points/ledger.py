@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.bulk import insert_rows
 from app.calendar import local_day
 from app.errors import Conflict
 from app.models import Organisation
@@ -383,7 +384,7 @@ def append_past_credits(session: Session, credits: list[PastCredit]) -> int:
         org_days[(credit.org_id, org_local_day(session, credit.org_id,
                                                 credit.created_at))] += credit.delta
     if rows:
-        session.execute(insert(LedgerEntry.__table__), rows)
+        insert_rows(session, LedgerEntry.__table__, rows)
         session.execute(update(PointsAccount.__table__)
                         .where(PointsAccount.__table__.c.user_id == bindparam("uid"))
                         .values(balance=PointsAccount.__table__.c.balance + bindparam("earned"),

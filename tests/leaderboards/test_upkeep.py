@@ -47,3 +47,23 @@ def test_a_commit_a_rebuild_missed_is_on_the_boards_after_the_follow_up_pass(
     outcome, written = upkeep.run_once()
     assert (outcome, written) == ("reconciled", 0)
     assert not upkeep.another_pass_due(outcome, written)
+
+
+def test_a_bulk_commit_before_the_boards_are_built_sends_them_nothing(redis_gateway, clock):
+    from datetime import timedelta
+
+    from leaderboards.store import LARGE_BATCH, apply_changes
+    from points.contributions import ContributionChange
+
+    today = clock.now().date()
+    history = [ContributionChange(user_id=n, org_id=1, team_id=None,
+                                  day=today - timedelta(days=n % 300), co2e_g=100, points=3,
+                                  entries=1) for n in range(LARGE_BATCH + 1)]
+
+    assert apply_changes(redis_gateway, history, clock.now()) is False
+    assert list(redis_gateway.client.scan_iter(match=redis_gateway.prefix + "lb:*")) == []
+
+    redis_gateway.client.set(redis_gateway.key(READY), "1")
+    assert apply_changes(redis_gateway, history, clock.now()) is True
+    boards = set(redis_gateway.client.scan_iter(match=redis_gateway.prefix + "lb:*"))
+    assert boards - {redis_gateway.key(READY)}
