@@ -47,6 +47,7 @@ BATCH = 20
 TARGETS = {
     "log": ("commit", 0.70, "logging one activity >= 70% of the commit baseline"),
     "board": ("json", 0.50, "team board read >= 50% of the JSON baseline"),
+    "redeem": ("commit", 0.70, "redeeming a hot reward >= 70% of the commit baseline"),
 }
 CONSOLE_PAGES = ("console_dashboard", "console_counter", "console_region")
 

@@ -22,7 +22,7 @@ SEED = 20261130
 # An admin reaches every operation's body; a member of staff is refused most of the admin
 # ones at the door, and the operations staff may call an admin calls too: the staff run
 # needs fewer examples to reach what only it exercises (its refusals, its own data).
-EXAMPLES_PER_OPERATION = {"admin": 25, "staff": 10}
+EXAMPLES_PER_OPERATION = {"admin": 15, "staff": 8}
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance")
 # Fixed-window limits would answer repeated inputs 429 or not depending on the clock.
