@@ -7,7 +7,21 @@ from datetime import date, timedelta
 import pytest
 
 from app.calendar import local_day
+from leaderboards.service import BoardRequest, read_board
 from points.contributions import record_contribution
+from tests.factories import now_of
+
+
+def redis_boards_equal_sql(session, gateway, viewer) -> bool:
+    """Every all-time board, read from Redis, answers as it does from SQL."""
+    for scope in ("users", "teams", "orgs"):
+        for metric in ("co2e", "points"):
+            request = BoardRequest(scope, period="all", metric=metric)
+            live = read_board(session, gateway, viewer, request, now_of(session))
+            truth = read_board(session, None, viewer, request, now_of(session))
+            if live.source != "redis" or (live.entries, live.me) != (truth.entries, truth.me):
+                return False
+    return True
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import redis
 
 from leaderboards.service import BoardRequest, read_board
 from leaderboards.store import is_ready
-from tests.factories import now_of
+from tests.leaderboards.conftest import redis_boards_equal_sql
 
 DEADLINE_S = 60
 
@@ -62,21 +62,12 @@ def drill_app(make_app, monkeypatch, redis_gateway):
     server.stop()
 
 
-def _truth_matches(session, gateway, viewer) -> bool:
-    for scope, metric in (("users", "co2e"), ("teams", "points"), ("orgs", "co2e")):
-        request = BoardRequest(scope, period="all", metric=metric)
-        live = read_board(session, gateway, viewer, request, now_of(session))
-        truth = read_board(session, None, viewer, request, now_of(session))
-        if live.source != "redis" or (live.entries, live.me) != (truth.entries, truth.me):
-            return False
-    return True
-
 
 def _wait_until_healed(drill, session, gateway, viewer) -> float:
     started = time.monotonic()
     while time.monotonic() - started < DEADLINE_S:
         with drill.app_context():  # read as a request of the drill's app does
-            healed = is_ready(gateway) and _truth_matches(session, gateway, viewer)
+            healed = is_ready(gateway) and redis_boards_equal_sql(session, gateway, viewer)
         if healed:
             return time.monotonic() - started
         session.rollback()

@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 from leaderboards.hooks import BoardUpkeep
-from leaderboards.service import BoardRequest, read_board
 from leaderboards.store import READY
-from tests.factories import now_of
-
-
-def _boards_match(session, gateway, viewer) -> bool:
-    for scope, metric in (("users", "points"), ("teams", "co2e"), ("orgs", "co2e")):
-        request = BoardRequest(scope, period="all", metric=metric)
-        live = read_board(session, gateway, viewer, request, now_of(session))
-        truth = read_board(session, None, viewer, request, now_of(session))
-        if live.source != "redis" or (live.entries, live.me) != (truth.entries, truth.me):
-            return False
-    return True
+from tests.leaderboards.conftest import redis_boards_equal_sql
 
 
 def test_a_commit_a_rebuild_missed_is_on_the_boards_after_the_follow_up_pass(
@@ -38,11 +27,11 @@ def test_a_commit_a_rebuild_missed_is_on_the_boards_after_the_follow_up_pass(
     for key in redis_gateway.client.scan_iter(match=redis_gateway.key("lb", "*")):
         redis_gateway.client.delete(key)  # ... and its update went to the replaced keys
     redis_gateway.client.set(redis_gateway.key(READY), ready_at)
-    assert not _boards_match(session, redis_gateway, first)
+    assert not redis_boards_equal_sql(session, redis_gateway, first)
 
     outcome, written = upkeep.run_once()
     assert outcome == "reconciled"
-    assert _boards_match(session, redis_gateway, first)
+    assert redis_boards_equal_sql(session, redis_gateway, first)
     # Once a pass finds nothing to repair, no further pass is made.
     outcome, written = upkeep.run_once()
     assert (outcome, written) == ("reconciled", 0)
