@@ -13,10 +13,12 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import Response, jsonify
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, scoped_session
 
 from app.errors import ApiError, Conflict, error_body, field_error
@@ -41,16 +43,14 @@ def _replay(row: IdempotencyKey) -> Response:
 
 
 def _claim(session: Session, user_id: int, scope: str, key: str, fingerprint: str,
-           now: datetime) -> IdempotencyKey | Response:
-    row = IdempotencyKey(user_id=user_id, scope=scope, key=key, request_hash=fingerprint,
-                         created_at=now)
-    session.add(row)
-    try:
-        session.flush()
+           now: datetime) -> int | Response:
+    """The claim's id, committed; or the answer to a repeat (a replay, 409, 422)."""
+    claim_id = session.execute(_claim_statement(session.get_bind().dialect.name), {
+        "user_id": user_id, "scope": scope, "key": key, "request_hash": fingerprint,
+        "state": "in_progress", "created_at": now}).scalar()
+    if claim_id is not None:
         _commit_keeping_loaded(session)
-        return row
-    except IntegrityError:
-        session.rollback()
+        return claim_id
     existing = session.scalar(select(IdempotencyKey).where(
         IdempotencyKey.user_id == user_id, IdempotencyKey.scope == scope,
         IdempotencyKey.key == key))
@@ -67,8 +67,18 @@ def _claim(session: Session, user_id: int, scope: str, key: str, fingerprint: st
         .values(created_at=now)).rowcount
     session.commit()
     if taken_over == 1:
-        return session.get(IdempotencyKey, existing.id)
+        return existing.id
     raise Conflict("request_in_progress")
+
+
+@cache
+def _claim_statement(dialect: str):
+    # Built once: composing an insert costs more Python than its round trip. A key already
+    # claimed inserts nothing (no error, no savepoint), and is then read.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = IdempotencyKey.__table__
+    return (insert(table).on_conflict_do_nothing(index_elements=["user_id", "scope", "key"])
+            .returning(table.c.id))
 
 
 def _commit_keeping_loaded(session: Session) -> None:
@@ -84,8 +94,16 @@ def _commit_keeping_loaded(session: Session) -> None:
 
 
 def _record(session: Session, claim_id: int, status: int, body: dict) -> None:
-    session.execute(update(IdempotencyKey).where(IdempotencyKey.id == claim_id)
-                    .values(state="done", response_status=status, response_body=body))
+    session.execute(_record_statement(), {"claim_id": claim_id, "status": status,
+                                          "body": body})
+
+
+@cache
+def _record_statement():
+    table = IdempotencyKey.__table__
+    return (update(table).where(table.c.id == bindparam("claim_id"))
+            .values(state="done", response_status=bindparam("status", type_=Integer),
+                    response_body=bindparam("body", type_=table.c.response_body.type)))
 
 
 def run_idempotent(session: Session, *, user_id: int, scope: str, key: str, payload: object,
@@ -99,7 +117,7 @@ def run_idempotent(session: Session, *, user_id: int, scope: str, key: str, payl
     claimed = _claim(session, user_id, scope, key, request_fingerprint(payload), now)
     if isinstance(claimed, Response):
         return claimed
-    claim_id = claimed.id
+    claim_id = claimed
     try:
         body, status, *last = work()
         _record(session, claim_id, status, body)

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Integer, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -118,23 +119,32 @@ def credit_points(session: Session, *, user_id: int, org_id: int | None, team_id
 
 def spend_points(session: Session, *, user_id: int, org_id: int | None, team_id: int | None,
                  cost: int, kind: str, source_type: str, source_id: object, now: datetime,
-                 reason: str | None = None, shared: SharedRows | None = None) -> LedgerEntry:
+                 reason: str | None = None, shared: SharedRows | None = None) -> int:
     """`credit_points` of `-cost` for a source created in this very transaction (a
-    redemption): no repeat can exist, so no pre-read and no savepoint. One conditional
-    account move (which takes the person's row lock) and one insert; InsufficientPoints
-    (someone without an account has 0) leaves the caller to roll back. The organisation's
-    day moves last, or is added to `shared` when given.
+    redemption), answering the balance it leaves: no repeat can exist, so no pre-read and
+    no savepoint. One conditional account move (which takes the person's row lock) and one
+    insert; InsufficientPoints (someone without an account has 0) leaves the caller to roll
+    back. The organisation's day moves last, or is added to `shared` when given.
     """
     if kind not in LEDGER_KINDS:
         raise ValueError(f"unknown ledger kind {kind!r}")
     if isinstance(cost, bool) or not isinstance(cost, int) or cost <= 0:
         raise ValueError("a spend costs a positive integer")
-    entry = LedgerEntry(user_id=user_id, org_id=org_id, team_id=team_id, delta=-cost, kind=kind,
-                        source_type=source_type, source_id=str(source_id), reason=reason,
-                        actor_id=None, created_at=now)
-    _append(session, _balance_move(user_id, kind, -cost, now), entry)
+    balance_after = session.execute(*_balance_move(user_id, kind, -cost, now)).scalar()
+    if balance_after is None:
+        raise InsufficientPoints(details={"needed": cost, "balance": balance_of(session, user_id)})
+    # The entry is not read back: a Core insert, no ORM object to flush.
+    session.execute(_new_entry(), {
+        "user_id": user_id, "org_id": org_id, "team_id": team_id, "delta": -cost, "kind": kind,
+        "source_type": source_type, "source_id": str(source_id), "reason": reason,
+        "balance_after": balance_after, "actor_id": None, "created_at": now})
     _add_org_points(session, org_id, kind, -cost, now, shared)
-    return entry
+    return balance_after
+
+
+@cache
+def _new_entry():
+    return insert(LedgerEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -281,15 +291,24 @@ def org_local_day(session: Session, org_id: int, at: datetime) -> date:
 
 def _balance_move(user_id: int, kind: str, delta: int, now: datetime):
     """The conditional account update (no row when the balance would go below zero)."""
-    earned_delta = delta if kind in EARNING_KINDS else 0
-    return (update(PointsAccount)
-            .where(PointsAccount.user_id == user_id,
-                   PointsAccount.balance + delta >= 0,
-                   PointsAccount.earned_total + earned_delta >= 0)
-            .values(balance=PointsAccount.balance + delta,
-                    earned_total=PointsAccount.earned_total + earned_delta,
-                    updated_at=now)
-            .returning(PointsAccount.balance)), {}
+    return _balance_move_statement(), {
+        "account": user_id, "delta": delta, "now": now,
+        "earned_delta": delta if kind in EARNING_KINDS else 0}
+
+
+@cache
+def _balance_move_statement():
+    # Built once: composing it costs more Python than its round trip.
+    table = PointsAccount.__table__
+    delta = bindparam("delta", type_=Integer)
+    earned_delta = bindparam("earned_delta", type_=Integer)
+    return (update(table)
+            .where(table.c.user_id == bindparam("account"), table.c.balance + delta >= 0,
+                   table.c.earned_total + earned_delta >= 0)
+            .values(balance=table.c.balance + delta,
+                    earned_total=table.c.earned_total + earned_delta,
+                    updated_at=bindparam("now", type_=table.c.updated_at.type))
+            .returning(table.c.balance))
 
 
 def _credit_move(session: Session, user_id: int, kind: str, delta: int, now: datetime):

@@ -9,8 +9,9 @@ so two requests never wait on each other in a circle.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,13 +24,14 @@ from app.pagination import Page, paginate_newest_first
 from app.service import random_code
 from app.shared_rows import SharedRows
 from points.ledger import credit_points, lock_account, spend_points
-from points.models import LIVE_STATUSES, MAX_PICKUP_FAILURES, Redemption, Reward
+from points.models import LIVE_STATUSES, MAX_PICKUP_FAILURES, Redemption
 from points.rewards import (
     OutOfStock,
     RewardUnavailable,
     is_on_offer,
     return_one_unit,
     take_one_unit,
+    terms_of,
 )
 from points.schemas import IDEMPOTENCY_KEY_HEADER, MAX_IDEMPOTENCY_KEY
 from points.service import in_actor_scope, require_admin_of
@@ -82,16 +84,16 @@ class Claim:
     whole request, the reward's last and for one statement.
     """
 
-    __slots__ = ("answer", "reward", "shared")
+    __slots__ = ("answer", "reward_id", "shared")
 
-    def __init__(self, answer: dict, reward: Reward, shared: SharedRows):
+    def __init__(self, answer: dict, reward_id: int, shared: SharedRows):
         self.answer = answer
-        self.reward = reward
+        self.reward_id = reward_id
         self.shared = shared
 
     def take_last_unit(self, session: Session) -> None:
         self.shared.write(session)
-        take_one_unit(session, self.reward)
+        take_one_unit(session, self.reward_id)
 
 
 def redeem_reward(session: Session, user: User, reward_id: int, now: datetime) -> dict:
@@ -115,7 +117,7 @@ def claim_reward(session: Session, user: User, reward_id: int, now: datetime) ->
     redemption row and the ledger entry alike. A refusal may come after the claim is
     written (too few points, the last unit gone): the caller rolls back its transaction.
     """
-    reward = session.get(Reward, reward_id)
+    reward = terms_of(session, reward_id)
     if reward is None or reward.org_id != user.org_id:
         raise NotFound()
     _check_offer(reward, now)
@@ -123,11 +125,11 @@ def claim_reward(session: Session, user: User, reward_id: int, now: datetime) ->
         _check_limit(session, user, reward)
     redemption = _record_claim(session, user, reward, now)
     shared = SharedRows()
-    entry = spend_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
-                         cost=reward.cost_points, kind="redeem", source_type="redemption",
-                         source_id=redemption.id, now=now, reason=f"兑换：{reward.name}",
-                         shared=shared)
-    return Claim({"redemption": redemption, "balance": entry.balance_after}, reward, shared)
+    balance = spend_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
+                           cost=reward.cost_points, kind="redeem", source_type="redemption",
+                           source_id=redemption.id, now=now, reason=f"兑换：{reward.name}",
+                           shared=shared)
+    return Claim({"redemption": redemption, "balance": balance}, reward.id, shared)
 
 
 def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:
@@ -137,7 +139,7 @@ def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:
         Redemption.status.in_(LIVE_STATUSES))) or 0
 
 
-def _check_offer(reward: Reward, now: datetime) -> None:
+def _check_offer(reward: Row, now: datetime) -> None:
     """What anyone would be told: not on offer, or (as last read) none left."""
     if not is_on_offer(reward, now):
         raise RewardUnavailable()
@@ -145,7 +147,7 @@ def _check_offer(reward: Reward, now: datetime) -> None:
         raise OutOfStock()
 
 
-def _check_limit(session: Session, user: User, reward: Reward) -> None:
+def _check_limit(session: Session, user: User, reward: Row) -> None:
     """The person's limit, counted under their account lock (held to the end of the
     transaction): their other redemptions queue behind it, so the count cannot race."""
     lock_account(session, user.id)
@@ -153,23 +155,30 @@ def _check_limit(session: Session, user: User, reward: Reward) -> None:
         raise LimitReached(details={"per_user_limit": reward.per_user_limit})
 
 
-def _record_claim(session: Session, user: User, reward: Reward, now: datetime) -> Redemption:
+def _record_claim(session: Session, user: User, reward: Row, now: datetime) -> Redemption:
     """Insert the claim, one statement; a pickup code already pending in the organisation
     (the only unique index of the table) inserts nothing and is drawn again."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = _new_claim(session.get_bind().dialect.name)
     values = {"org_id": reward.org_id, "user_id": user.id, "team_id": user.team_id,
               "reward_id": reward.id, "reward_name": reward.name,
               "cost_points": reward.cost_points, "status": "pending",
               "failed_pickup_attempts": 0, "created_at": now}
     for _attempt in range(PICKUP_CODE_ATTEMPTS):
         code = random_code(PICKUP_CODE_LENGTH)
-        new_id = session.execute(insert(Redemption).values(pickup_code=code, **values)
-                                 .on_conflict_do_nothing().returning(Redemption.id)).scalar()
+        new_id = session.execute(statement, {"pickup_code": code, **values}).scalar()
         if new_id is not None:
             # The answer's copy, not loaded into the session: nothing reads it back.
             return Redemption(id=new_id, pickup_code=code, fulfilled_at=None,
                               cancelled_at=None, **values)
     raise Conflict("conflict")  # pragma: no cover - 8 collisions in 887 million codes
+
+
+@cache
+def _new_claim(dialect: str):
+    # Built once, on the table: composing an insert costs more Python than its round trip.
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = Redemption.__table__
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 # --- counter work ------------------------------------------------------------------------

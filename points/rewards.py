@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Row, Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
@@ -37,7 +38,7 @@ def reward_in_scope(session: Session, actor: User, reward_id: int) -> Reward:
     return reward
 
 
-def is_on_offer(reward: Reward, now: datetime) -> bool:
+def is_on_offer(reward: Reward | Row, now: datetime) -> bool:
     """Not archived, and `now` inside [available_from, available_until)."""
     return (reward.archived_at is None
             and (reward.available_from is None or reward.available_from <= now)
@@ -145,7 +146,7 @@ def change_stock(session: Session, actor: User, reward: Reward, delta: int, reas
     return reward
 
 
-def take_one_unit(session: Session, reward: Reward) -> None:
+def take_one_unit(session: Session, reward_id: int) -> None:
     """Take one unit of stock in a single conditional statement, or refuse.
 
     Of any number of concurrent redemptions of the last unit exactly one matches
@@ -153,14 +154,32 @@ def take_one_unit(session: Session, reward: Reward) -> None:
     one writer at a time). A redemption runs it last, just before its COMMIT, so
     concurrent redeemers of one reward queue for this statement only.
     """
-    taken = session.execute(
-        update(Reward).where(Reward.id == reward.id, Reward.stock > 0,
-                             Reward.archived_at.is_(None))
-        .values(stock=Reward.stock - 1)
-        .execution_options(synchronize_session=False)).rowcount
-    if taken != 1:
-        session.refresh(reward)
-        raise RewardUnavailable() if reward.archived_at is not None else OutOfStock()
+    if session.execute(_take_one_unit(), {"reward_id": reward_id}).rowcount != 1:
+        archived_at = session.scalar(select(Reward.archived_at).where(Reward.id == reward_id))
+        raise RewardUnavailable() if archived_at is not None else OutOfStock()
+
+
+@cache
+def _take_one_unit():
+    # Built once, on the table: the ORM's bulk-update machinery costs more than the round trip.
+    table = Reward.__table__
+    return (update(table).where(table.c.id == bindparam("reward_id"), table.c.stock > 0,
+                                table.c.archived_at.is_(None))
+            .values(stock=table.c.stock - 1))
+
+
+def terms_of(session: Session, reward_id: int) -> Row | None:
+    """What a redemption reads of a reward (`Reward`'s columns, not an ORM object: nothing
+    writes it back, so it is not loaded into the session)."""
+    return session.execute(_terms_of(), {"reward_id": reward_id}).first()
+
+
+@cache
+def _terms_of():
+    table = Reward.__table__
+    return select(table.c.id, table.c.org_id, table.c.name, table.c.cost_points, table.c.stock,
+                  table.c.per_user_limit, table.c.available_from, table.c.available_until,
+                  table.c.archived_at).where(table.c.id == bindparam("reward_id"))
 
 
 def return_one_unit(session: Session, reward_id: int) -> None:
