@@ -42,20 +42,6 @@ directory_changed = signals.signal("app.directory-changed")
 
 
 @dataclass(frozen=True)
-class Viewer:
-    """The signed-in person as a cached read knows them (the board route's `current_user`)."""
-
-    id: int
-    org_id: int | None
-    team_id: int | None
-    role: str
-
-    @property
-    def enrolled(self) -> bool:
-        return self.org_id is not None
-
-
-@dataclass(frozen=True)
 class OrgDirectory:
     """An organisation and its teams, each team with its active members."""
 
@@ -64,6 +50,22 @@ class OrgDirectory:
     region: str
     timezone: str
     teams: tuple[tuple[int, str, int], ...]  # (id, name, members)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person as a cached read knows them (the board route's `current_user`)."""
+
+    id: int
+    org_id: int | None
+    team_id: int | None
+    role: str
+    # Their organisation's entry, read in the same round trip and as current as theirs.
+    home: OrgDirectory | None = None
+
+    @property
+    def enrolled(self) -> bool:
+        return self.org_id is not None
 
 
 Stamp = tuple[str, str]  # (generation, epoch) read before the database
@@ -89,13 +91,19 @@ def _store(gateway: RedisGateway, key: str, stamp: Stamp, data: dict) -> None:
 
 def viewer_of(session: Session, gateway: RedisGateway | None, claims: dict, load_user):
     """The token's person if the token still stands, else None: from Redis when it holds a
-    current entry, else `load_user(session, claims)` (which reads the database)."""
+    current entry, else `load_user(session, claims)` (which reads the database).
+
+    The entry of the organisation the token names is read in the same round trip: a board
+    of it then needs no round trip of its own (`org_directory(..., viewer=...)`)."""
     if gateway is None:
         return load_user(session, claims)
     user_id, sid = int(claims["sub"]), claims.get("sid") or "-"
+    org_id = claims.get("org")
     key = gateway.key("dir", "u", user_id, sid)
-    answers = gateway.run(lambda client: client.mget(
-        key, gateway.key("dir", "u", user_id, "gen"), gateway.key(EPOCH)))
+    keys = [key, gateway.key("dir", "u", user_id, "gen"), gateway.key(EPOCH)]
+    if isinstance(org_id, int) and not isinstance(org_id, bool):
+        keys += [gateway.key("dir", "o", org_id), gateway.key("dir", "o", org_id, "gen")]
+    answers = gateway.run(lambda client: client.mget(keys))
     if answers is None:
         return load_user(session, claims)
     entry = _entry(answers)
@@ -103,7 +111,10 @@ def viewer_of(session: Session, gateway: RedisGateway | None, claims: dict, load
         # Only standing tokens are kept: their version must still be the token's.
         if entry["ver"] != claims.get("ver", 0):
             return None
-        return Viewer(user_id, entry["org"], entry["team"], entry["role"])
+        home = None
+        if len(answers) == 5 and entry["org"] == org_id:
+            home = _org_of(_entry([answers[3], answers[4], answers[2]]))
+        return Viewer(user_id, entry["org"], entry["team"], entry["role"], home)
     user = load_user(session, claims)
     if user is not None:
         _store(gateway, key, _stamp(answers), {"ver": user.token_version or 0,
@@ -114,9 +125,13 @@ def viewer_of(session: Session, gateway: RedisGateway | None, claims: dict, load
 
 # --- an organisation and its teams -------------------------------------------------------
 
-def org_directory(session: Session, gateway: RedisGateway | None,
-                  org_id: int) -> OrgDirectory | None:
-    """An organisation with its teams and their active members; None if there is none."""
+def org_directory(session: Session, gateway: RedisGateway | None, org_id: int,
+                  viewer: object = None) -> OrgDirectory | None:
+    """An organisation with its teams and their active members; None if there is none.
+    The `viewer`'s own organisation comes with them when it was current (`viewer_of`)."""
+    home = getattr(viewer, "home", None)
+    if home is not None and home.id == org_id:
+        return home
     if gateway is None:
         return _org_from_database(session, org_id)
     key = gateway.key("dir", "o", org_id)
@@ -124,16 +139,22 @@ def org_directory(session: Session, gateway: RedisGateway | None,
         key, gateway.key("dir", "o", org_id, "gen"), gateway.key(EPOCH)))
     if answers is None:
         return _org_from_database(session, org_id)
-    entry = _entry(answers)
-    if entry is not None:
-        return OrgDirectory(entry["id"], entry["name"], entry["region"], entry["timezone"],
-                            tuple(tuple(team) for team in entry["teams"]))
+    found = _org_of(_entry(answers))
+    if found is not None:
+        return found
     found = _org_from_database(session, org_id)
     if found is not None:
         _store(gateway, key, _stamp(answers), {
             "id": found.id, "name": found.name, "region": found.region,
             "timezone": found.timezone, "teams": found.teams})
     return found
+
+
+def _org_of(entry: dict | None) -> OrgDirectory | None:
+    if entry is None:
+        return None
+    return OrgDirectory(entry["id"], entry["name"], entry["region"], entry["timezone"],
+                        tuple(tuple(team) for team in entry["teams"]))
 
 
 def _org_from_database(session: Session, org_id: int) -> OrgDirectory | None:

@@ -214,7 +214,7 @@ def _directory_in_view(session: Session, gateway, viewer, org_id: int | None) ->
     org_id = org_id or viewer.org_id
     if org_id is None or (viewer.role != "superadmin" and org_id != viewer.org_id):
         raise NotFound()
-    found = org_directory(session, gateway, org_id)
+    found = org_directory(session, gateway, org_id, viewer)
     if found is None:
         raise NotFound()
     return found

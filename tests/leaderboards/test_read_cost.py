@@ -41,8 +41,8 @@ def test_a_team_board_read_costs_no_statement_however_many_teams(
     assert (few.body, few.statements, few.redis_round_trips) == (
         first.body, many.statements, many.redis_round_trips)
     assert few.statements == 0
-    # the person, their organisation's teams, the boards (readiness and three metrics)
-    assert few.redis_round_trips == 3
+    # the person with their organisation's teams, then the boards (readiness, three metrics)
+    assert few.redis_round_trips == 2
     # A first read fills the two entries: the person with their organisation, the teams.
     assert first.statements == 2
 
