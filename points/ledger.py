@@ -147,6 +147,43 @@ def _new_entry():
     return insert(LedgerEntry.__table__)
 
 
+def spend_ctes(*, source: str, reason: str) -> str:
+    """`spend_points` as two CTEs of one PostgreSQL statement, `account` then `entry`, for a
+    source created by the CTE `source` (its `id` and `cost`) in the same statement: the
+    account moves only if its balance stays >= 0, and the entry (kind `:spend_kind`, not an
+    earning kind: earnings stay as they are) is written only if it moved. `reason` is an SQL
+    expression; the caller's `:user_id`, `:org_id`, `:team_id` and `:now` are used.
+    `spent` finishes the spend with what the statement answered."""
+    return f"""account AS (
+  UPDATE points_accounts SET balance = points_accounts.balance - {source}.cost,
+    updated_at = :now
+  FROM {source}
+  WHERE points_accounts.user_id = :user_id AND points_accounts.balance - {source}.cost >= 0
+  RETURNING points_accounts.balance
+),
+entry AS (
+  INSERT INTO ledger_entries (user_id, org_id, team_id, delta, kind, source_type, source_id,
+    reason, balance_after, actor_id, created_at)
+  SELECT :user_id, :org_id, CAST(:team_id AS integer), -{source}.cost, :spend_kind,
+    :spend_source_type, CAST({source}.id AS text), {reason}, account.balance, NULL, :now
+  FROM {source} CROSS JOIN account
+  RETURNING 1
+)"""
+
+
+def spent(session: Session, *, user_id: int, org_id: int | None, kind: str, cost: int,
+          balance_after: int | None, now: datetime, shared: SharedRows | None = None) -> int:
+    """After a statement with `spend_ctes`: its balance left (the `account` CTE's), or
+    InsufficientPoints when the account did not move; the organisation's day moves as
+    `spend_points` moves it."""
+    if kind in EARNING_KINDS:
+        raise ValueError("spend_ctes leaves earnings as they are")
+    if balance_after is None:
+        raise InsufficientPoints(details={"needed": cost, "balance": balance_of(session, user_id)})
+    _add_org_points(session, org_id, kind, -cost, now, shared)
+    return balance_after
+
+
 @dataclass(frozen=True)
 class Earning:
     """One earning of `credit_earnings`: points for a source created in this transaction."""

@@ -11,20 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Integer, Row, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
+from app.db import UTCDateTime
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
 from app.i18n import FieldMessage
 from app.models import Organisation, User
 from app.pagination import Page, paginate_newest_first
 from app.service import random_code
 from app.shared_rows import SharedRows
-from points.ledger import credit_points, lock_account, spend_points
-from points.models import LIVE_STATUSES, MAX_PICKUP_FAILURES, Redemption
+from points.ledger import credit_points, lock_account, spend_ctes, spend_points, spent
+from points.models import LIVE_STATUSES, MAX_PICKUP_FAILURES, Redemption, Reward
 from points.rewards import (
     OutOfStock,
     RewardUnavailable,
@@ -116,20 +117,100 @@ def claim_reward(session: Session, user: User, reward_id: int, now: datetime) ->
     `spend_points`. The price charged is the one read as the claim began, on the
     redemption row and the ledger entry alike. A refusal may come after the claim is
     written (too few points, the last unit gone): the caller rolls back its transaction.
+    On PostgreSQL a reward without a per-person limit is read, claimed and paid for in one
+    statement (`_claim_in_one_statement`).
     """
-    reward = terms_of(session, reward_id)
+    if session.get_bind().dialect.name == "postgresql":
+        return _claim_in_one_statement(session, user, reward_id, now)
+    return _claim_step_by_step(session, user, _offered(terms_of(session, reward_id), user, now),
+                               now)
+
+
+def _offered(reward: Row | None, user: User, now: datetime) -> Row:
+    """The reward as read, if the person may claim it (404 outside their organisation)."""
     if reward is None or reward.org_id != user.org_id:
         raise NotFound()
     _check_offer(reward, now)
+    return reward
+
+
+def _claim_step_by_step(session: Session, user: User, reward: Row, now: datetime) -> Claim:
     if reward.per_user_limit is not None:
         _check_limit(session, user, reward)
     redemption = _record_claim(session, user, reward, now)
     shared = SharedRows()
     balance = spend_points(session, user_id=user.id, org_id=user.org_id, team_id=user.team_id,
                            cost=reward.cost_points, kind="redeem", source_type="redemption",
-                           source_id=redemption.id, now=now, reason=f"兑换：{reward.name}",
-                           shared=shared)
+                           source_id=redemption.id, now=now,
+                           reason=REDEEM_REASON + reward.name, shared=shared)
     return Claim({"redemption": redemption, "balance": balance}, reward.id, shared)
+
+
+REDEEM_REASON = "兑换："  # the ledger entry's reason, before the reward's name
+
+
+def _claim_in_one_statement(session: Session, user: User, reward_id: int,
+                            now: datetime) -> Claim:
+    """The reward read, the claim written and the points debited by one statement
+    (`_ONE_STATEMENT_CLAIM`), which writes only for a reward of the person's organisation
+    with stock left, not archived and without a per-person limit; the checks then run on
+    what it read, as `_claim_step_by_step`'s do. A limit is counted under the person's
+    account lock, taken before the count: such a reward is claimed step by step."""
+    for _attempt in range(PICKUP_CODE_ATTEMPTS):
+        code = random_code(PICKUP_CODE_LENGTH)
+        row = session.execute(_one_statement_claim(), {
+            "reward_id": reward_id, "user_id": user.id, "org_id": user.org_id,
+            "team_id": user.team_id, "pickup_code": code, "now": now,
+            "reason_prefix": REDEEM_REASON, "spend_kind": "redeem",
+            "spend_source_type": "redemption"}).first()
+        reward = _offered(row, user, now)
+        if reward.per_user_limit is not None:
+            return _claim_step_by_step(session, user, reward, now)  # nothing was written
+        if row.redemption_id is None:
+            continue  # the pickup code is pending in the organisation already: draw again
+        shared = SharedRows()
+        balance = spent(session, user_id=user.id, org_id=user.org_id, kind="redeem",
+                        cost=reward.cost_points, balance_after=row.balance, now=now,
+                        shared=shared)
+        redemption = Redemption(
+            id=row.redemption_id, org_id=reward.org_id, user_id=user.id, team_id=user.team_id,
+            reward_id=reward.id, reward_name=reward.name, cost_points=reward.cost_points,
+            status="pending", pickup_code=code, failed_pickup_attempts=0, created_at=now,
+            fulfilled_at=None, cancelled_at=None)
+        return Claim({"redemption": redemption, "balance": balance}, reward.id, shared)
+    raise Conflict("conflict")  # pragma: no cover - 8 collisions in 887 million codes
+
+
+_ONE_STATEMENT_CLAIM = f"""WITH reward AS (
+  SELECT id, org_id, name, cost_points, stock, per_user_limit, available_from,
+    available_until, archived_at
+  FROM rewards WHERE id = :reward_id
+),
+claim AS (
+  INSERT INTO redemptions (org_id, user_id, team_id, reward_id, reward_name, cost_points,
+    status, pickup_code, failed_pickup_attempts, created_at)
+  SELECT org_id, :user_id, CAST(:team_id AS integer), id, name, cost_points, 'pending',
+    :pickup_code, 0, :now
+  FROM reward
+  WHERE org_id = :org_id AND stock > 0 AND archived_at IS NULL AND per_user_limit IS NULL
+  ON CONFLICT DO NOTHING
+  RETURNING id, cost_points AS cost, reward_name
+),
+{spend_ctes(source="claim", reason="CAST(:reason_prefix AS text) || claim.reward_name")}
+SELECT reward.*, claim.id AS redemption_id, account.balance
+FROM reward LEFT JOIN claim ON true LEFT JOIN account ON true"""
+
+
+@cache
+def _one_statement_claim():
+    # Built once; typed so that times come back as `Reward`'s do (aware, UTC).
+    table = Reward.__table__
+    return (text(_ONE_STATEMENT_CLAIM)
+            .bindparams(bindparam("now", type_=UTCDateTime))
+            .columns(*(table.c[name] for name in (
+                "id", "org_id", "name", "cost_points", "stock", "per_user_limit",
+                "available_from", "available_until", "archived_at")),
+                     redemption_id=Integer, balance=Integer))
 
 
 def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:

@@ -163,14 +163,13 @@ def test_the_last_unit_gone_while_the_claim_is_written_refuses_it_whole(
     points and the answer are all undone, and a retry with the key is told the same."""
     give_points(session, world.staff, 100)
     reward = add_reward(session, world.org, cost=30, stock=1)
-    record = redemptions_module._record_claim
+    take = redemptions_module.take_one_unit
 
-    def record_then_lose_the_unit(db_session, *args):
-        claim = record(db_session, *args)
+    def lose_the_unit_then_take(db_session, *args):
         db_session.execute(update(Reward).where(Reward.id == reward.id).values(stock=0))
-        return claim
+        return take(db_session, *args)
 
-    monkeypatch.setattr(redemptions_module, "_record_claim", record_then_lose_the_unit)
+    monkeypatch.setattr(redemptions_module, "take_one_unit", lose_the_unit_then_take)
     key = new_key()
     assert _error(redeem(client, make, world.staff, reward.id, key)) == (409, "out_of_stock")
     monkeypatch.undo()
