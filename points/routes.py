@@ -17,6 +17,7 @@ from points import expiry, policy, redemptions, rewards, service
 from points.schemas import (
     IDEMPOTENCY_KEY_HEADER,
     REDEEM_DOC,
+    REDEEM_OUT,
     AdjustmentIn,
     AdjustmentOut,
     FulfilIn,
@@ -187,7 +188,7 @@ def redeem_reward(reward_id):
 
     def work():
         claim = redemptions.claim_reward(db.session, user, reward_id, now)
-        return RedeemOut().dump(claim.answer), 201, lambda: claim.take_last_unit(db.session)
+        return REDEEM_OUT.dump(claim.answer), 201, lambda: claim.take_last_unit(db.session)
 
     response = run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
                               payload={"reward_id": reward_id}, now=now, work=work)

@@ -178,6 +178,10 @@ class RedeemOut(Schema):
     balance = fields.Integer(metadata={"description": "points left after paying"})
 
 
+# Dumped by hand (the answer is stored for replays before it is sent): one instance, reused.
+REDEEM_OUT = RedeemOut()
+
+
 class RedemptionQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(REDEMPTION_STATUSES))
 

@@ -29,7 +29,7 @@ from console.web import (
     t,
 )
 from points import redemptions, rewards
-from points.schemas import MAX_IDEMPOTENCY_KEY, RedeemOut
+from points.schemas import MAX_IDEMPOTENCY_KEY, REDEEM_OUT
 from points.service import points_statement
 
 LABELS = {"type": "me.behaviour", "quantity": "me.quantity", "code": "me.checkin_code"}
@@ -105,7 +105,7 @@ def me_redeem(reward_id):
 
     def work():
         claim = redemptions.claim_reward(db.session, user, reward_id, now)
-        return RedeemOut().dump(claim.answer), 201, lambda: claim.take_last_unit(db.session)
+        return REDEEM_OUT.dump(claim.answer), 201, lambda: claim.take_last_unit(db.session)
 
     response = run_idempotent(db.session, user_id=user.id, scope="redeem", key=key,
                               payload={"reward_id": reward_id}, now=now, work=work)
