@@ -54,6 +54,13 @@ def as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+@dataclass(frozen=True)
+class PointsMonth:
+    month: date
+    issued: int
+    redeemed: int
+
+
 @dataclass
 class OrgYear:
     """One organisation's figures for one year (`current` True) or the year before."""
@@ -70,23 +77,37 @@ def _year_flag(column, year_start: date):
     return case((column >= year_start, 1), else_=0)
 
 
+def _points_months(org_id, start, end):
+    """Points issued and redeemed per month, days in [start, end) (values or bindparams)."""
+    month = month_start(OrgDailyPoints.day)
+    return (select(month, cast(func.sum(OrgDailyPoints.issued), BigInteger),
+                   cast(func.sum(OrgDailyPoints.redeemed), BigInteger))
+            .where(OrgDailyPoints.org_id == org_id, OrgDailyPoints.day >= start,
+                   OrgDailyPoints.day < end)
+            .group_by(month))
+
+
+def org_points_months(session: Session, org_id: int, start: date, end: date) -> list[PointsMonth]:
+    """Points issued and redeemed per month, days in [start, end)."""
+    return [PointsMonth(as_date(m), int(i or 0), int(r or 0))
+            for m, i, r in session.execute(_points_months(org_id, start, end))]
+
+
 def _org_months_statement():
     """What an institution report reads, months starting in [:start, :end), as rows of
     (kind, month, name, first, second), one statement:
     't' a behaviour's month (type, grams, activities), the monthly rollup's rows as they are;
     'p' points of a month (NULL, issued, redeemed), summed from the days;
     'a' active people (span 'month' or 'year', people, NULL)."""
-    rollup, points, people = ActivityMonthlyRollup, OrgDailyPoints, OrgActivePeople
+    rollup, people = ActivityMonthlyRollup, OrgActivePeople
     org_id, start, end = bindparam("org_id"), bindparam("start"), bindparam("end")
-    month = month_start(points.day)
+    points = _points_months(org_id, start, end)
+    month, issued, redeemed = points.selected_columns
     return union_all(
         select(literal("t"), rollup.month, rollup.type, rollup.co2e_g,
                cast(rollup.activities, BigInteger))
         .where(rollup.org_id == org_id, rollup.month >= start, rollup.month < end),
-        select(literal("p"), month, null(), cast(func.sum(points.issued), BigInteger),
-               cast(func.sum(points.redeemed), BigInteger))
-        .where(points.org_id == org_id, points.day >= start, points.day < end)
-        .group_by(month),
+        points.with_only_columns(literal("p"), month, null(), issued, redeemed),
         select(literal("a"), people.start, people.span, cast(people.people, BigInteger),
                null())
         .where(people.org_id == org_id, people.start >= start, people.start < end))

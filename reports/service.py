@@ -61,19 +61,15 @@ def behaviour_names(registry: FactorRegistry) -> dict[str, tuple[str, str]]:
     return {b.key: (b.name_zh, b.name_en) for s in registry.sets for b in s.behaviours}
 
 
-def _ranking(row: tuple[str, int, int]) -> tuple[int, int, str]:
-    return -row[1], -row[2], row[0]
-
-
 def top_behaviours(figures: Figures, names: dict[str, tuple[str, str]]) -> list[dict]:
-    """The behaviours that saved most (then were logged most), at most TOP_BEHAVIOURS."""
-    ranked = sorted([(t, g, n) for t, (g, n) in figures.by_type.items() if n > 0],
-                    key=_ranking)[:TOP_BEHAVIOURS]
+    """The behaviours that saved most (then were logged most, then by name), at most
+    TOP_BEHAVIOURS."""
+    ranked = sorted([(-g, -n, t) for t, (g, n) in figures.by_type.items() if n > 0])
     top = []
-    for t, g, n in ranked:
+    for minus_grams, minus_count, t in ranked[:TOP_BEHAVIOURS]:
         zh, en = names.get(t, (t, t))
-        top.append({"type": t, "name": zh, "name_en": en, "co2e_saved_kg": kg(g),
-                    "activities": n})
+        top.append({"type": t, "name": zh, "name_en": en, "co2e_saved_kg": kg(-minus_grams),
+                    "activities": -minus_count})
     return top
 
 
