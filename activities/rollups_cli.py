@@ -53,7 +53,7 @@ def rebuild(org_id: int | None) -> None:
 
 
 def pause_rollup_writers(session: Session) -> None:
-    """PostgreSQL: hold off writers of the four tables until this organisation commits.
+    """PostgreSQL: hold off writers of the rollup tables until this organisation commits.
 
     SHARE ROW EXCLUSIVE lets reports read on but queues every upsert, so no activity or
     ledger entry is counted twice or missed while its organisation is recomputed. The
