@@ -38,13 +38,7 @@ from activities.review import (
     review_rules,
     streak_days,
 )
-from activities.rollups import (
-    count_newly_active,
-    rollup_rows,
-    take_back_rollups,
-    write_rollups,
-    year_start,
-)
+from activities.rollups import count_newly_active, rollup_rows, take_back_rollups, write_rollups
 from activities.service import (
     DayUsage,
     Place,
@@ -55,7 +49,7 @@ from activities.service import (
     factor_set_on,
     price_entry,
 )
-from app.calendar import local_day, month_start, next_month_start
+from app.calendar import local_day, month_start, next_month_start, year_start
 from app.db import UTCDateTime
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
 from app.i18n import FieldMessage

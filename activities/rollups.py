@@ -48,7 +48,7 @@ from activities.models import (
     MonthlyParticipant,
     OrgActivePeople,
 )
-from app.calendar import month_start
+from app.calendar import month_start, year_start
 from app.shared_rows import SharedRows
 from app.upserts import additive_upsert, params
 
@@ -68,10 +68,6 @@ class RollupRows:
     months: dict[tuple[int, date, str], list[int]] = field(default_factory=dict)
     days: dict[tuple[int, date, int, str], list] = field(default_factory=dict)
     newly_active: list[tuple[int, date, str]] = field(default_factory=list)
-
-
-def year_start(day: date) -> date:
-    return date(day.year, 1, 1)
 
 
 def rollup_rows(activities: list[Activity], counted_months: set[date]) -> RollupRows:
