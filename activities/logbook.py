@@ -38,7 +38,7 @@ from activities.review import (
     review_rules,
     streak_days,
 )
-from activities.rollups import rollup_rows, take_back_rollups, write_rollups
+from activities.rollups import count_newly_active, rollup_rows, take_back_rollups, write_rollups
 from activities.service import (
     DayUsage,
     Place,
@@ -49,7 +49,7 @@ from activities.service import (
     factor_set_on,
     price_entry,
 )
-from app.calendar import local_day, month_start, next_month_start
+from app.calendar import local_day, month_start, next_month_start, year_start
 from app.db import UTCDateTime
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
 from app.i18n import FieldMessage
@@ -270,6 +270,8 @@ class _State:
     earned: dict[date, int]  # month -> points earned from behaviours
     window: ReviewWindow
     policy: Policy
+    # Months of the items' years in which the person already counts as active.
+    counted_months: set[date] = field(default_factory=set)
 
 
 def _store(session: Session, user: User, place: Place, state: _State,
@@ -326,7 +328,7 @@ def _store(session: Session, user: User, place: Place, state: _State,
         monthly={month: points - state.earned.get(month, 0)
                  for month, points in earned.items()
                  if points - state.earned.get(month, 0) > 0},
-        rollups=rollup_rows(activities),
+        rollups=rollup_rows(activities, state.counted_months),
         reviews=[(index, rule) for index, rule in enumerate(rules) if rule is not None],
         earnings=[(index, a.points, _reason(b, a)) for index, (a, b)
                   in enumerate(zip(activities, behaviours, strict=True)) if a.points],
@@ -376,14 +378,15 @@ def _write_plain(session: Session, writes: Writes) -> None:
                                     user_id=user_id, rule=rule, status="open",
                                     shortfall_points=0, created_at=writes.now)
                      for index, rule in writes.reviews])
-    org_points = SharedRows()
+    shared = SharedRows()
     credit_earnings(session, user_id=user_id, org_id=writes.org_id, team_id=writes.team_id,
-                    source_type="activity", now=writes.now, shared=org_points,
+                    source_type="activity", now=writes.now, shared=shared,
                     earnings=[Earning(points, str(writes.activities[index].id), reason)
                               for index, points, reason in writes.earnings])
     write_rollups(session, writes.rollups)
     record_contributions(session, _changes(writes))
-    org_points.write(session)
+    count_newly_active(session, writes.rollups, shared)
+    shared.write(session)
 
 
 def void_activity(session: Session, user: User, activity_id: int, now: datetime) -> Activity:
@@ -475,6 +478,11 @@ UNION ALL
 SELECT 'm', NULL, month, points, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM points_monthly_earnings WHERE user_id = :user_id AND month IN :months
 UNION ALL
+SELECT 'a', NULL, month, activities, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM monthly_participants
+  WHERE user_id = :user_id AND month >= :years_from AND month < :years_to
+    AND org_id = :org_id AND activities > 0
+UNION ALL
 SELECT 'h', type, local_date, id, NULL, NULL, NULL, NULL, occurred_at, quantity, NULL
   FROM activities
   WHERE user_id = :user_id AND status = 'accepted' AND type IN :types
@@ -490,6 +498,7 @@ SELECT 'h', type, local_date, id, NULL, NULL, NULL, NULL, occurred_at, quantity,
     bindparam("months", type_=Date, expanding=True),
     bindparam("trip_types", type_=String, expanding=True),
     bindparam("usage_from", type_=Date), bindparam("usage_to", type_=Date),
+    bindparam("years_from", type_=Date), bindparam("years_to", type_=Date),
     bindparam("history_from", type_=UTCDateTime), bindparam("history_to", type_=UTCDateTime),
     bindparam("trips_from", type_=Date), bindparam("trips_to", type_=Date),
     bindparam("trips_after", type_=UTCDateTime),
@@ -500,8 +509,9 @@ SELECT 'h', type, local_date, id, NULL, NULL, NULL, NULL, occurred_at, quantity,
 def _read_state(session: Session, user_id: int, org_id: int, items: list,
                 plans: list) -> _State:
     """The stored client_ids of the items, the usage rows and monthly earnings their plans
-    count against, what the review rules look back on and the organisation's points
-    policy: one statement."""
+    count against, what the review rules look back on, the organisation's points policy
+    and the months of the items' years in which the person already counts as active: one
+    statement."""
     planned = [plan for plan in plans if isinstance(plan, _Plan)]
     client_ids = sorted({item.client_id for item in items if item.client_id is not None})
     if not planned and not client_ids:
@@ -515,6 +525,7 @@ def _read_state(session: Session, user_id: int, org_id: int, items: list,
     rows = session.execute(_STATE, {
         "user_id": user_id, "org_id": org_id, "client_ids": client_ids, "types": types,
         "usage_from": usage_from, "usage_to": usage_to,
+        "years_from": year_start(min(days)), "years_to": date(max(days).year + 1, 1, 1),
         "months": sorted({month_start(day) for day in days}),
         "history_from": history_from, "history_to": history_to,
         "trip_types": list(LONG_TRIP_TYPES) if trips else [],
@@ -537,6 +548,8 @@ def _read_state(session: Session, user_id: int, org_id: int, items: list,
             state.window.usage_milli[(name, day)] = n1
         elif kind == "m":
             state.earned[day] = n1
+        elif kind == "a":
+            state.counted_months.add(day)
         else:
             history[n1] = Earlier(name, at, day, Decimal(quantity))
     state.window.entries = [history[key] for key in sorted(history)]

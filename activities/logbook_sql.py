@@ -6,7 +6,8 @@ activities' ids: the activities (ids drawn from their sequence first, so the led
 entries and reviews can name them), the usage rows, the monthly earnings, the monthly
 participants, the reviews, the account (moved once by the sum) and the ledger entries
 (each with the balance it left), then the rows shared by a team or an organisation:
-month and day rollups, daily contributions and the organisation's points of the day.
+month and day rollups, daily contributions, the organisation's points of the day and its
+active people of the months and years the person starts counting in.
 
 Each step waits for the one before it (`WHERE (SELECT count(*) FROM previous) >= 0`), so
 rows are locked in one fixed order: the person's own rows, then the shared tables in the
@@ -162,8 +163,17 @@ contributions AS (
         entries = daily_contributions.entries + excluded.entries
   RETURNING 1
 ),
-{org_points_cte(after="contributions")}
-SELECT ids.id FROM ids {_GATE.format("org_points")} ORDER BY ids.ord
+{org_points_cte(after="contributions")},
+active_people AS (
+  INSERT INTO org_active_people (org_id, start, span, people)
+  SELECT :org_id, v.start, v.span, 1
+  FROM unnest(CAST(:ap_start AS date[]), CAST(:ap_span AS text[])) AS v(start, span)
+  {_GATE.format("org_points")}
+  ORDER BY v.start, v.span
+  ON CONFLICT (org_id, start, span) DO UPDATE SET people = org_active_people.people + 1
+  RETURNING 1
+)
+SELECT ids.id FROM ids {_GATE.format("active_people")} ORDER BY ids.ord
 """)
 
 
@@ -205,6 +215,8 @@ def write_all(session: Session, writes: Writes) -> list[int]:
         "c_day": [day for day, _ in contributions],
         "c_co2e": [t[0] for _, t in contributions], "c_points": [t[1] for _, t in contributions],
         "c_n": [t[2] for _, t in contributions],
+        "ap_start": [start for _, start, _ in writes.rollups.newly_active],
+        "ap_span": [span for _, _, span in writes.rollups.newly_active],
     }
     return list(session.execute(STATEMENT, values).scalars())
 
