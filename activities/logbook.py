@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from functools import cache
 
 from sqlalchemy import Date, Integer, String, bindparam, select, text, update
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -39,7 +38,7 @@ from activities.review import (
     review_rules,
     streak_days,
 )
-from activities.rollups import rollup_rows, take_back_rollups, write_rollups
+from activities.rollups import count_newly_active, rollup_rows, take_back_rollups, write_rollups
 from activities.service import (
     DayUsage,
     Place,
@@ -50,7 +49,7 @@ from activities.service import (
     factor_set_on,
     price_entry,
 )
-from app.calendar import local_day, month_start, next_month_start
+from app.calendar import local_day, month_start, next_month_start, year_start
 from app.db import UTCDateTime
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
 from app.i18n import FieldMessage
@@ -71,13 +70,10 @@ from points.ledger import (
     credit_points,
     org_local_day,
 )
-from points.models import PointsPolicy
 from points.policy import (
     Policy,
     capped_points,
     count_monthly_points,
-    policy_from,
-    policy_of,
     release_monthly_points,
 )
 
@@ -157,27 +153,32 @@ def plan_entry(entry: ActivityEntry, place: Place, registry: FactorRegistry,
 
 
 def log_activity(session: Session, user: User, entry: ActivityEntry,
-                 registry: FactorRegistry, now: datetime) -> Logged:
+                 registry: FactorRegistry, now: datetime, *,
+                 person_locked: bool = False) -> Logged:
     """Store one entry and credit its carbon and points, or answer the original for a replay.
 
     A batch of one: the same statements as `log_batch`, its refusal raised.
     """
-    [result] = log_batch(session, user, [entry], registry, now)
+    [result] = log_batch(session, user, [entry], registry, now, person_locked=person_locked)
     if result.error is not None:
         raise result.error
     return Logged(result.activity, created=result.status == "created")
 
 
 def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidEntry],
-              registry: FactorRegistry, now: datetime) -> list[BatchResult]:
+              registry: FactorRegistry, now: datetime, *,
+              person_locked: bool = False) -> list[BatchResult]:
     """Judge each item on its own, then store the accepted ones together; results in order.
 
-    Statements, whatever the batch's size: the person is locked (with the organisation's
-    points policy), then what the items need is read in one statement of its own (under
+    Statements, whatever the batch's size: the person is locked (`lock_person`; a route
+    that read the person with the lock already, `authenticated(lock_user=True)`, says
+    `person_locked`), then what the items need is read in one statement of its own (under
     READ COMMITTED a statement sees what committed before it started, so the read must
     follow the lock to see a replay or usage committed while it waited): their stored
-    client_ids, the usage rows and monthly earnings they count against, and the history the
-    review rules look back on. Every writer of a person's activities takes that lock, so
+    client_ids, the usage rows and monthly earnings they count against, the history the
+    review rules look back on and the organisation's points policy (a policy changed while
+    waiting applies, as any policy change, from then on). Every writer of a person's
+    activities takes that lock, so
     what was read stays true until this request commits: no savepoint, no IntegrityError
     to catch, no row locked twice. Every refusal (replay body, catalogue, limits, back-fill
     window) is decided before anything is written; the accepted entries are priced in
@@ -185,8 +186,9 @@ def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidE
     """
     place = enrolled_place(session, user)
     plans = [_try_plan(item, place, registry, now) for item in items]
-    policy = _lock_person_with_policy(session, user.id, place.org_id)
-    state = _read_state(session, user.id, items, plans)
+    if not person_locked:
+        lock_person(session, user.id)
+    state = _read_state(session, user.id, place.org_id, items, plans)
     results: list[BatchResult | None] = [None] * len(items)
     accepted: list[tuple[int, ActivityEntry, _Plan]] = []
     first_of: dict[str, int] = {}  # client_id -> the item of this batch that stores it
@@ -203,7 +205,7 @@ def log_batch(session: Session, user: User, items: list[ActivityEntry | InvalidE
         else:
             results[index] = judged
     _answer_replays(session, results)
-    stored = _store(session, user, place, policy, state, accepted, now)
+    stored = _store(session, user, place, state, accepted, now)
     for (index, item, _plan), activity in zip(accepted, stored, strict=True):
         results[index] = BatchResult(item.client_id, "created", activity=activity)
     for index, item in enumerate(items):
@@ -267,9 +269,12 @@ class _State:
     usage: dict[tuple[str, date], DayUsage]  # (behaviour, day) -> credited so far
     earned: dict[date, int]  # month -> points earned from behaviours
     window: ReviewWindow
+    policy: Policy
+    # Months of the items' years in which the person already counts as active.
+    counted_months: set[date] = field(default_factory=set)
 
 
-def _store(session: Session, user: User, place: Place, policy: Policy, state: _State,
+def _store(session: Session, user: User, place: Place, state: _State,
            accepted: list[tuple[int, ActivityEntry, _Plan]], now: datetime) -> list[Activity]:
     """Price the accepted entries in order and write them with one statement per table
     (one statement in all on PostgreSQL).
@@ -280,6 +285,7 @@ def _store(session: Session, user: User, place: Place, policy: Policy, state: _S
     """
     if not accepted:
         return []
+    policy = state.policy
     usage = dict(state.usage)
     earned = dict(state.earned)
     campaigns: dict[datetime, MultiplierOf] = {}  # one lookup per instant
@@ -322,7 +328,7 @@ def _store(session: Session, user: User, place: Place, policy: Policy, state: _S
         monthly={month: points - state.earned.get(month, 0)
                  for month, points in earned.items()
                  if points - state.earned.get(month, 0) > 0},
-        rollups=rollup_rows(activities),
+        rollups=rollup_rows(activities, state.counted_months),
         reviews=[(index, rule) for index, rule in enumerate(rules) if rule is not None],
         earnings=[(index, a.points, _reason(b, a)) for index, (a, b)
                   in enumerate(zip(activities, behaviours, strict=True)) if a.points],
@@ -372,14 +378,15 @@ def _write_plain(session: Session, writes: Writes) -> None:
                                     user_id=user_id, rule=rule, status="open",
                                     shortfall_points=0, created_at=writes.now)
                      for index, rule in writes.reviews])
-    org_points = SharedRows()
+    shared = SharedRows()
     credit_earnings(session, user_id=user_id, org_id=writes.org_id, team_id=writes.team_id,
-                    source_type="activity", now=writes.now, shared=org_points,
+                    source_type="activity", now=writes.now, shared=shared,
                     earnings=[Earning(points, str(writes.activities[index].id), reason)
                               for index, points, reason in writes.earnings])
     write_rollups(session, writes.rollups)
     record_contributions(session, _changes(writes))
-    org_points.write(session)
+    count_newly_active(session, writes.rollups, shared)
+    shared.write(session)
 
 
 def void_activity(session: Session, user: User, activity_id: int, now: datetime) -> Activity:
@@ -451,45 +458,37 @@ def lock_person(session: Session, user_id: int) -> None:
                         .with_for_update(key_share=True))
 
 
-@cache
-def _lock_statement():
-    # Built once: the lock and the policy in one round trip.
-    return (select(User.id, PointsPolicy)
-            .outerjoin(PointsPolicy, PointsPolicy.org_id == bindparam("org_id"))
-            .where(User.id == bindparam("user_id"))
-            .with_for_update(key_share=True, of=User))
-
-
-def _lock_person_with_policy(session: Session, user_id: int, org_id: int) -> Policy:
-    """`lock_person` and the organisation's points policy, in one statement on PostgreSQL
-    (a policy changed while waiting applies from the next request, as any policy change)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return policy_of(session, org_id)
-    _, row = session.execute(_lock_statement(), {"user_id": user_id, "org_id": org_id}).one()
-    return policy_from(org_id, row)
-
-
 # One statement for everything a request's items count against, read after the lock. Each
 # branch names its kind; the columns are shared (NULL where a kind has nothing).
 _STATE = text("""\
 SELECT 'c' AS kind, client_id AS name, CAST(NULL AS DATE) AS day, id AS n1,
-       CAST(NULL AS INTEGER) AS n2, CAST(NULL AS TIMESTAMP) AS at,
+       CAST(NULL AS INTEGER) AS n2, CAST(NULL AS INTEGER) AS n3, CAST(NULL AS INTEGER) AS n4,
+       CAST(NULL AS INTEGER) AS n5, CAST(NULL AS TIMESTAMP) AS at,
        CAST(NULL AS NUMERIC) AS quantity, request_hash AS hash
   FROM activities WHERE user_id = :user_id AND client_id IN :client_ids
 UNION ALL
-SELECT 'u', type, day, used_milli, base_points, NULL, NULL, NULL
+SELECT 'p', NULL, NULL, grams_per_point, monthly_earn_cap, expiry_months, point_value_e4,
+       annual_budget_fen, NULL, NULL, NULL
+  FROM points_policies WHERE org_id = :org_id
+UNION ALL
+SELECT 'u', type, day, used_milli, base_points, NULL, NULL, NULL, NULL, NULL, NULL
   FROM activity_daily_usage
   WHERE user_id = :user_id AND type IN :types AND day >= :usage_from AND day <= :usage_to
 UNION ALL
-SELECT 'm', NULL, month, points, NULL, NULL, NULL, NULL
+SELECT 'm', NULL, month, points, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM points_monthly_earnings WHERE user_id = :user_id AND month IN :months
 UNION ALL
-SELECT 'h', type, local_date, id, NULL, occurred_at, quantity, NULL
+SELECT 'a', NULL, month, activities, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM monthly_participants
+  WHERE user_id = :user_id AND month >= :years_from AND month < :years_to
+    AND org_id = :org_id AND activities > 0
+UNION ALL
+SELECT 'h', type, local_date, id, NULL, NULL, NULL, NULL, occurred_at, quantity, NULL
   FROM activities
   WHERE user_id = :user_id AND status = 'accepted' AND type IN :types
     AND occurred_at >= :history_from AND occurred_at < :history_to
 UNION ALL
-SELECT 'h', type, local_date, id, NULL, occurred_at, quantity, NULL
+SELECT 'h', type, local_date, id, NULL, NULL, NULL, NULL, occurred_at, quantity, NULL
   FROM activities
   WHERE user_id = :user_id AND status = 'accepted' AND type IN :trip_types
     AND local_date >= :trips_from AND local_date < :trips_to AND occurred_at >= :trips_after
@@ -499,20 +498,24 @@ SELECT 'h', type, local_date, id, NULL, occurred_at, quantity, NULL
     bindparam("months", type_=Date, expanding=True),
     bindparam("trip_types", type_=String, expanding=True),
     bindparam("usage_from", type_=Date), bindparam("usage_to", type_=Date),
+    bindparam("years_from", type_=Date), bindparam("years_to", type_=Date),
     bindparam("history_from", type_=UTCDateTime), bindparam("history_to", type_=UTCDateTime),
     bindparam("trips_from", type_=Date), bindparam("trips_to", type_=Date),
     bindparam("trips_after", type_=UTCDateTime),
-).columns(kind=String, name=String, day=Date, n1=Integer, n2=Integer, at=UTCDateTime,
-          quantity=QUANTITY, hash=String)
+).columns(kind=String, name=String, day=Date, n1=Integer, n2=Integer, n3=Integer,
+          n4=Integer, n5=Integer, at=UTCDateTime, quantity=QUANTITY, hash=String)
 
 
-def _read_state(session: Session, user_id: int, items: list, plans: list) -> _State:
+def _read_state(session: Session, user_id: int, org_id: int, items: list,
+                plans: list) -> _State:
     """The stored client_ids of the items, the usage rows and monthly earnings their plans
-    count against and what the review rules look back on: one statement."""
+    count against, what the review rules look back on, the organisation's points policy
+    and the months of the items' years in which the person already counts as active: one
+    statement."""
     planned = [plan for plan in plans if isinstance(plan, _Plan)]
     client_ids = sorted({item.client_id for item in items if item.client_id is not None})
     if not planned and not client_ids:
-        return _State({}, {}, {}, ReviewWindow())
+        return _State({}, {}, {}, ReviewWindow(), Policy(org_id))
     types = sorted({plan.behaviour.key for plan in planned})
     days = [plan.local_date for plan in planned] or [date(2000, 1, 1)]
     instants = [plan.occurred_at for plan in planned] or [datetime(2000, 1, 1, tzinfo=UTC)]
@@ -520,8 +523,9 @@ def _read_state(session: Session, user_id: int, items: list, plans: list) -> _St
     usage_from, usage_to = streak_days(days)
     history_from, history_to = outlier_span(instants)
     rows = session.execute(_STATE, {
-        "user_id": user_id, "client_ids": client_ids, "types": types,
+        "user_id": user_id, "org_id": org_id, "client_ids": client_ids, "types": types,
         "usage_from": usage_from, "usage_to": usage_to,
+        "years_from": year_start(min(days)), "years_to": date(max(days).year + 1, 1, 1),
         "months": sorted({month_start(day) for day in days}),
         "history_from": history_from, "history_to": history_to,
         "trip_types": list(LONG_TRIP_TYPES) if trips else [],
@@ -532,16 +536,20 @@ def _read_state(session: Session, user_id: int, items: list, plans: list) -> _St
         - timedelta(days=1),
         "trips_to": next_month_start(max(trips or days)),
     })
-    state = _State({}, {}, {}, ReviewWindow())
+    state = _State({}, {}, {}, ReviewWindow(), Policy(org_id))
     history: dict[int, Earlier] = {}  # by id: an entry may be read by both branches
-    for kind, name, day, n1, n2, at, quantity, request_hash in rows:
+    for kind, name, day, n1, n2, n3, n4, n5, at, quantity, request_hash in rows:
         if kind == "c":
             state.known[name] = (n1, request_hash)
+        elif kind == "p":
+            state.policy = Policy(org_id, n1, n2, n3, n4, n5)
         elif kind == "u":
             state.usage[(name, day)] = DayUsage(n1, n2)
             state.window.usage_milli[(name, day)] = n1
         elif kind == "m":
             state.earned[day] = n1
+        elif kind == "a":
+            state.counted_months.add(day)
         else:
             history[n1] = Earlier(name, at, day, Decimal(quantity))
     state.window.entries = [history[key] for key in sorted(history)]

@@ -170,13 +170,45 @@ class MonthlyParticipant(db.Model):
     """
 
     __tablename__ = "monthly_participants"
-    __table_args__ = (CheckConstraint("activities >= 0", name="activities_non_negative"),)
+    __table_args__ = (
+        CheckConstraint("activities >= 0", name="activities_non_negative"),
+        # A person's months of a year, read under their lock when they log (which months
+        # and years they are already counted in, `OrgActivePeople`).
+        Index("ix_monthly_participants_user_id_month", "user_id", "month"),
+    )
 
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     # The first day of the organisation-local month.
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     activities: Mapped[int] = mapped_column(Integer, default=0)
+
+
+SPANS = ("month", "year")
+
+
+class OrgActivePeople(db.Model):
+    """How many people have an accepted activity in one local month or year of an
+    organisation: the report's active users, read as one row instead of counted.
+
+    Moved with `MonthlyParticipant`: a person counts in a month when their row there
+    leaves zero and stops counting when a void brings it back to zero; in a year while any
+    of its months counts them. Written with the other rows shared by an organisation, last
+    (`app.shared_rows.LOCK_ORDER`); `flask rollups rebuild` recounts it from
+    `MonthlyParticipant`.
+    """
+
+    __tablename__ = "org_active_people"
+    __table_args__ = (
+        CheckConstraint("people >= 0", name="people_non_negative"),
+        CheckConstraint("span IN ('month','year')", name="span_known"),
+    )
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+    # The first day of the organisation-local month or year.
+    start: Mapped[date] = mapped_column(Date, primary_key=True)
+    span: Mapped[str] = mapped_column(String(5), primary_key=True)
+    people: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ActivityReview(db.Model):

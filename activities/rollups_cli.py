@@ -1,8 +1,8 @@
 """`flask rollups rebuild [--org ID]`: recompute the report rollups from the raw rows.
 
 One organisation at a time, each in its own transaction: its points per day from its
-ledger, its activity rollups (per day and per month) and monthly participants from its
-accepted activities.
+ledger, its activity rollups (per day and per month), monthly participants and active
+people per month and year from its accepted activities.
 Logging can go on meanwhile (on PostgreSQL it waits while an organisation is
 recomputed); an organisation's figures are replaced in one commit.
 """
@@ -27,8 +27,8 @@ rollups_cli = AppGroup("rollups", help="报表汇总 (report rollups)")
 @rollups_cli.command("rebuild")
 @click.option("--org", "org_id", type=int, help="Only this organisation (id).")
 def rebuild(org_id: int | None) -> None:
-    """Recompute activity rollups (daily, monthly), monthly participants and daily points
-    from the raw rows."""
+    """Recompute activity rollups (daily, monthly), monthly participants, active people
+    and daily points from the raw rows."""
     query = select(Organisation.id, Organisation.name, Organisation.timezone).order_by(
         Organisation.id)
     if org_id is not None:
@@ -53,15 +53,16 @@ def rebuild(org_id: int | None) -> None:
 
 
 def pause_rollup_writers(session: Session) -> None:
-    """PostgreSQL: hold off writers of the four tables until this organisation commits.
+    """PostgreSQL: hold off writers of the rollup tables until this organisation commits.
 
     SHARE ROW EXCLUSIVE lets reports read on but queues every upsert, so no activity or
     ledger entry is counted twice or missed while its organisation is recomputed. The
     tables are taken in the writers' own order (a person's month row, then the shared rows
     at the end of the request in key order: monthly, then daily activity rollups, then
-    points of the day), so nobody deadlocks. A large organisation pauses logging for about
-    a second.
+    points of the day, then active people), so nobody deadlocks. A large organisation
+    pauses logging for about a second.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("LOCK TABLE monthly_participants, activity_monthly_rollups, "
-                             "activity_rollups, org_daily_points IN SHARE ROW EXCLUSIVE MODE"))
+                             "activity_rollups, org_daily_points, org_active_people "
+                             "IN SHARE ROW EXCLUSIVE MODE"))

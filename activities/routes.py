@@ -79,12 +79,13 @@ def estimate(data):
 
 
 @blp.route("/activities", methods=["POST"])
-@authenticated("staff", before_load=_check_burst)
+@authenticated("staff", before_load=_check_burst, lock_user=True)
 @blp.arguments(ActivityIn)
 @blp.response(201, ActivityOut)
 def log_activity(entry):
     """Log a behaviour; a replayed client_id answers the original activity."""
-    logged = logbook.log_activity(db.session, current_user(), entry, _registry(), now_utc())
+    logged = logbook.log_activity(db.session, current_user(), entry, _registry(), now_utc(),
+                                  person_locked=True)
     _keep_loaded([logged.activity])
     db.session.commit()
     if logged.created:
@@ -93,13 +94,13 @@ def log_activity(entry):
 
 
 @blp.route("/activities/batch", methods=["POST"])
-@authenticated("staff", before_load=_check_burst)
+@authenticated("staff", before_load=_check_burst, lock_user=True)
 @blp.arguments(BatchIn)
 @blp.response(200, BatchOut)
 def log_batch(data):
     """Log up to 100 entries, each judged on its own (created, duplicate or rejected)."""
     results = logbook.log_batch(db.session, current_user(), data["items"], _registry(),
-                                now_utc())
+                                now_utc(), person_locked=True)
     _keep_loaded([r.activity for r in results if r.activity is not None])
     db.session.commit()
     metrics.ACTIVITIES_LOGGED.inc(sum(1 for r in results if r.status == "created"))

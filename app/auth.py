@@ -222,7 +222,7 @@ def bearer_claims() -> dict:
 
 
 def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: bool = True,
-                  before_load=None, cached: bool = False):
+                  before_load=None, cached: bool = False, lock_user: bool = False):
     """Route decorator: a valid token, an active user, and at least `min_role`.
 
     The user row is read on every request so that a role change, a deactivation, a logout
@@ -230,8 +230,13 @@ def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: 
     `cached`: the person may come from Redis instead (`app.directory`, where every such
     change is seen at once too); `current_user()` is then a `directory.Viewer` (id, org_id,
     team_id, role), not a `User`. `before_load(claims)` runs before the database is touched
-    (a rate limit).
+    (a rate limit). `lock_user`: the statement reading the person also locks their row
+    for the request's transaction (`lock_person`'s FOR NO KEY UPDATE, PostgreSQL), for
+    routes whose work starts with that lock: one round trip instead of two.
     """
+
+    if cached and lock_user:
+        raise ValueError("a person read from the directory cache cannot be locked")
 
     def decorator(view):
         @wraps(view)
@@ -247,7 +252,7 @@ def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: 
                     user = directory.viewer_of(db.session, get_gateway(current_app), claims,
                                                _load_user)
                 else:
-                    user = _load_user(db.session, claims)
+                    user = _load_user(db.session, claims, lock=lock_user)
                 if user is None:
                     raise Unauthorized("token_invalid")
                 if enrolled and not user.enrolled and user.role != "superadmin":
@@ -263,11 +268,12 @@ def authenticated(min_role: str = "staff", *, enrolled: bool = True, load_user: 
     return decorator
 
 
-def _load_user(session: Session, claims: dict) -> User | None:
+def _load_user(session: Session, claims: dict, lock: bool = False) -> User | None:
     """The token's user if the token still stands (active user, same token version, session
     not revoked) and, in the same statement, their organisation: most routes need its time
-    zone or region next, and `session.get(Organisation, ...)` then finds it without a query."""
-    row = session.execute(_user_with_organisation(), {
+    zone or region next, and `session.get(Organisation, ...)` then finds it without a query.
+    `lock`: the user's row stays locked until the transaction ends."""
+    row = session.execute(_user_with_organisation(lock), {
         "user_id": int(claims["sub"]), "session_id": claims.get("sid")}).first()
     if row is None:
         return None
@@ -279,14 +285,16 @@ def _load_user(session: Session, claims: dict) -> User | None:
 
 
 @cache
-def _user_with_organisation():
+def _user_with_organisation(lock: bool):
     # Built once: composing an ORM join costs more Python than the round trip it saves.
     session_revoked = exists().where(RefreshToken.family_id == bindparam("session_id"),
                                      RefreshToken.revoked_at.is_not(None))
-    return (select(User, session_revoked.label("session_revoked"))
-            .outerjoin(User.organisation)
-            .options(contains_eager(User.organisation))
-            .where(User.id == bindparam("user_id")))
+    statement = (select(User, session_revoked.label("session_revoked"))
+                 .outerjoin(User.organisation)
+                 .options(contains_eager(User.organisation))
+                 .where(User.id == bindparam("user_id")))
+    # The same lock as `activities.logbook.lock_person` (SQLite ignores it: one writer).
+    return statement.with_for_update(key_share=True, of=User) if lock else statement
 
 
 def current_user() -> User:

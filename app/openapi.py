@@ -26,6 +26,12 @@ class Blueprint(flask_smorest.Blueprint):
 
     ARGUMENTS_PARSER = StrictFlaskParser()
 
+    def arguments(self, schema, *args, **kwargs):
+        """As smorest's, with a schema class made an instance once, here: given a class,
+        webargs builds a new instance (deep copies of every field) on every request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema,
+                                 *args, **kwargs)
+
 
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema

@@ -28,6 +28,9 @@ from app.redis_store import RedisGateway
 # Old windows are swept now and then, so names tried once do not pile up.
 SWEEP_PROBABILITY = 0.01
 
+# One hit: the window's counter, given its lifetime when the hit creates it.
+_HIT_SCRIPT = ("local n = redis.call('incr', KEYS[1]) "
+               "if n == 1 then redis.call('expire', KEYS[1], ARGV[1]) end return n")
 # Give a hit back only while its window still holds it (a decrement past 0 would create one).
 _REFUND_SCRIPT = ("if redis.call('exists', KEYS[1]) == 1 then "
                   "return redis.call('decr', KEYS[1]) end return 0")
@@ -42,14 +45,8 @@ def check_rate(gateway: RedisGateway | None, name: str, limit: int, window_s: in
     count = None
     if gateway is not None:
         key = gateway.key("rate", name, window)
-
-        def hit(client):
-            pipe = client.pipeline()
-            pipe.incr(key)
-            pipe.expire(key, window_s + 1)
-            return pipe.execute()[0]
-
-        count = gateway.run(hit)
+        hit = gateway.script(_HIT_SCRIPT)
+        count = gateway.run(lambda client: hit(keys=[key], args=[window_s + 1], client=client))
     if count is None:
         count = _count_in_database(name, window, (window + 1) * window_s, now_s)
     if count > limit:
@@ -66,7 +63,8 @@ def refund_rate(gateway: RedisGateway | None, name: str, window_s: int,
     done = None
     if gateway is not None:
         key = gateway.key("rate", name, window)
-        done = gateway.run(lambda client: client.eval(_REFUND_SCRIPT, 1, key))
+        refund = gateway.script(_REFUND_SCRIPT)
+        done = gateway.run(lambda client: refund(keys=[key], client=client))
     if done is None:
         with counter_transaction() as conn:
             conn.execute(update(RateCounter)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import redis
+from redis.commands.core import Script
 
 from app import metrics
 
@@ -38,10 +39,18 @@ class RedisGateway:
         # Called (once) when Redis answers again after an outage: boards reconcile then.
         self.on_recovery: list[Callable[[], None]] = []
         self._was_down = False
+        self._scripts: dict[str, Script] = {}
         _every_gateway.add(self)
 
     def key(self, *parts: object) -> str:
         return self.prefix + ":".join(str(p) for p in parts)
+
+    def script(self, source: str) -> Script:
+        """A Lua script called by its digest (EVALSHA), loaded again when Redis lost it."""
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts.setdefault(source, self.client.register_script(source))
+        return script
 
     @property
     def available(self) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 LOCK_ORDER = ("activity_monthly_rollups", "activity_rollups", "daily_contributions",
-              "org_daily_points")
+              "org_daily_points", "org_active_people")
 
 
 class SharedRows:

@@ -19,6 +19,7 @@ from flask import Flask, current_app, has_app_context
 from app.clock import now_utc
 from app.redis_store import get_gateway
 from leaderboards.store import LOCK, apply_changes, is_ready
+from leaderboards.sync import IN_FLIGHT_S
 from points.contributions import contributions_committed
 
 log = logging.getLogger(__name__)
@@ -45,16 +46,23 @@ def boards_not_ready() -> None:
 class BoardUpkeep:
     """At most one pass at a time per process, only when asked.
 
-    A pass rebuilds the boards when they are missing and otherwise repairs those that
-    drifted from the database. A pass under load misses commits made while it ran (their
-    updates went to the old keys, or were skipped before the boards were ready), so a pass
-    that wrote anything is followed by another `follow_up_s` later, until one finds nothing
-    to repair.
+    A pass rebuilds the boards when they are missing and otherwise corrects what drifted
+    from the database (`leaderboards.sync`). A rebuild under load misses commits made while
+    it ran (their updates went to the old keys, or were skipped before the boards were
+    ready), and a correction leaves alone the members that moved while it read them, so a
+    pass that wrote anything or left anything is followed by another `follow_up_s` later,
+    until one finds nothing to do; members that keep moving are left after
+    `UNSETTLED_PASSES` passes in a row that could correct nothing (the next outage, empty
+    boards or restart asks again).
     """
 
-    def __init__(self, app: Flask, follow_up_s: float):
+    UNSETTLED_PASSES = 3
+
+    def __init__(self, app: Flask, follow_up_s: float, in_flight_s: float = IN_FLIGHT_S):
         self.app = app
         self.follow_up_s = follow_up_s
+        self.in_flight_s = in_flight_s
+        self.fruitless = 0  # passes in a row that left members unsettled and wrote nothing
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.wanted = False
@@ -93,47 +101,53 @@ class BoardUpkeep:
                     return
                 self.wanted = False
             try:
-                outcome, written = self.run_once()
+                outcome, written, unsettled = self.run_once()
             except Exception:  # noqa: BLE001 - a failed pass must not end later ones
                 log.exception("board upkeep failed")
-                outcome, written = "failed", 0
-            if self.another_pass_due(outcome, written) and not self.stopped.wait(
+                outcome, written, unsettled = "failed", 0, 0
+            if self.another_pass_due(outcome, written, unsettled) and not self.stopped.wait(
                     self.follow_up_s):
                 with self.lock:
                     self.wanted = True
         with self.lock:
             self.thread = None
 
-    @staticmethod
-    def another_pass_due(outcome: str, written: int) -> bool:
-        """After a pass that wrote (it may have missed commits), failed, or found another
-        worker's pass running (which may have started before what we were asked for)."""
-        return outcome in ("busy", "failed") or written > 0
+    def another_pass_due(self, outcome: str, written: int, unsettled: int) -> bool:
+        """After a pass that wrote (it may have missed commits), left members that moved
+        while it read them (up to `UNSETTLED_PASSES` fruitless passes in a row), failed, or
+        found another worker's pass running (which may have started before what we were
+        asked for)."""
+        self.fruitless = self.fruitless + 1 if unsettled and not written else 0
+        return (outcome in ("busy", "failed") or written > 0
+                or 0 < self.fruitless < self.UNSETTLED_PASSES)
 
-    def run_once(self) -> tuple[str, int]:
-        """One pass: ('rebuilt' | 'reconciled' | 'busy' | 'no-redis' | 'skipped', keys written)."""
+    def run_once(self) -> tuple[str, int, int]:
+        """One pass: ('rebuilt' | 'reconciled' | 'busy' | 'no-redis' | 'skipped', boards or
+        members written, members left unsettled)."""
         from app.extensions import db
         from leaderboards.sync import sync_boards
 
         gateway = get_gateway(self.app)
         if gateway is None:
-            return "no-redis", 0
+            return "no-redis", 0, 0
         ready = is_ready(gateway)
         if ready is None:
-            return "skipped", 0
+            return "skipped", 0, 0
         # The lease: of every worker asked at once, one does the pass.
         if not gateway.run(lambda c: c.set(gateway.key(LOCK), "1", nx=True, ex=LEASE_S)):
-            return "busy", 0
+            return "busy", 0, 0
         try:
             with self.app.app_context():
-                report = sync_boards(gateway, db.session, now_utc(), force=not ready)
+                report = sync_boards(gateway, db.session, now_utc(), force=not ready,
+                                     in_flight_s=self.in_flight_s)
                 db.session.remove()
         finally:
             gateway.run(lambda c: c.delete(gateway.key(LOCK)))
         written = report.written + report.removed
-        log.info("boards %s: %s written, %s removed", "reconciled" if ready else "rebuilt",
-                 report.written, report.removed)
-        return ("reconciled" if ready else "rebuilt"), written
+        log.info("boards %s: %s written, %s removed, %s unsettled",
+                 "reconciled" if ready else "rebuilt", report.written, report.removed,
+                 report.unsettled)
+        return ("reconciled" if ready else "rebuilt"), written, report.unsettled
 
 
 def init_leaderboards(app: Flask) -> None:

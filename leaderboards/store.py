@@ -12,6 +12,7 @@ Scores are integers (grams, points, people). Everything here is rebuilt from SQL
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -32,6 +33,34 @@ def board_key(gateway: RedisGateway, period: Period, scope: str, scope_id: objec
 
 LARGE_BATCH = 100  # contributions committed at once, beyond which readiness is asked first
 
+# Applies a contribution's increments in one round trip. The board layout stays in Python
+# (`scored_boards`, `participation_boards`): the script only adds, keeps the keys' TTLs and
+# moves a person on a participation board when their entries cross zero. HINCRBY answers
+# the new count inside the script, so each writer sees its own transition exactly however
+# many write at once. KEYS[1] is the ready flag; ARGV[1] a JSON list of records (strings):
+#   ["z", key, member, amount, ttl]                          add to a sorted set
+#   ["p", counter, person, entries, board, member, ttl]      count entries, move participation
+# (a ttl of "0": the key does not expire). One JSON argument rather than hundreds of
+# arguments: the client encodes arguments one by one in Python.
+APPLY_SCRIPT = """
+for _, r in ipairs(cjson.decode(ARGV[1])) do
+  if r[1] == 'z' then
+    redis.call('ZINCRBY', r[2], r[4], r[3])
+    if r[5] ~= '0' then redis.call('EXPIRE', r[2], r[5]) end
+  else
+    local entries = tonumber(r[4])
+    local new = redis.call('HINCRBY', r[2], r[3], entries)
+    local old = new - entries
+    if r[7] ~= '0' then redis.call('EXPIRE', r[2], r[7]) end
+    if (old <= 0 and new > 0) or (new <= 0 and old > 0) then
+      redis.call('ZINCRBY', r[5], new > 0 and 1 or -1, r[6])
+      if r[7] ~= '0' then redis.call('EXPIRE', r[5], r[7]) end
+    end
+  end
+end
+return redis.call('EXISTS', KEYS[1])
+"""
+
 
 def apply_changes(gateway: RedisGateway, changes: Iterable[ContributionChange],
                   now: datetime) -> bool | None:
@@ -47,20 +76,14 @@ def apply_changes(gateway: RedisGateway, changes: Iterable[ContributionChange],
         ready = gateway.run(lambda client: client.exists(gateway.key(READY)))
         if not ready:
             return None if ready is None else False
-
-    def run(client):
-        pipe = client.pipeline(transaction=False)
-        pipe.exists(gateway.key(READY))
-        counted: list[tuple] = []
-        for change in changes:
-            for period in periods_of_day(change.day):
-                _add_change(pipe, gateway.key("lb", period.key), change,
-                            seconds_to_keep(period, now), counted)
-        answers = pipe.execute()
-        _move_participation(client, answers, counted)
-        return answers[0] == 1
-
-    return gateway.run(run)
+    records: list[list[str]] = []
+    for change in changes:
+        for period in periods_of_day(change.day):
+            _add_change(records, gateway.key("lb", period.key), change,
+                        str(seconds_to_keep(period, now) or 0))
+    script = gateway.script(APPLY_SCRIPT)
+    return gateway.run(lambda client: script(keys=[gateway.key(READY)],
+                                             args=[json.dumps(records)], client=client) == 1)
 
 
 def scored_boards(base: str, org: int, team: int | None, user: int) -> list[tuple[str, int]]:
@@ -80,40 +103,17 @@ def participation_boards(base: str, org: int, team: int | None) -> list[tuple[st
     return boards
 
 
-def _add_change(pipe, base: str, change: ContributionChange, ttl: int | None,
-                counted: list[tuple]) -> None:
-    """Queue one contribution's increments on one period's boards; `counted` collects
-    (position of an entry counter's answer, entries, participation board, member, ttl)."""
+def _add_change(records: list, base: str, change: ContributionChange, ttl: str) -> None:
+    """One contribution's records (`APPLY_SCRIPT`) on one period's boards."""
     user, org, team = change.user_id, change.org_id, change.team_id
-    touched = []
+    grams, points = str(change.co2e_g), str(change.points)
     for board, member in scored_boards(base, org, team, user):
-        pipe.zincrby(f"{board}:co2e", change.co2e_g, member)
-        pipe.zincrby(f"{board}:points", change.points, member)
-        touched += [f"{board}:co2e", f"{board}:points"]
+        records.append(["z", f"{board}:co2e", str(member), grams, ttl])
+        records.append(["z", f"{board}:points", str(member), points, ttl])
     if change.entries:
         for counter, board, member in participation_boards(base, org, team):
-            counted.append((len(pipe), change.entries, board, member, ttl))
-            pipe.hincrby(counter, user, change.entries)
-            touched.append(counter)
-    for key in touched if ttl else ():
-        pipe.expire(key, ttl)
-
-
-def _move_participation(client, answers: list, counted: list[tuple]) -> None:
-    """A person counts once on a participation board: they join it when their entries in
-    the period go from none to some, and leave it when a reversal takes them back to none.
-    HINCRBY answers the new count, so each writer sees its own transition exactly, however
-    many write at once."""
-    moves = client.pipeline(transaction=False)
-    for position, entries, board, member, ttl in counted:
-        new = int(answers[position])
-        old = new - entries
-        if old <= 0 < new or new <= 0 < old:
-            moves.zincrby(board, 1 if new > 0 else -1, member)
-            if ttl:
-                moves.expire(board, ttl)
-    if len(moves):
-        moves.execute()
+            records.append(["p", counter, str(user), str(change.entries), board, str(member),
+                            ttl])
 
 
 NOT_BUILT = False  # what a read answers when Redis is up but the boards are not built

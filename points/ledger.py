@@ -230,9 +230,10 @@ def credit_earnings(session: Session, *, user_id: int, org_id: int, team_id: int
 # (the logging path, `activities.logbook_sql`): the same account move for the sum and the
 # same entries, each with the balance it left, written where the sources are written.
 
-def earnings_ctes(*, sources: str, after: str) -> str:
+def earnings_ctes(*, sources: str, after: str, rows: str) -> str:
     """Two CTEs, `account` then `ledger`: the earnings of `earnings_params`, for sources
-    whose ids a CTE named `sources` gives as (ord, id); they wait for the CTE `after`."""
+    whose ids a CTE named `sources` gives as (ord, id); they wait for the CTE `after`.
+    `rows`: a SQL JSON value holding `earnings_params`' "earn" rows."""
     return f"""account AS (
   INSERT INTO points_accounts (user_id, balance, earned_total, updated_at)
   SELECT :user_id, :earn_total, :earn_total, :now
@@ -249,9 +250,8 @@ ledger AS (
   SELECT :user_id, :org_id, CAST(:team_id AS integer), v.delta, 'earn', :earn_source_type,
     CAST({sources}.id AS text), v.reason, account.balance - :earn_total + v.running, NULL,
     :now
-  FROM unnest(CAST(:earn_ord AS integer[]), CAST(:earn_delta AS integer[]),
-    CAST(:earn_reason AS text[]), CAST(:earn_running AS integer[]))
-    AS v(ord, delta, reason, running)
+  FROM json_to_recordset({rows}) AS v(ord integer, delta integer, reason text,
+    running integer)
   JOIN {sources} ON {sources}.ord = v.ord
   CROSS JOIN account
   WHERE (SELECT count(*) FROM account) >= 0
@@ -273,20 +273,18 @@ def org_points_cte(*, after: str) -> str:
 
 
 def earnings_params(earnings: list[tuple[int, int, str]], day: date,
-                    source_type: str = "activity") -> dict:
+                    source_type: str = "activity") -> tuple[dict, list[dict]]:
     """Parameters of `earnings_ctes` and `org_points_cte` (with the caller's user_id,
-    org_id, team_id and now): (index of the source, points > 0, reason) in order, and the
-    organisation-local day the points are issued on."""
-    running, total = [], 0
-    for _, delta, _ in earnings:
+    org_id, team_id and now), and the rows for their JSON value: (index of the source,
+    points > 0, reason) in order, and the organisation-local day the points are issued
+    on."""
+    rows, total = [], 0
+    for index, delta, reason in earnings:
         if isinstance(delta, bool) or not isinstance(delta, int) or delta <= 0:
             raise ValueError("earnings are integers > 0")
         total += delta
-        running.append(total)
-    return {"earn_total": total, "earn_day": day, "earn_source_type": source_type,
-            "earn_ord": [index + 1 for index, _, _ in earnings],
-            "earn_delta": [delta for _, delta, _ in earnings],
-            "earn_reason": [reason for _, _, reason in earnings], "earn_running": running}
+        rows.append({"ord": index + 1, "delta": delta, "reason": reason, "running": total})
+    return {"earn_total": total, "earn_day": day, "earn_source_type": source_type}, rows
 
 
 def _append(session: Session, move: tuple, entry: LedgerEntry) -> None:

@@ -11,12 +11,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Date, case, distinct, func, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from activities.models import ActivityMonthlyRollup, ActivityRollup, MonthlyParticipant
+from activities.models import ActivityMonthlyRollup, ActivityRollup, OrgActivePeople
 from app.models import Organisation
 from points.models import OrgDailyPoints
 
@@ -44,15 +55,6 @@ def as_date(value) -> date:
 
 
 @dataclass(frozen=True)
-class TypeMonth:
-    month: date
-    type: str
-    co2e_g: int
-    points: int
-    activities: int
-
-
-@dataclass(frozen=True)
 class PointsMonth:
     month: date
     issued: int
@@ -70,50 +72,54 @@ class OrgYear:
     active_users: int = 0
 
 
-def org_type_months(session: Session, org_id: int, start: date, end: date) -> list[TypeMonth]:
-    """Grams, points and accepted activities per month and behaviour, months starting in
-    [start, end): the monthly rollup's rows as they are, no grouping."""
-    rollup = ActivityMonthlyRollup
-    stmt = (select(rollup.month, rollup.type, rollup.co2e_g, rollup.points, rollup.activities)
-            .where(rollup.org_id == org_id, rollup.month >= start, rollup.month < end))
-    return [TypeMonth(as_date(m), t, int(g), int(p), int(n))
-            for m, t, g, p, n in session.execute(stmt)]
-
-
-def org_active_months(session: Session, org_id: int, start: date, end: date) -> dict[date, int]:
-    """People with at least one accepted activity, per month starting in [start, end)."""
-    stmt = (select(MonthlyParticipant.month, func.count())
-            .where(MonthlyParticipant.org_id == org_id, MonthlyParticipant.month >= start,
-                   MonthlyParticipant.month < end, MonthlyParticipant.activities > 0)
-            .group_by(MonthlyParticipant.month))
-    return {as_date(m): int(n) for m, n in session.execute(stmt)}
-
-
 def _year_flag(column, year_start: date):
     """1 for the report year, 0 for the year before (the range read covers both)."""
     return case((column >= year_start, 1), else_=0)
 
 
-def active_by_org_year(session: Session, org_ids, start: date, year_start: date,
-                       end: date) -> dict[tuple[int, int], int]:
-    """(org_id, 1 this year | 0 the year before) -> distinct people active in any month."""
-    flag = _year_flag(MonthlyParticipant.month, year_start)
-    people = func.count(distinct(MonthlyParticipant.user_id))
-    stmt = (select(MonthlyParticipant.org_id, flag, people)
-            .where(MonthlyParticipant.org_id.in_(org_ids), MonthlyParticipant.month >= start,
-                   MonthlyParticipant.month < end, MonthlyParticipant.activities > 0)
-            .group_by(MonthlyParticipant.org_id, flag))
-    return {(o, int(f)): int(n) for o, f, n in session.execute(stmt)}
+def _points_months(org_id, start, end):
+    """Points issued and redeemed per month, days in [start, end) (values or bindparams)."""
+    month = month_start(OrgDailyPoints.day)
+    return (select(month, cast(func.sum(OrgDailyPoints.issued), BigInteger),
+                   cast(func.sum(OrgDailyPoints.redeemed), BigInteger))
+            .where(OrgDailyPoints.org_id == org_id, OrgDailyPoints.day >= start,
+                   OrgDailyPoints.day < end)
+            .group_by(month))
 
 
 def org_points_months(session: Session, org_id: int, start: date, end: date) -> list[PointsMonth]:
     """Points issued and redeemed per month, days in [start, end)."""
-    month = month_start(OrgDailyPoints.day)
-    stmt = (select(month, func.sum(OrgDailyPoints.issued), func.sum(OrgDailyPoints.redeemed))
-            .where(OrgDailyPoints.org_id == org_id, OrgDailyPoints.day >= start,
-                   OrgDailyPoints.day < end)
-            .group_by(month))
-    return [PointsMonth(as_date(m), int(i or 0), int(r or 0)) for m, i, r in session.execute(stmt)]
+    return [PointsMonth(as_date(m), int(i or 0), int(r or 0))
+            for m, i, r in session.execute(_points_months(org_id, start, end))]
+
+
+def _org_months_statement():
+    """What an institution report reads, months starting in [:start, :end), as rows of
+    (kind, month, name, first, second), one statement:
+    't' a behaviour's month (type, grams, activities), the monthly rollup's rows as they are;
+    'p' points of a month (NULL, issued, redeemed), summed from the days;
+    'a' active people (span 'month' or 'year', people, NULL)."""
+    rollup, people = ActivityMonthlyRollup, OrgActivePeople
+    org_id, start, end = bindparam("org_id"), bindparam("start"), bindparam("end")
+    points = _points_months(org_id, start, end)
+    month, issued, redeemed = points.selected_columns
+    return union_all(
+        select(literal("t"), rollup.month, rollup.type, rollup.co2e_g,
+               cast(rollup.activities, BigInteger))
+        .where(rollup.org_id == org_id, rollup.month >= start, rollup.month < end),
+        points.with_only_columns(literal("p"), month, null(), issued, redeemed),
+        select(literal("a"), people.start, people.span, cast(people.people, BigInteger),
+               null())
+        .where(people.org_id == org_id, people.start >= start, people.start < end))
+
+
+_ORG_MONTHS = _org_months_statement()
+
+
+def org_months(session: Session, org_id: int, start: date, end: date) -> list[tuple]:
+    """An institution's rows of months starting in [start, end) (`_org_months_statement`):
+    a fixed few per month, whatever the number of activities."""
+    return session.execute(_ORG_MONTHS, {"org_id": org_id, "start": start, "end": end}).all()
 
 
 def organisations_in(session: Session, region: str | None) -> list[Organisation]:
@@ -154,14 +160,12 @@ def org_years(session: Session, region: str | None, start: date, year_start: dat
             .group_by(OrgDailyPoints.org_id, flag)):
         year = years.setdefault((org_id, int(current)), OrgYear())
         year.points_issued, year.points_redeemed = int(issued or 0), int(redeemed or 0)
-    flag = _year_flag(MonthlyParticipant.month, year_start)
-    for org_id, current, people in session.execute(
-            select(MonthlyParticipant.org_id, flag,
-                   func.count(distinct(MonthlyParticipant.user_id)))
-            .where(_scope(MonthlyParticipant.org_id, region), MonthlyParticipant.month >= start,
-                   MonthlyParticipant.month < end, MonthlyParticipant.activities > 0)
-            .group_by(MonthlyParticipant.org_id, flag)):
-        years.setdefault((org_id, int(current)), OrgYear()).active_users = int(people)
+    for org_id, year, people in session.execute(
+            select(OrgActivePeople.org_id, OrgActivePeople.start, OrgActivePeople.people)
+            .where(_scope(OrgActivePeople.org_id, region), OrgActivePeople.span == "year",
+                   OrgActivePeople.start >= start, OrgActivePeople.start < end)):
+        current = int(as_date(year) >= year_start)
+        years.setdefault((org_id, current), OrgYear()).active_users = int(people)
     return years
 
 

@@ -41,25 +41,19 @@ def _month_starts(year: int) -> list[date]:
 
 # --- an institution's year -----------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Figures:
     """Integers behind one period's row of an institution report."""
 
     co2e_g: int = 0
-    points: int = 0
     activities: int = 0
     active_users: int = 0
     points_issued: int = 0
     points_redeemed: int = 0
-    by_type: dict[str, list[int]] = field(default_factory=dict)  # type -> [grams, activities]
+    by_type: dict[str, tuple[int, int]] = field(default_factory=dict)  # type -> (grams, count)
 
-    def add_type(self, activity_type: str, grams: int, points: int, count: int) -> None:
-        self.co2e_g += grams
-        self.points += points
-        self.activities += count
-        total = self.by_type.setdefault(activity_type, [0, 0])
-        total[0] += grams
-        total[1] += count
+
+NO_FIGURES = Figures()
 
 
 def behaviour_names(registry: FactorRegistry) -> dict[str, tuple[str, str]]:
@@ -68,11 +62,15 @@ def behaviour_names(registry: FactorRegistry) -> dict[str, tuple[str, str]]:
 
 
 def top_behaviours(figures: Figures, names: dict[str, tuple[str, str]]) -> list[dict]:
-    """The behaviours that saved most (then were logged most), at most TOP_BEHAVIOURS."""
-    ranked = sorted(((t, g, n) for t, (g, n) in figures.by_type.items() if n > 0),
-                    key=lambda row: (-row[1], -row[2], row[0]))[:TOP_BEHAVIOURS]
-    return [{"type": t, "name": names.get(t, (t, t))[0], "name_en": names.get(t, (t, t))[1],
-             "co2e_saved_kg": kg(g), "activities": n} for t, g, n in ranked]
+    """The behaviours that saved most (then were logged most, then by name), at most
+    TOP_BEHAVIOURS."""
+    ranked = sorted([(-g, -n, t) for t, (g, n) in figures.by_type.items() if n > 0])
+    top = []
+    for minus_grams, minus_count, t in ranked[:TOP_BEHAVIOURS]:
+        zh, en = names.get(t, (t, t))
+        top.append({"type": t, "name": zh, "name_en": en, "co2e_saved_kg": kg(-minus_grams),
+                    "activities": -minus_count})
+    return top
 
 
 def _row(period: str, figures: Figures, headcount: int, names) -> dict:
@@ -89,28 +87,46 @@ def compare(current: dict, previous: dict, names: Iterable[str]) -> dict:
             "change_pct": {n: percent_change(current[n], previous[n]) for n in names}}
 
 
-def _collect_months(session: Session, org: Organisation, year: int) -> dict[date, Figures]:
-    start, end = date(year - 1, 1, 1), date(year + 1, 1, 1)
-    months: dict[date, Figures] = defaultdict(Figures)
-    for row in queries.org_type_months(session, org.id, start, end):
-        months[row.month].add_type(row.type, row.co2e_g, row.points, row.activities)
-    for month, people in queries.org_active_months(session, org.id, start, end).items():
-        months[month].active_users = people
-    for row in queries.org_points_months(session, org.id, start, end):
-        months[row.month].points_issued = row.issued
-        months[row.month].points_redeemed = row.redeemed
-    return months
+def _collect_months(session: Session, org: Organisation,
+                    year: int) -> tuple[dict[date, Figures], dict[date, int]]:
+    """Figures of each month of `year` and the year before, and the active people of each
+    of the two years (by first day)."""
+    months: dict[date, Figures] = {}
+    years: dict[date, int] = {}
+    for kind, start, name, first, second in queries.org_months(
+            session, org.id, date(year - 1, 1, 1), date(year + 1, 1, 1)):
+        if kind == "a" and name == "year":
+            years[start] = first
+            continue
+        figures = months.get(start)
+        if figures is None:
+            figures = months[start] = Figures()
+        if kind == "t":
+            figures.co2e_g += first
+            figures.activities += second
+            figures.by_type[name] = (first, second)
+        elif kind == "p":
+            figures.points_issued, figures.points_redeemed = first, second
+        else:
+            figures.active_users = first
+    return months, years
 
 
 def _year_figures(months: dict[date, Figures], year: int, active_users: int) -> Figures:
     total = Figures(active_users=active_users)
+    by_type = total.by_type
     for month in _month_starts(year):
-        figures = months.get(month, Figures())
-        for activity_type, (grams, count) in figures.by_type.items():
-            total.add_type(activity_type, grams, 0, count)
-        total.points += figures.points
+        figures = months.get(month)
+        if figures is None:
+            continue
+        total.co2e_g += figures.co2e_g
+        total.activities += figures.activities
         total.points_issued += figures.points_issued
         total.points_redeemed += figures.points_redeemed
+        for activity_type, (grams, count) in figures.by_type.items():
+            summed = by_type.get(activity_type)
+            by_type[activity_type] = ((grams, count) if summed is None
+                                      else (summed[0] + grams, summed[1] + count))
     return total
 
 
@@ -123,21 +139,21 @@ def org_report(session: Session, actor: User, org_id: int, year: int | None,
     org = organisation_for(session, actor, org_id, "admin")
     year = year or local_year(now, org.timezone)
     names = behaviour_names(registry)
-    months = _collect_months(session, org, year)
-    active = queries.active_by_org_year(session, [org.id], date(year - 1, 1, 1),
-                                        date(year, 1, 1), date(year + 1, 1, 1))
+    months, years = _collect_months(session, org, year)
+    headcount = org.headcount
     rows = []
     for month in _month_starts(year):
         before = month.replace(year=year - 1)
         rows.append(compare(
-            _row(month.strftime("%Y-%m"), months.get(month, Figures()), org.headcount, names),
-            _row(before.strftime("%Y-%m"), months.get(before, Figures()), org.headcount, names),
+            _row(f"{year}-{month.month:02d}", months.get(month, NO_FIGURES), headcount, names),
+            _row(f"{year - 1}-{month.month:02d}", months.get(before, NO_FIGURES), headcount,
+                 names),
             MONTH_FIGURES))
-    this_year = _year_figures(months, year, active.get((org.id, 1), 0))
-    last_year = _year_figures(months, year - 1, active.get((org.id, 0), 0))
+    this_year = _year_figures(months, year, years.get(date(year, 1, 1), 0))
+    last_year = _year_figures(months, year - 1, years.get(date(year - 1, 1, 1), 0))
     return {"org": org_view(org), "year": year, "previous_year": year - 1, "months": rows,
-            "totals": compare(_row(str(year), this_year, org.headcount, names),
-                              _row(str(year - 1), last_year, org.headcount, names),
+            "totals": compare(_row(str(year), this_year, headcount, names),
+                              _row(str(year - 1), last_year, headcount, names),
                               MONTH_FIGURES)}
 
 

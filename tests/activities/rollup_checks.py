@@ -12,13 +12,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activities.models import Activity, ActivityMonthlyRollup, ActivityRollup, MonthlyParticipant
+from activities.models import (
+    Activity,
+    ActivityMonthlyRollup,
+    ActivityRollup,
+    MonthlyParticipant,
+    OrgActivePeople,
+)
 from app.models import Organisation
 from points.models import LedgerEntry, OrgDailyPoints
 
 
 def held_rollups(session: Session) -> dict:
-    """What the four tables say; rows left at zero by voids say nothing and are dropped."""
+    """What the five tables say; rows left at zero by voids say nothing and are dropped."""
     session.expire_all()
     activities = {(r.org_id, r.day, r.team_key, r.type): (r.activities, r.co2e_g, r.points)
                   for r in session.scalars(select(ActivityRollup))
@@ -30,8 +36,10 @@ def held_rollups(session: Session) -> dict:
                     for r in session.scalars(select(MonthlyParticipant)) if r.activities}
     points = {(r.org_id, r.day): (r.issued, r.redeemed)
               for r in session.scalars(select(OrgDailyPoints)) if (r.issued, r.redeemed) != (0, 0)}
+    active = {(r.org_id, r.start, r.span): r.people
+              for r in session.scalars(select(OrgActivePeople)) if r.people}
     return {"activities": activities, "months": months, "participants": participants,
-            "points": points}
+            "points": points, "active": active}
 
 
 def expected_rollups(session: Session) -> dict:
@@ -40,12 +48,15 @@ def expected_rollups(session: Session) -> dict:
     activities: dict = defaultdict(lambda: (0, 0, 0))
     months: dict = defaultdict(lambda: (0, 0, 0))
     participants: dict = defaultdict(int)
+    people: dict = defaultdict(set)
     for a in session.scalars(select(Activity).where(Activity.status == "accepted")):
         for sums, key in ((activities, (a.org_id, a.local_date, a.team_id or 0, a.type)),
                           (months, (a.org_id, a.local_date.replace(day=1), a.type))):
             count, grams, points = sums[key]
             sums[key] = (count + 1, grams + a.co2e_saved_g, points + a.points)
         participants[(a.org_id, a.local_date.replace(day=1), a.user_id)] += 1
+        people[(a.org_id, a.local_date.replace(day=1), "month")].add(a.user_id)
+        people[(a.org_id, a.local_date.replace(month=1, day=1), "year")].add(a.user_id)
     zones = {o.id: ZoneInfo(o.timezone) for o in session.scalars(select(Organisation))}
     points: dict = defaultdict(lambda: (0, 0))
     for e in session.scalars(select(LedgerEntry).where(LedgerEntry.org_id.is_not(None))):
@@ -60,7 +71,8 @@ def expected_rollups(session: Session) -> dict:
         points[key] = (issued, redeemed)
     return {"activities": dict(activities), "months": dict(months),
             "participants": dict(participants),
-            "points": {k: v for k, v in points.items() if v != (0, 0)}}
+            "points": {k: v for k, v in points.items() if v != (0, 0)},
+            "active": {key: len(users) for key, users in people.items()}}
 
 
 def active_people(session: Session, org_id: int, month) -> set[int]:

@@ -36,7 +36,7 @@ def test_rebuilding_twice_changes_nothing(clock, session, make, contribute, redi
         contribute(person, 700 * (n % 3))
     sync_boards(redis_gateway, session, clock.now(), force=True)
     first = redis_dump(redis_gateway)
-    report = sync_boards(redis_gateway, session, clock.now(), force=False)
+    report = sync_boards(redis_gateway, session, clock.now(), force=False, in_flight_s=0)
     assert report.written == 0
     assert report.removed == 0
     sync_boards(redis_gateway, session, clock.now(), force=True)
@@ -54,7 +54,7 @@ def test_reconcile_finds_and_repairs_drift(clock, session, make, contribute, red
     key = next(k for k in truth if k.endswith(f":uo:{org.id}:co2e") and ":all:" in k)
     redis_gateway.client.zincrby(key, 999, str(person.id))
     redis_gateway.client.zadd(redis_gateway.key("lb", "all", "uo", 999999, "co2e"), {"1": 5})
-    report = sync_boards(redis_gateway, session, clock.now(), force=False)
+    report = sync_boards(redis_gateway, session, clock.now(), force=False, in_flight_s=0)
     assert report.written >= 1
     assert report.removed == 1
     assert redis_dump(redis_gateway) == truth
@@ -154,3 +154,48 @@ def test_reading_a_board_costs_the_same_with_200000_activities_as_with_1000(
         assert small == big, scope
         assert small[0] <= 6
         assert small[1] <= 3
+
+
+def test_a_reconcile_under_load_keeps_the_updates_that_land_while_it_reads(
+        clock, session, make, contribute, redis_gateway, monkeypatch):
+    """Redis missed one person's activity (an outage); while the repair pass waits between
+    its reads, a colleague logs. The missed activity is added, the colleague's update is
+    kept (an overwrite with the pass's database snapshot would lose it), and the boards the
+    colleague moved while being read are corrected by the next pass."""
+    import time
+
+    from leaderboards import sync
+
+    org = make.org()
+    team = make.team(org)
+    missed, busy = make.users(2, org, team)
+    contribute(busy, 1000)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
+    redis_gateway._down_until = time.monotonic() + 60  # Redis unreachable: the update is lost
+    contribute(missed, 700)
+    redis_gateway._down_until = 0
+    logged = []
+
+    def colleague_logs(_seconds):
+        if not logged:  # during the first period's wait only
+            logged.append(True)
+            contribute(busy, 50)
+
+    monkeypatch.setattr(sync.time, "sleep", colleague_logs)
+    first = sync_boards(redis_gateway, session, clock.now(), force=False, in_flight_s=1)
+    monkeypatch.undo()
+
+    for key in redis_gateway.client.scan_iter(match=redis_gateway.key("lb", "*", "uo",
+                                                                      org.id, "co2e")):
+        scores = dict(redis_gateway.client.zrange(key, 0, -1, withscores=True))
+        assert scores == {str(missed.id): 700.0, str(busy.id): 1050.0}, key
+    assert first.written > 0
+    assert first.unsettled > 0
+    second = sync_boards(redis_gateway, session, clock.now(), force=False, in_flight_s=0)
+    assert second.written > 0
+    assert second.unsettled == 0
+    third = sync_boards(redis_gateway, session, clock.now(), force=False, in_flight_s=0)
+    assert (third.written, third.removed, third.unsettled) == (0, 0, 0)
+    repaired = redis_dump(redis_gateway)
+    sync_boards(redis_gateway, session, clock.now(), force=True)
+    assert repaired == redis_dump(redis_gateway)

@@ -16,10 +16,11 @@ def test_a_commit_a_rebuild_missed_is_on_the_boards_after_the_follow_up_pass(
     team = make.team(org)
     first, late = make.users(2, org, team)
     contribute(first, 1200)
-    upkeep = BoardUpkeep(app, follow_up_s=15)  # not started: the test runs its passes
-    outcome, written = upkeep.run_once()
+    upkeep = BoardUpkeep(app, follow_up_s=15, in_flight_s=0)  # not started: the test
+    # runs its passes
+    outcome, written, unsettled = upkeep.run_once()
     assert outcome == "rebuilt"
-    assert upkeep.another_pass_due(outcome, written)
+    assert upkeep.another_pass_due(outcome, written, unsettled)
 
     ready_at = redis_gateway.client.get(redis_gateway.key(READY))
     redis_gateway.client.delete(redis_gateway.key(READY))
@@ -29,13 +30,13 @@ def test_a_commit_a_rebuild_missed_is_on_the_boards_after_the_follow_up_pass(
     redis_gateway.client.set(redis_gateway.key(READY), ready_at)
     assert not redis_boards_equal_sql(session, redis_gateway, first)
 
-    outcome, written = upkeep.run_once()
+    outcome, written, unsettled = upkeep.run_once()
     assert outcome == "reconciled"
     assert redis_boards_equal_sql(session, redis_gateway, first)
     # Once a pass finds nothing to repair, no further pass is made.
-    outcome, written = upkeep.run_once()
-    assert (outcome, written) == ("reconciled", 0)
-    assert not upkeep.another_pass_due(outcome, written)
+    outcome, written, unsettled = upkeep.run_once()
+    assert (outcome, written, unsettled) == ("reconciled", 0, 0)
+    assert not upkeep.another_pass_due(outcome, written, unsettled)
 
 
 def test_a_bulk_commit_before_the_boards_are_built_sends_them_nothing(redis_gateway, clock):
