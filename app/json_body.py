@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import typing
-from functools import cache
 
 import marshmallow as ma
 from webargs import core
@@ -75,13 +74,6 @@ def request_body(req) -> bytes:
 
 
 class StrictFlaskParser(FlaskParser):
-    def _get_schema(self, argmap, req) -> ma.Schema:
-        # One instance per schema class, not one per request: building a schema costs more
-        # than loading the query it parses, and loading keeps no state on the instance.
-        if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
-            return _schema_of(argmap)
-        return super()._get_schema(argmap, req)
-
     def _raw_load_json(self, req) -> typing.Any:
         if not is_json_request(req):
             return core.missing
@@ -108,8 +100,3 @@ class AsciiNumbers(ma.Schema):
         if bad:
             raise ma.ValidationError(bad)
         return data
-
-
-@cache
-def _schema_of(schema_class: type[ma.Schema]) -> ma.Schema:
-    return schema_class()
