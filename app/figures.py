@@ -86,3 +86,16 @@ def competition_ranks(values: Sequence[Decimal | float | int | Fraction | None],
     for position, value in enumerate(known, start=1):
         first_position.setdefault(value, position)
     return [None if v is None else first_position[v] for v in values]
+
+
+def as_json_numbers(value):
+    """`value` (dicts, lists, scalars) with every Decimal a float, as a marshmallow Float
+    field dumps it. For answers already in their schema's shape, whose schema walk costs
+    more than building them (an institution report: ~900 values)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {key: as_json_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_json_numbers(item) for item in value]
+    return value

@@ -6,6 +6,7 @@ their Beijing-time month; the report reads only the rollups, so the two must agr
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -226,3 +227,19 @@ def test_the_report_costs_the_same_statements_whatever_the_history(
             log_at(person, "cycle", 3, start + timedelta(days=7 * week, hours=person.id % 5))
     many = statements_of(app, lambda: report(client, make, org, admin, year=2026))
     assert many == few
+
+
+def test_the_report_sent_is_its_schemas_dump_byte_for_byte(app, client, make, office, history):
+    """The route sends the report as the service builds it, without a schema walk: it must
+    be exactly what its documented schema (OrgReportOut) would send."""
+    from reports.schemas import OrgReportOut
+
+    org, _, admin = office
+    for year in (2026, 2025, 2024):  # with figures, with some, with none (every change null)
+        response = report(client, make, org, admin, year=year)
+        assert response.status_code == 200
+        sent = response.get_json()
+        documented = OrgReportOut().dump(sent)
+        assert json.dumps(sent, sort_keys=True) == json.dumps(documented, sort_keys=True)
+        assert response.get_data(as_text=True) == app.json.dumps(
+            documented, separators=(",", ":")) + "\n"
