@@ -134,6 +134,23 @@ def clear_redis(all_keys: bool = False) -> None:
         client.delete(*batch)
 
 
+def wait_for_board_check(server, scenario: Scenario, server_started: float,
+                         timeout_s: float = 120) -> None:
+    """Each worker checks the Redis boards against the database on its first request (one
+    pass for them all, `leaderboards.hooks`): let it finish before anything is measured."""
+    run_load(server.host, server.port, scenario.factory, connections=8, duration_s=1.0,
+             warmup_s=0)
+    client = redis.Redis.from_url(REDIS_URL)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        begun = client.get(REDIS_PREFIX + "lb:pass-begun")
+        if (begun is not None and float(begun) >= server_started
+                and not client.exists(REDIS_PREFIX + "lb:lock")):
+            return
+        time.sleep(0.5)
+    log("  (the boards' start-up check did not finish in time)")
+
+
 def people() -> dict:
     with psycopg.connect(database_url()) as conn:
         staff = conn.execute("SELECT id, role, org_id FROM users WHERE role = 'staff'"
@@ -377,10 +394,13 @@ def main(argv: list[str] | None = None) -> int:
     log_path = ROOT / "bench" / "results" / "gunicorn.log"
     log_path.parent.mkdir(exist_ok=True)
     log_path.unlink(missing_ok=True)
+    server_started = time.time()
     with served(server_env(), setup, log_path=log_path,
                 app_target="bench.probe:create_app()") as server:
         wanted = set(args.only.split(",")) if args.only else None
-        for scenario in scenarios(server.address, who, report_built):
+        found = scenarios(server.address, who, report_built)
+        wait_for_board_check(server, found[0], server_started)
+        for scenario in found:
             if (wanted is None or scenario.key in wanted or scenario.baseline is None
                     or scenario.key in needed_baselines(wanted)):
                 rows.append(measure(server, scenario, args.connections, duration))

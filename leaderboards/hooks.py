@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, current_app, has_app_context
 
 from app.clock import now_utc
 from app.redis_store import get_gateway
-from leaderboards.store import LOCK, apply_changes, is_ready
+from leaderboards.store import LOCK, PASS_BEGUN, apply_changes, is_ready
 from leaderboards.sync import IN_FLIGHT_S
 from points.contributions import contributions_committed
 
@@ -63,6 +64,11 @@ class BoardUpkeep:
         self.follow_up_s = follow_up_s
         self.in_flight_s = in_flight_s
         self.fruitless = 0  # passes in a row that left members unsettled and wrote nothing
+        self.started_at = time.time()
+        # Only the start-up check is wanted: any pass begun since this process started
+        # (by any worker) has read every commit made before, the ones a crashed worker
+        # never sent to Redis included, so it is not done again.
+        self.startup_check_only = False
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.wanted = False
@@ -76,10 +82,12 @@ class BoardUpkeep:
     def automatic(self) -> bool:
         return self.follow_up_s > 0  # 0: tests and tools run the passes themselves
 
-    def request(self) -> None:
+    def request(self, startup_check: bool = False) -> None:
         if not self.automatic or self.stopped.is_set():
             return
         with self.lock:
+            self.startup_check_only = startup_check and (self.startup_check_only
+                                                         or not self.wanted)
             self.wanted = True
             if self.thread is not None:
                 return
@@ -133,9 +141,16 @@ class BoardUpkeep:
         ready = is_ready(gateway)
         if ready is None:
             return "skipped", 0, 0
+        if self.startup_check_only:
+            begun = gateway.run(lambda c: c.get(gateway.key(PASS_BEGUN)))
+            if begun is not None and float(begun) >= self.started_at:
+                self.startup_check_only = False
+                return "skipped", 0, 0
         # The lease: of every worker asked at once, one does the pass.
         if not gateway.run(lambda c: c.set(gateway.key(LOCK), "1", nx=True, ex=LEASE_S)):
             return "busy", 0, 0
+        self.startup_check_only = False
+        gateway.run(lambda c: c.set(gateway.key(PASS_BEGUN), repr(time.time())))
         try:
             with self.app.app_context():
                 report = sync_boards(gateway, db.session, now_utc(), force=not ready,
@@ -166,4 +181,4 @@ def init_leaderboards(app: Flask) -> None:
                 # the service was down), not import or start-up: no side effects then.
                 if not checked.is_set():
                     checked.set()
-                    upkeep.request()
+                    upkeep.request(startup_check=True)

@@ -22,6 +22,7 @@ from points.contributions import ContributionChange
 
 READY = "lb:ready"
 LOCK = "lb:lock"
+PASS_BEGUN = "lb:pass-begun"  # when the latest rebuild or reconcile began (Unix seconds)
 
 
 def board_key(gateway: RedisGateway, period: Period, scope: str, scope_id: object,

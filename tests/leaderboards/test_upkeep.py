@@ -57,3 +57,21 @@ def test_a_bulk_commit_before_the_boards_are_built_sends_them_nothing(redis_gate
     assert apply_changes(redis_gateway, history, clock.now()) is True
     boards = set(redis_gateway.client.scan_iter(match=redis_gateway.prefix + "lb:*"))
     assert boards - {redis_gateway.key(READY)}
+
+
+def test_a_workers_start_up_check_is_skipped_when_a_pass_began_since_it_started(
+        app, session, make, contribute, redis_gateway):
+    """Every worker checks the boards on its first request (a worker that died may have
+    committed without telling Redis); a pass any worker began since then has read those
+    commits, so the others do not repeat it. A worker started after that pass does check."""
+    org = make.org()
+    contribute(make.users(1, org, make.team(org))[0], 800)
+    first, second = (BoardUpkeep(app, follow_up_s=15, in_flight_s=0) for _ in range(2))
+    first.startup_check_only = second.startup_check_only = True
+    assert first.run_once()[0] == "rebuilt"
+    assert second.run_once() == ("skipped", 0, 0)
+
+    later = BoardUpkeep(app, follow_up_s=15, in_flight_s=0)
+    later.started_at += 1  # started after the pass above began
+    later.startup_check_only = True
+    assert later.run_once()[0] == "reconciled"
