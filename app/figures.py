@@ -87,13 +87,3 @@ def competition_ranks(values: Sequence[Decimal | float | int | Fraction | None],
         first_position.setdefault(value, position)
     return [None if v is None else first_position[v] for v in values]
 
-
-
-def decimal_as_number(value):
-    """`json.dumps`' `default` for answers already in their schema's shape: a Decimal as
-    the JSON number a marshmallow Float field dumps (the encoder, in C, asks only for the
-    Decimals; a schema walk over an institution report's ~900 values cost more than
-    building it)."""
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} is not JSON")

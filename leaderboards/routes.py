@@ -7,7 +7,7 @@ from flask import current_app
 from app.auth import authenticated, current_user
 from app.clock import now_utc
 from app.extensions import db
-from app.openapi import Blueprint
+from app.openapi import Blueprint, documented_json
 from app.pagination import MAX_LIMIT
 from app.redis_store import get_gateway
 from leaderboards.schemas import BoardOut, BoardQuery
@@ -25,5 +25,7 @@ def leaderboard(query, scope):
     """A board of people, teams or institutions for a period and metric."""
     request = BoardRequest(scope=scope, **{**query, "limit": min(query["limit"], MAX_LIMIT)})
     board = read_board(db.session, get_gateway(current_app), current_user(), request, now_utc())
-    return {"period": {"start": board.period.start_at(), "end": board.period.end_at()},
-            "metric": board.metric, "entries": board.entries, "me": board.me}
+    # Held to BoardOut by tests/leaderboards/test_boards.py.
+    return documented_json({
+        "period": {"start": board.period.start_at(), "end": board.period.end_at()},
+        "metric": board.metric, "entries": board.entries, "me": board.me})

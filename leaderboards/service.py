@@ -185,21 +185,24 @@ def _users_from_redis(gateway, period, org_id, team_id, request, hidden, me_id):
     return rows, me
 
 
+# KEYS[1]: the ready flag; KEYS[2..]: small boards, each answered whole (member, score, ...).
+_READ_BOARDS = """
+local out = {redis.call('EXISTS', KEYS[1])}
+for i = 2, #KEYS do out[i] = redis.call('ZRANGE', KEYS[i], 0, -1, 'WITHSCORES') end
+return out
+"""
+
+
 def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
     """Totals of `ids` on a board, or None when Redis is away or not rebuilt yet. A board
-    of teams or organisations is small: it is read whole (three short commands, rather
-    than the ids sent three times)."""
-
-    def run(client):
-        pipe = client.pipeline(transaction=False)
-        pipe.exists(gateway.key(READY))
-        if ids:
-            for metric in ("co2e", "points", "part"):
-                pipe.zrange(board_key(gateway, period, scope, scope_id, metric), 0, -1,
-                            withscores=True)
-        return pipe.execute()
-
-    answer = gateway.run(run)
+    of teams or organisations is small: its three metrics are read whole, by one script
+    call (one command to send and one answer to parse, rather than a pipeline of four)."""
+    keys = [gateway.key(READY)]
+    if ids:
+        keys += [board_key(gateway, period, scope, scope_id, metric)
+                 for metric in ("co2e", "points", "part")]
+    read = gateway.script(_READ_BOARDS)
+    answer = gateway.run(lambda client: read(keys=keys, client=client))
     if answer is None:
         return None
     if answer[0] != 1:
@@ -207,7 +210,8 @@ def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
         return None
     if not ids:
         return {}
-    grams, points, part = (dict(board) for board in answer[1:])
+    grams, points, part = (dict(zip(board[::2], board[1::2], strict=True))
+                           for board in answer[1:])
     return {i: queries.Totals(int(grams.get(str(i), 0)), int(points.get(str(i), 0)),
                               int(part.get(str(i), 0)))
             for i in ids}

@@ -197,3 +197,34 @@ def test_another_organisations_board_is_not_found(client, make, org_with_people)
     response = client.get("/api/v1/leaderboards/users", query_string={"org_id": other.id},
                           headers=make.headers(viewer))
     assert response.status_code == 404
+
+
+def test_every_board_sent_is_its_schemas_dump_byte_for_byte(app, client, make, contribute,
+                                                             org_with_people):
+    """The route sends the board as the service builds it, without a schema walk: it must
+    be exactly what its documented schema (BoardOut) would send, for every scope, metric
+    and period, with and without the caller's own place, withheld organisations included."""
+    import json
+
+    from leaderboards.schemas import BoardOut
+
+    _org, _a, _b, people = org_with_people
+    contribute(people[0], 1234)
+    outsider = make.user(make.org(), None)
+    for viewer in (people[0], people[4], outsider):
+        for scope in ("users", "teams", "orgs"):
+            for metric in ("co2e", "points", "participation"):
+                for period in ("week", "all"):
+                    if scope == "teams" and viewer is outsider:
+                        continue
+                    response = client.get(f"/api/v1/leaderboards/{scope}", query_string={
+                        "metric": metric, "period": period}, headers=make.headers(viewer))
+                    if response.status_code == 422:  # not every metric fits every scope
+                        continue
+                    assert response.status_code == 200, response.get_json()
+                    sent = response.get_json()
+                    documented = BoardOut().dump(BoardOut().load(sent))
+                    assert response.get_data(as_text=True) == app.json.dumps(
+                        documented, separators=(",", ":")) + "\n", (scope, metric, period)
+                    assert json.dumps(sent, sort_keys=True) == json.dumps(documented,
+                                                                          sort_keys=True)
