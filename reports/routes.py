@@ -40,7 +40,7 @@ def _scope_name(query: dict) -> str:
 
 
 @blp.route("/reports/orgs/<int:org_id>", methods=["GET"])
-@authenticated("admin")
+@authenticated("admin", cached=True)  # the person as the board reads them (app.directory)
 @blp.arguments(OrgReportQuery, location="query")
 @blp.response(200, OrgReportOut)
 @blp.doc(**CSV_ALTERNATIVE_DOC)
