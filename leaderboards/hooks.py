@@ -1,7 +1,7 @@
 """Keep the Redis boards moving with the database, and rebuild them when they are missing.
 
 - `contributions_committed` (points) is answered at start-up: after a transaction commits,
-  the contributions it recorded are added to the boards in one pipelined round trip; rolled
+  the contributions it recorded are added to the boards by one script call; rolled
   back work (savepoints included) sends nothing.
 - Nothing runs on a timer. A board read that finds the boards not built (Redis restarted
   empty, FLUSHALL), or Redis answering again after a failed update, asks this process's
