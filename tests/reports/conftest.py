@@ -15,6 +15,15 @@ from activities.logbook import ActivityEntry, log_activity, void_activity
 from app.extensions import db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+HEADCOUNT = 20
+
+
+@pytest.fixture
+def office(make):
+    """A Beijing institution of HEADCOUNT people on paper, one team and its admin."""
+    org = make.org(name="北京市报表测试局", region="beijing", headcount=HEADCOUNT)
+    team = make.team(org, "综合处")
+    return org, team, make.user(org, team, "admin")
 
 
 def at(text: str) -> datetime:

@@ -8,22 +8,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import delete, select, update
 
 from activities.logbook import ActivityEntry, log_batch
 from activities.models import ActivityReview, OrgActivePeople
 from activities.review_decisions import decide_review
-from tests.reports.conftest import at
-
-HEADCOUNT = 20
-
-
-@pytest.fixture
-def office(make):
-    org = make.org(name="北京市活跃人数测试局", region="beijing", headcount=HEADCOUNT)
-    team = make.team(org, "综合处")
-    return org, team, make.user(org, team, "admin")
+from tests.reports.conftest import HEADCOUNT, at
 
 
 def read(client, make, org, admin, year=2026) -> dict:

@@ -16,16 +16,7 @@ import pytest
 from app.models import User
 from points.redemptions import cancel_redemption, redeem_reward
 from tests.points.helpers import add_reward
-from tests.reports.conftest import SHANGHAI, at, number, parse_csv, statements_of
-
-HEADCOUNT = 20
-
-
-@pytest.fixture
-def office(make):
-    org = make.org(name="北京市报表测试局", region="beijing", headcount=HEADCOUNT)
-    team = make.team(org, "综合处")
-    return org, team, make.user(org, team, "admin")
+from tests.reports.conftest import HEADCOUNT, SHANGHAI, at, number, parse_csv, statements_of
 
 
 @pytest.fixture
