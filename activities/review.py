@@ -76,17 +76,21 @@ def review_rules(stored: list[tuple[Activity, Behaviour, int]],
     request leaves them.
     """
     rules = []
-    earlier = list(window.entries)
+    earlier: dict[str, list[Earlier]] = {}  # by behaviour: a batch's items scan their own
+    for row in window.entries:
+        earlier.setdefault(row.type, []).append(row)
     for activity, behaviour, used_milli in stored:
         rules.append(matching_rule(activity, behaviour, used_milli, earlier, window))
-        earlier.append(Earlier(activity.type, activity.occurred_at, activity.local_date,
-                               Decimal(activity.quantity)))
+        earlier.setdefault(activity.type, []).append(Earlier(
+            activity.type, activity.occurred_at, activity.local_date,
+            Decimal(activity.quantity)))
     return rules
 
 
 def matching_rule(activity: Activity, behaviour: Behaviour, used_milli: int,
-                  earlier: list[Earlier], window: ReviewWindow) -> str | None:
-    if is_outlier(activity, earlier):
+                  earlier: dict[str, list[Earlier]], window: ReviewWindow) -> str | None:
+    """`earlier`: the entries before it, by behaviour."""
+    if is_outlier(activity, earlier.get(activity.type, [])):
         return "outlier_quantity"
     if is_cap_streak(activity, behaviour, used_milli, window.usage_milli):
         return "cap_streak"
@@ -95,12 +99,11 @@ def matching_rule(activity: Activity, behaviour: Behaviour, used_milli: int,
     return None
 
 
-def is_outlier(activity: Activity, earlier: list[Earlier]) -> bool:
+def is_outlier(activity: Activity, same_behaviour: list[Earlier]) -> bool:
     """More than 5 x the median of its behaviour's 30 days before it (3 entries at least)."""
     window_start = activity.occurred_at - OUTLIER_WINDOW
-    quantities = [row.quantity for row in earlier
-                  if row.type == activity.type
-                  and window_start <= row.occurred_at < activity.occurred_at]
+    quantities = [row.quantity for row in same_behaviour
+                  if window_start <= row.occurred_at < activity.occurred_at]
     if len(quantities) < OUTLIER_MIN_EARLIER:
         return False
     return Decimal(activity.quantity) > OUTLIER_FACTOR * median(quantities)
@@ -120,11 +123,11 @@ def is_cap_streak(activity: Activity, behaviour: Behaviour, used_milli: int,
     return days_at_cap >= STREAK_MIN_DAYS
 
 
-def is_long_trip(activity: Activity, earlier: list[Earlier]) -> bool:
+def is_long_trip(activity: Activity, earlier: dict[str, list[Earlier]]) -> bool:
     if activity.type not in LONG_TRIP_TYPES:
         return False
     month = month_start(activity.local_date)
     total = Decimal(activity.quantity) + sum(
-        (row.quantity for row in earlier
-         if row.type in LONG_TRIP_TYPES and month_start(row.local_date) == month), Decimal(0))
+        (row.quantity for kind in LONG_TRIP_TYPES for row in earlier.get(kind, ())
+         if month_start(row.local_date) == month), Decimal(0))
     return total > LONG_TRIP_MONTHLY_KM
