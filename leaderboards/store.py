@@ -2,6 +2,8 @@
 
 Keys (under the gateway prefix), P a period key (w2026-11-23, m2026-11, y2026, all):
   lb:ready                      set once a full rebuild has landed; absent -> read SQL
+  lb:lock                       the lease of the one worker running a rebuild or reconcile
+  lb:pass-begun                 when the latest such pass began (a worker's start-up check)
   lb:P:uo:{org}:{metric}        people of an organisation   (metric co2e | points)
   lb:P:ut:{team}:{metric}       people of a team
   lb:P:to:{org}:{metric}        teams of an organisation    (metric co2e | points | part)
