@@ -67,8 +67,8 @@ _ACTIVITY_ROW = """ord integer, type text, quantity numeric, credited numeric,
 
 STATEMENT = text(f"""\
 WITH ids AS (
-  SELECT n AS ord, nextval(pg_get_serial_sequence('activities', 'id')) AS id
-  FROM generate_series(1, CAST(:n AS integer)) AS n
+  SELECT o.ord, nextval(pg_get_serial_sequence('activities', 'id')) AS id
+  FROM (SELECT v.ord FROM {_rows("acts", "ord integer")} ORDER BY v.ord) AS o
 ),
 acts AS (
   INSERT INTO activities (id, user_id, org_id, team_id, type, quantity, credited_quantity,
@@ -218,7 +218,7 @@ def write_all(session: Session, writes: Writes) -> list[int]:
         "active_people": [{"start": start, "span": span}
                           for _, start, span in writes.rollups.newly_active],
     }
-    values = {"n": len(writes.activities), "user_id": writes.user_id, "org_id": writes.org_id,
+    values = {"user_id": writes.user_id, "org_id": writes.org_id,
               "team_id": writes.team_id, "team_key": writes.team_id or 0, "now": writes.now,
               "rows": json.dumps(rows, default=_as_text, separators=(",", ":")), **earn}
     return list(session.execute(STATEMENT, values).scalars())
