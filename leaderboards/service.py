@@ -193,14 +193,20 @@ return out
 """
 
 
-def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
-    """Totals of `ids` on a board, or None when Redis is away or not rebuilt yet. A board
-    of teams or organisations is small: its three metrics are read whole, by one script
-    call (one command to send and one answer to parse, rather than a pipeline of four)."""
+# The board each metric is ranked from (`leaderboards.store` keeps one per figure).
+BOARD_OF_METRIC = {"co2e": "co2e", "per_capita_co2e": "co2e", "points": "points",
+                   "participation_rate": "part"}
+_TOTALS_FIELD = {"co2e": "co2e_g", "points": "points", "part": "participants"}
+
+
+def _totals_from_redis(gateway, period, scope, scope_id, ids, boards) -> dict | None:
+    """Totals of `ids` on `boards` (the figures a request ranks or checks, the others left
+    at 0), or None when Redis is away or not rebuilt yet. A board of teams or
+    organisations is small: it is read whole, by one script call for all (one command to
+    send and one answer to parse, rather than a pipeline)."""
     keys = [gateway.key(READY)]
     if ids:
-        keys += [board_key(gateway, period, scope, scope_id, metric)
-                 for metric in ("co2e", "points", "part")]
+        keys += [board_key(gateway, period, scope, scope_id, board) for board in boards]
     read = gateway.script(_READ_BOARDS)
     answer = gateway.run(lambda client: read(keys=keys, client=client))
     if answer is None:
@@ -210,10 +216,10 @@ def _totals_from_redis(gateway, period, scope, scope_id, ids) -> dict | None:
         return None
     if not ids:
         return {}
-    grams, points, part = (dict(zip(board[::2], board[1::2], strict=True))
-                           for board in answer[1:])
-    return {i: queries.Totals(int(grams.get(str(i), 0)), int(points.get(str(i), 0)),
-                              int(part.get(str(i), 0)))
+    columns = [(_TOTALS_FIELD[board], dict(zip(read_board[::2], read_board[1::2], strict=True)))
+               for board, read_board in zip(boards, answer[1:], strict=True)]
+    return {i: queries.Totals(**{field: int(values.get(str(i), 0))
+                                 for field, values in columns})
             for i in ids}
 
 
@@ -232,7 +238,8 @@ def _teams_board(session, gateway, viewer, request, now) -> Board:
     org = _directory_in_view(session, gateway, viewer, request.org_id)
     period = resolve_period(session, viewer, request, org.timezone, now)
     ids = [team_id for team_id, _name, _members in org.teams]
-    totals = _totals_from_redis(gateway, period, "to", org.id, ids) if gateway else None
+    boards = (BOARD_OF_METRIC[request.metric],)
+    totals = _totals_from_redis(gateway, period, "to", org.id, ids, boards) if gateway else None
     source = "redis" if totals is not None else "sql"
     if totals is None:
         totals = queries.team_totals(session, period, org_id=org.id)
@@ -253,7 +260,9 @@ def _orgs_board(session, gateway, viewer, request, now) -> Board:
     timezone = viewer_org.timezone if viewer_org else DEFAULT_TIMEZONE
     period = resolve_period(session, viewer, request, timezone, now)
     ids = [o.id for o in orgs]
-    totals = _totals_from_redis(gateway, period, "o", None, ids) if gateway else None
+    # Participants decide what is withheld from outside an organisation.
+    boards = tuple(dict.fromkeys((BOARD_OF_METRIC[request.metric], "part")))
+    totals = _totals_from_redis(gateway, period, "o", None, ids, boards) if gateway else None
     source = "redis" if totals is not None else "sql"
     if totals is None:
         totals = queries.org_totals(session, period, org_ids=ids)
