@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import cache
 
 from blinker import Namespace
@@ -48,6 +48,8 @@ class OrgDirectory:
     id: int
     name: str
     region: str
+    sector: str
+    headcount: int
     timezone: str
     teams: tuple[tuple[int, str, int], ...]  # (id, name, members)
 
@@ -144,17 +146,18 @@ def org_directory(session: Session, gateway: RedisGateway | None, org_id: int,
         return found
     found = _org_from_database(session, org_id)
     if found is not None:
-        _store(gateway, key, _stamp(answers), {
-            "id": found.id, "name": found.name, "region": found.region,
-            "timezone": found.timezone, "teams": found.teams})
+        _store(gateway, key, _stamp(answers), asdict(found))
     return found
 
 
 def _org_of(entry: dict | None) -> OrgDirectory | None:
-    if entry is None:
+    """The organisation an entry holds; None for an entry of another layout (read again)."""
+    if entry is None or entry.keys() != _ORG_FIELDS:
         return None
-    return OrgDirectory(entry["id"], entry["name"], entry["region"], entry["timezone"],
-                        tuple(tuple(team) for team in entry["teams"]))
+    return OrgDirectory(**{**entry, "teams": tuple(tuple(team) for team in entry["teams"])})
+
+
+_ORG_FIELDS = {field.name for field in fields(OrgDirectory)}
 
 
 def _org_from_database(session: Session, org_id: int) -> OrgDirectory | None:
@@ -162,7 +165,7 @@ def _org_from_database(session: Session, org_id: int) -> OrgDirectory | None:
     if org is None:
         return None
     teams = session.execute(_teams_with_members(), {"org_id": org_id}).all()
-    return OrgDirectory(org.id, org.name, org.region, org.timezone,
+    return OrgDirectory(org.id, org.name, org.region, org.sector, org.headcount, org.timezone,
                         tuple((t.id, t.name, t.members) for t in teams))
 
 

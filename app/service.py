@@ -55,14 +55,19 @@ def add_with_fresh_code(session: Session, make_row: Callable[[str], T], attempts
 
 def organisation_for(session: Session, actor: User, org_id: int, min_role: str) -> Organisation:
     """The organisation if `actor` may act in it with `min_role`; another org's is 404."""
-    org = session.get(Organisation, org_id)
-    if actor.role == "superadmin":
-        if org is None:
-            raise NotFound()
-        return org
-    if org is None or actor.org_id != org_id:
+    return permitted_org(actor, org_id, min_role, lambda: session.get(Organisation, org_id))
+
+
+def permitted_org(actor, org_id: int, min_role: str, load: Callable[[], T | None]) -> T:
+    """What `load()` finds of the organisation (its row, or its directory entry) if `actor`
+    may act in it with `min_role`: another organisation's is 404 (and not loaded), a
+    missing one 404, too low a role in one's own 403."""
+    if actor.role != "superadmin" and actor.org_id != org_id:
         raise NotFound()
-    if not role_at_least(actor.role, min_role):
+    org = load()
+    if org is None:
+        raise NotFound()
+    if actor.role != "superadmin" and not role_at_least(actor.role, min_role):
         raise Forbidden()
     return org
 

@@ -47,7 +47,7 @@ def _scope_name(query: dict) -> str:
 def org_report(query, org_id):
     """An institution's year by month beside the same month of the year before."""
     report = service.org_report(report_session(), current_user(), org_id, query.get("year"),
-                                _registry(), now_utc())
+                                _registry(), now_utc(), get_gateway(current_app))
     if query["format"] == "csv":
         return csv_response(f"org-{org_id}-{report['year']}.csv",
                             *tables.org_report_table(report))

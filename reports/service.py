@@ -17,9 +17,11 @@ from sqlalchemy.orm import Session
 from activities.factors import FactorRegistry
 from activities.service import factor_set_on
 from app.calendar import local_day
+from app.directory import OrgDirectory, Viewer, org_directory
 from app.figures import competition_ranks, kg, per_capita_kg, percent_change, share
 from app.models import REGION_NAMES, Organisation, User
-from app.service import organisation_for
+from app.redis_store import RedisGateway
+from app.service import organisation_for, permitted_org
 from reports import queries
 from reports.withholding import MIN_PUBLIC_PARTICIPANTS, withhold_small, withhold_total
 
@@ -87,7 +89,7 @@ def compare(current: dict, previous: dict, names: Iterable[str]) -> dict:
             "change_pct": {n: percent_change(current[n], previous[n]) for n in names}}
 
 
-def _collect_months(session: Session, org: Organisation,
+def _collect_months(session: Session, org: Organisation | OrgDirectory,
                     year: int) -> tuple[dict[date, Figures], dict[date, int]]:
     """Figures of each month of `year` and the year before, and the active people of each
     of the two years (by first day)."""
@@ -130,13 +132,20 @@ def _year_figures(months: dict[date, Figures], year: int, active_users: int) -> 
     return total
 
 
-def org_report(session: Session, actor: User, org_id: int, year: int | None,
-               registry: FactorRegistry, now: datetime) -> dict:
+def org_report(session: Session, actor: User | Viewer, org_id: int, year: int | None,
+               registry: FactorRegistry, now: datetime,
+               gateway: RedisGateway | None = None) -> dict:
     """An institution's year month by month beside the year before (admin of it, superadmin).
 
-    Active users of the year are the distinct people active in any of its months.
+    Active users of the year are the distinct people active in any of its months. The
+    organisation comes from the directory when Redis holds it (`app.directory`: the
+    admin's own arrives with their entry, so the report is one statement).
     """
-    org = organisation_for(session, actor, org_id, "admin")
+    if gateway is None:
+        org = organisation_for(session, actor, org_id, "admin")
+    else:
+        org = permitted_org(actor, org_id, "admin",
+                            lambda: org_directory(session, gateway, org_id, actor))
     year = year or local_year(now, org.timezone)
     names = behaviour_names(registry)
     months, years = _collect_months(session, org, year)
@@ -157,7 +166,7 @@ def org_report(session: Session, actor: User, org_id: int, year: int | None,
                               MONTH_FIGURES)}
 
 
-def org_view(org: Organisation) -> dict:
+def org_view(org: Organisation | OrgDirectory) -> dict:
     return {"id": org.id, "name": org.name, "region": org.region, "sector": org.sector,
             "headcount": org.headcount, "timezone": org.timezone}
 
