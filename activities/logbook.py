@@ -24,12 +24,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Date, Integer, String, bindparam, select, text, update
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from activities.campaign_hook import MultiplierOf, multipliers_for
 from activities.factors import Behaviour, FactorRegistry, FactorSet
 from activities.logbook_sql import Writes, write_all
-from activities.models import QUANTITY, Activity, ActivityDailyUsage, ActivityReview
+from activities.models import (
+    QUANTITY,
+    Activity,
+    ActivityDailyUsage,
+    ActivityReview,
+    NewActivity,
+)
 from activities.review import (
     LONG_TRIP_TYPES,
     Earlier,
@@ -115,7 +121,7 @@ class InvalidEntry:
 
 @dataclass(frozen=True)
 class Logged:
-    activity: Activity
+    activity: Activity | NewActivity
     created: bool  # False: a replay of the same client_id answered with the original
 
 
@@ -123,7 +129,7 @@ class Logged:
 class BatchResult:
     client_id: str | None
     status: str  # created | duplicate | rejected
-    activity: Activity | None = None
+    activity: Activity | NewActivity | None = None
     error: ApiError | None = None
 
 
@@ -275,7 +281,8 @@ class _State:
 
 
 def _store(session: Session, user: User, place: Place, state: _State,
-           accepted: list[tuple[int, ActivityEntry, _Plan]], now: datetime) -> list[Activity]:
+           accepted: list[tuple[int, ActivityEntry, _Plan]],
+           now: datetime) -> list[NewActivity]:
     """Price the accepted entries in order and write them with one statement per table
     (one statement in all on PostgreSQL).
 
@@ -304,7 +311,7 @@ def _store(session: Session, user: User, place: Place, state: _State,
         month = month_start(plan.local_date)
         points, points_capped = capped_points(policy, earned.get(month, 0), priced.points)
         earned[month] = earned.get(month, 0) + points
-        activities.append(Activity(
+        activities.append(NewActivity(
             user_id=user.id, org_id=place.org_id, team_id=user.team_id,
             type=plan.behaviour.key, quantity=entry.quantity,
             credited_quantity=priced.credited, occurred_at=plan.occurred_at,
@@ -312,10 +319,10 @@ def _store(session: Session, user: User, place: Place, state: _State,
             factor_version=plan.factor_set.version, per_unit_saved_g=saving.per_unit_saved_g,
             co2e_saved_g=saving.saved_g, points=points, base_points=priced.base_points,
             capped=priced.capped,
-            status="accepted", grams_per_point=policy.grams_per_point,
+            grams_per_point=policy.grams_per_point,
             points_capped=points_capped, campaign_id=campaign_id, multiplier=multiplier,
             client_id=entry.client_id, request_hash=entry.fingerprint(), note=entry.note,
-            voided_at=None, created_at=now))
+            created_at=now))
     behaviours = [plan.behaviour for _, _, plan in accepted]
     touched = {(plan.behaviour.key, plan.local_date) for _, _, plan in accepted}
     window = state.window
@@ -337,15 +344,13 @@ def _store(session: Session, user: User, place: Place, state: _State,
     if session.get_bind().dialect.name == "postgresql":
         for activity, activity_id in zip(activities, write_all(session, writes), strict=True):
             activity.id = activity_id
-            make_transient_to_detached(activity)
-            session.add(activity)  # persistent, as a flushed row would be
         contributions_written(session, _changes(writes))
     else:
         _write_plain(session, writes)
     return activities
 
 
-def _contributions(activities: list[Activity]) -> dict[date, list[int]]:
+def _contributions(activities: list[NewActivity]) -> dict[date, list[int]]:
     """Grams, points and entries per local day (the person's daily contributions)."""
     days: dict[date, list[int]] = {}
     for activity in activities:
@@ -365,8 +370,12 @@ def _changes(writes: Writes) -> list[ContributionChange]:
 def _write_plain(session: Session, writes: Writes) -> None:
     """SQLite (one writer at a time): the same rows, one plain statement per table, the
     shared ones last in their lock order (`app.shared_rows`)."""
-    session.add_all(writes.activities)
+    rows = [Activity(**{name: getattr(new, name) for name in _ACTIVITY_FIELDS})
+            for new in writes.activities]
+    session.add_all(rows)
     session.flush()
+    for new, row in zip(writes.activities, rows, strict=True):
+        new.id = row.id
     user_id = writes.user_id
     session.execute(additive_upsert(session, ActivityDailyUsage, keys=("user_id", "type", "day"),
                                     replaces=("used_milli", "base_points")),
@@ -387,6 +396,9 @@ def _write_plain(session: Session, writes: Writes) -> None:
     record_contributions(session, _changes(writes))
     count_newly_active(session, writes.rollups, shared)
     shared.write(session)
+
+
+_ACTIVITY_FIELDS = [name for name in NewActivity.__dataclass_fields__ if name != "id"]
 
 
 def void_activity(session: Session, user: User, activity_id: int, now: datetime) -> Activity:

@@ -28,7 +28,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from activities.models import Activity
+from activities.models import NewActivity
 from activities.rollups import RollupRows
 from points.ledger import earnings_ctes, earnings_params, org_points_cte
 
@@ -41,7 +41,7 @@ class Writes:
     org_id: int
     team_id: int | None
     now: datetime
-    activities: list[Activity]
+    activities: list[NewActivity]
     usage: dict[tuple[str, date], tuple[int, int]]  # (type, day) -> (used_milli, base_points)
     monthly: dict[date, int]  # month -> points earned by this request (> 0 only)
     rollups: RollupRows

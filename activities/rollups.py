@@ -46,6 +46,7 @@ from activities.models import (
     ActivityMonthlyRollup,
     ActivityRollup,
     MonthlyParticipant,
+    NewActivity,
     OrgActivePeople,
 )
 from app.calendar import month_start, year_start
@@ -70,7 +71,8 @@ class RollupRows:
     newly_active: list[tuple[int, date, str]] = field(default_factory=list)
 
 
-def rollup_rows(activities: list[Activity], counted_months: set[date]) -> RollupRows:
+def rollup_rows(activities: list[Activity | NewActivity],
+                counted_months: set[date]) -> RollupRows:
     """The rows one person's accepted activities move, summed (the logging path writes each
     table once). `counted_months`: the months of the activities' years in which the person
     already has an accepted activity of this organisation."""

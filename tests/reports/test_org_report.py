@@ -35,8 +35,8 @@ def history(office, make, log_at, void_at):
         log_at(wang, "metro", 20, at("2025-02-20T08:30:00+08:00")),
         log_at(zhao, "cycle", 4, at("2025-02-21T08:30:00+08:00")),
     ]
-    voided = log_at(zhao, "walk", 6, at("2026-02-11T08:00:00+08:00"))
-    void_at(zhao, voided, at("2026-02-11T12:00:00+08:00"))
+    voided = void_at(zhao, log_at(zhao, "walk", 6, at("2026-02-11T08:00:00+08:00")),
+                     at("2026-02-11T12:00:00+08:00"))
     return logged, voided
 
 
