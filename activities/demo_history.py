@@ -115,7 +115,7 @@ def _price(rows: _Rows, user, org, factor_set: FactorSet, day: date, occurred_at
         "points": points, "base_points": priced.base_points, "capped": priced.capped,
         "status": "accepted", "campaign_id": None, "multiplier": ONE, "client_id": None,
         "note": None, "created_at": logged_at, "voided_at": None,
-        "request_hash": ActivityEntry(key, quantity, occurred_at).fingerprint(),
+        "request_hash": ActivityEntry(key, quantity, occurred_at).fingerprint,
         # Not columns: carried to the ledger entry.
         "_reason": f"{behaviour.name_zh} {format(quantity.normalize(), 'f')} "
                    f"{behaviour.unit_zh}"[:200]})

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import Date, Integer, String, bindparam, select, text, update
 from sqlalchemy.orm import Session
@@ -104,8 +105,10 @@ class ActivityEntry:
     client_id: str | None = None
     note: str | None = None
 
+    @cached_property
     def fingerprint(self) -> str:
-        """The request as compared for a reused client_id (same instant, same quantity)."""
+        """The request as compared for a reused client_id (same instant, same quantity);
+        computed once per entry (it is compared, then stored)."""
         occurred = self.occurred_at.astimezone(UTC).isoformat() if self.occurred_at else None
         return request_fingerprint({"type": self.type, "quantity": str(self.quantity.normalize()),
                                     "occurred_at": occurred, "note": self.note})
@@ -240,14 +243,14 @@ def _judge(item: ActivityEntry | InvalidEntry, plan: _Plan | ApiError | None,
     replay's answer names the stored activity's id (`_answer_replays` loads it)."""
     if isinstance(item, InvalidEntry):
         raise Unprocessable("validation_error", details=item.details)
-    fingerprint = item.fingerprint()
+    fingerprint = item.fingerprint
     if item.client_id in known:
         activity_id, request_hash = known[item.client_id]
         if request_hash != fingerprint:
             raise _reused_client_id()
         return BatchResult(item.client_id, "duplicate", activity=activity_id)
     if item.client_id in first_of:
-        if items[first_of[item.client_id]].fingerprint() != fingerprint:
+        if items[first_of[item.client_id]].fingerprint != fingerprint:
             raise _reused_client_id()
         return None
     if isinstance(plan, ApiError):
@@ -321,7 +324,7 @@ def _store(session: Session, user: User, place: Place, state: _State,
             capped=priced.capped,
             grams_per_point=policy.grams_per_point,
             points_capped=points_capped, campaign_id=campaign_id, multiplier=multiplier,
-            client_id=entry.client_id, request_hash=entry.fingerprint(), note=entry.note,
+            client_id=entry.client_id, request_hash=entry.fingerprint, note=entry.note,
             created_at=now))
     behaviours = [plan.behaviour for _, _, plan in accepted]
     touched = {(plan.behaviour.key, plan.local_date) for _, _, plan in accepted}

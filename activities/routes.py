@@ -21,12 +21,13 @@ from activities.schemas import (
     ReviewPage,
     ReviewQuery,
     SummaryOut,
+    batch_answer,
 )
 from app import metrics
 from app.auth import authenticated, client_ip, current_user
 from app.clock import now_utc
 from app.extensions import db
-from app.openapi import Blueprint
+from app.openapi import Blueprint, documented_json
 from app.ratelimit import check_rate
 from app.redis_store import get_gateway
 from app.service import organisation_for
@@ -105,7 +106,7 @@ def log_batch(data):
     _keep_loaded([r.activity for r in results if r.activity is not None])
     db.session.commit()
     metrics.ACTIVITIES_LOGGED.inc(sum(1 for r in results if r.status == "created"))
-    return {"results": results}
+    return documented_json(batch_answer(results))
 
 
 @blp.route("/activities/<int:activity_id>", methods=["DELETE"])

@@ -50,12 +50,17 @@ class Number(fields.Float):
         self.places = places
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        number = Decimal(value)
-        if self.places is not None:
-            number = number.quantize(self.places, rounding=ROUND_DOWN)
-        return int(number) if number == number.to_integral_value() else float(number)
+        return number_out(value, self.places)
+
+
+def number_out(value, places: Decimal | None = None) -> int | float | None:
+    """A Decimal as `Number` dumps it: an integer when whole, else a float."""
+    if value is None:
+        return None
+    number = Decimal(value)
+    if places is not None:
+        number = number.quantize(places, rounding=ROUND_DOWN)
+    return int(number) if number == number.to_integral_value() else float(number)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -260,6 +265,36 @@ class BatchResultOut(Schema):
 
 class BatchOut(Schema):
     results = fields.List(fields.Nested(BatchResultOut))
+
+
+def batch_answer(results) -> dict:
+    """`BatchOut`'s dump of a batch's results, built directly: marshmallow's walk over up to
+    100 activities cost more than the rest of the answer. Sent with `documented_json`
+    (instants as ISO text) and held to `BatchOut`'s dump, byte for byte, by
+    tests/activities/test_batch_and_void.py."""
+    error_out = ErrorInItemOut()
+    return {"results": [{
+        "client_id": result.client_id, "status": result.status,
+        "activity": None if result.activity is None else activity_answer(result.activity),
+        "error": None if result.error is None else error_out.dump(result.error),
+    } for result in results]}
+
+
+def activity_answer(activity) -> dict:
+    """`ActivityOut`'s dump of an activity (a row, or one just written), field by field."""
+    return {
+        "id": activity.id, "type": activity.type, "quantity": number_out(activity.quantity),
+        "credited_quantity": number_out(activity.credited_quantity),
+        "occurred_at": activity.occurred_at, "local_date": activity.local_date.isoformat(),
+        "co2e_saved_kg": float(kg(activity.co2e_saved_g)), "points": activity.points,
+        "status": activity.status, "capped": activity.capped,
+        "points_capped": activity.points_capped, "grams_per_point": activity.grams_per_point,
+        "campaign_id": activity.campaign_id, "multiplier": number_out(activity.multiplier),
+        "factor_version": activity.factor_version,
+        "co2e_saved_per_unit_kg": float(per_unit_kg(activity.per_unit_saved_g)),
+        "client_id": activity.client_id, "note": activity.note,
+        "created_at": activity.created_at, "voided_at": activity.voided_at,
+    }
 
 
 class PeriodsOut(Schema):

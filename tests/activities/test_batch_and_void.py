@@ -183,3 +183,35 @@ def test_voided_entry_stays_in_history(client, make, person, post_activity, sess
     assert [(i["id"], i["status"]) for i in items] == [(logged["id"], "voided")]
     usage = session.query(ActivityDailyUsage).one()
     assert usage.used_milli == 0
+
+
+def test_the_batch_answer_is_its_schemas_dump_byte_for_byte(app, session, clock, registry,
+                                                            person, post_activity):
+    """The route builds its answer without marshmallow's walk (`batch_answer`): it must be
+    exactly what its documented schema (BatchOut) dumps of the same results, for new
+    entries (fractional, capped, noted), repeats within the batch, replays of stored
+    entries and rejected items of both kinds."""
+    from activities.logbook import log_batch
+    from activities.schemas import BatchIn, BatchOut, batch_answer
+    from app.openapi import documented_json
+
+    assert post_activity(person.user, type="walk", quantity=3, client_id="seen").status_code == 201
+    items = [{"type": "bus", "quantity": 2.5, "client_id": "a", "note": "上班 \"通勤\""},
+             {"type": "bus", "quantity": 2.5, "client_id": "a", "note": "上班 \"通勤\""},
+             {"type": "walk", "quantity": 3, "client_id": "seen"},
+             {"type": "walk", "quantity": 15, "client_id": "to-the-cap"},
+             {"type": "walk", "quantity": 4, "client_id": "capped"},
+             {"type": "teleport", "quantity": 1, "client_id": "unknown"},
+             {"type": "walk", "client_id": "no-quantity"},
+             {"type": "metro", "quantity": 12.345}]
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        entries = BatchIn().load({"items": items})["items"]
+        results = log_batch(session, person.user, entries, registry, clock.now())
+        session.commit()
+        sent = documented_json(batch_answer(results)).get_data(as_text=True)
+        documented = app.json.dumps(BatchOut().dump({"results": results}),
+                                    separators=(",", ":")) + "\n"
+    assert [r.status for r in results] == ["created", "duplicate", "duplicate", "created",
+                                           "created", "rejected", "rejected", "created"]
+    assert results[4].activity.capped
+    assert sent == documented
