@@ -172,15 +172,17 @@ entry AS (
 
 
 def spent(session: Session, *, user_id: int, org_id: int | None, kind: str, cost: int,
-          balance_after: int | None, now: datetime, shared: SharedRows | None = None) -> int:
+          balance_after: int | None, now: datetime, shared: SharedRows | None = None,
+          org_day: date | None = None) -> int:
     """After a statement with `spend_ctes`: its balance left (the `account` CTE's), or
     InsufficientPoints when the account did not move; the organisation's day moves as
-    `spend_points` moves it."""
+    `spend_points` moves it (`org_day`: that day, when the statement read the
+    organisation's time zone)."""
     if kind in EARNING_KINDS:
         raise ValueError("spend_ctes leaves earnings as they are")
     if balance_after is None:
         raise InsufficientPoints(details={"needed": cost, "balance": balance_of(session, user_id)})
-    _add_org_points(session, org_id, kind, -cost, now, shared)
+    _add_org_points(session, org_id, kind, -cost, now, shared, org_day)
     return balance_after
 
 
@@ -357,12 +359,13 @@ def _credit_move(session: Session, user_id: int, kind: str, delta: int, now: dat
 
 
 def _add_org_points(session: Session, org_id: int | None, kind: str, delta: int,
-                    now: datetime, shared: SharedRows | None = None) -> None:
+                    now: datetime, shared: SharedRows | None = None,
+                    day: date | None = None) -> None:
     """An entry's move of its organisation's day: written now, or added to `shared`."""
     issued, redeemed = org_points_change(kind, delta)
     if org_id is None or not (issued or redeemed):
         return
-    day = org_local_day(session, org_id, now)
+    day = day or org_local_day(session, org_id, now)
     statement = additive_upsert(session, OrgDailyPoints, keys=("org_id", "day"),
                                 adds=("issued", "redeemed"))
     values = params(org_id=org_id, day=day, issued=issued, redeemed=redeemed)

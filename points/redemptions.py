@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Integer, Row, bindparam, func, select, text, update
+from sqlalchemy import Integer, Row, String, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.audit import record_audit
+from app.calendar import local_day
 from app.db import UTCDateTime
 from app.errors import ApiError, Conflict, NotFound, Unprocessable
 from app.i18n import FieldMessage
@@ -171,7 +172,7 @@ def _claim_in_one_statement(session: Session, user: User, reward_id: int,
         shared = SharedRows()
         balance = spent(session, user_id=user.id, org_id=user.org_id, kind="redeem",
                         cost=reward.cost_points, balance_after=row.balance, now=now,
-                        shared=shared)
+                        shared=shared, org_day=local_day(now, row.org_timezone))
         redemption = Redemption(
             id=row.redemption_id, org_id=reward.org_id, user_id=user.id, team_id=user.team_id,
             reward_id=reward.id, reward_name=reward.name, cost_points=reward.cost_points,
@@ -197,7 +198,8 @@ claim AS (
   RETURNING id, cost_points AS cost, reward_name
 ),
 {spend_ctes(source="claim", reason="CAST(:reason_prefix AS text) || claim.reward_name")}
-SELECT reward.*, claim.id AS redemption_id, account.balance
+SELECT reward.*, claim.id AS redemption_id, account.balance,
+  (SELECT timezone FROM organisations WHERE id = reward.org_id) AS org_timezone
 FROM reward LEFT JOIN claim ON true LEFT JOIN account ON true"""
 
 
@@ -210,7 +212,7 @@ def _one_statement_claim():
             .columns(*(table.c[name] for name in (
                 "id", "org_id", "name", "cost_points", "stock", "per_user_limit",
                 "available_from", "available_until", "archived_at")),
-                     redemption_id=Integer, balance=Integer))
+                     redemption_id=Integer, balance=Integer, org_timezone=String))
 
 
 def live_redemptions(session: Session, user_id: int, reward_id: int) -> int:

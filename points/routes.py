@@ -178,7 +178,7 @@ def list_org_rewards(query, org_id):
 # --- redemptions ---------------------------------------------------------------------------
 
 @blp.route("/rewards/<int:reward_id>/redeem", methods=["POST"])
-@authenticated("staff")
+@authenticated("staff", cached=True)  # the person as the board reads them (app.directory)
 @blp.doc(**REDEEM_DOC)
 @blp.response(201, RedeemOut)
 def redeem_reward(reward_id):

@@ -375,3 +375,19 @@ def test_member_sees_own_redemptions_newest_first(client, make, world, session, 
     assert [(i["id"], i["pickup_code"]) for i in mine["items"]] == [
         (pending["id"], pending["pickup_code"])]
     assert mine["next_cursor"] is None
+
+
+def test_a_person_deactivated_since_their_last_redemption_is_refused_at_once(
+        client, make, world, session):
+    """The redeeming person comes from the directory when Redis holds them (app.directory):
+    a deactivation moves their entry in the request that makes it."""
+    give_points(session, world.staff, 100)
+    reward = add_reward(session, world.org, cost=10, stock=5)
+    assert redeem(client, make, world.staff, reward.id, new_key()).status_code == 201
+    response = client.patch(f"/api/v1/orgs/{world.org.id}/users/{world.staff.id}",
+                            json={"is_active": False}, headers=make.headers(world.admin))
+    assert response.status_code == 200, response.get_json()
+
+    assert _error(redeem(client, make, world.staff, reward.id, new_key())) == (
+        401, "token_invalid")
+    assert stock_of(session, reward.id) == 4
