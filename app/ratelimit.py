@@ -11,7 +11,6 @@ holds the write lock until the request ends).
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -21,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import metrics
+from app.clock import now_utc
 from app.errors import RateLimited
 from app.models import RateCounter
 from app.redis_store import RedisGateway
@@ -38,8 +38,9 @@ _REFUND_SCRIPT = ("if redis.call('exists', KEYS[1]) == 1 then "
 
 def check_rate(gateway: RedisGateway | None, name: str, limit: int, window_s: int,
                now_s: float | None = None) -> None:
-    """Count one hit of `name`; raise 429 with Retry-After once `limit` is passed."""
-    now_s = time.time() if now_s is None else now_s
+    """Count one hit of `name`; raise 429 with Retry-After once `limit` is passed. Windows
+    follow the app's clock (`app.clock`), as every other "now" does."""
+    now_s = now_utc().timestamp() if now_s is None else now_s
     window = int(now_s // window_s)
     retry_after = int((window + 1) * window_s - now_s) + 1
     count = None
@@ -58,7 +59,7 @@ def check_rate(gateway: RedisGateway | None, name: str, limit: int, window_s: in
 def refund_rate(gateway: RedisGateway | None, name: str, window_s: int,
                 now_s: float | None = None) -> None:
     """Give back one hit of `name` in the current window (a budget that counts failures only)."""
-    now_s = time.time() if now_s is None else now_s
+    now_s = now_utc().timestamp() if now_s is None else now_s
     window = int(now_s // window_s)
     done = None
     if gateway is not None:

@@ -273,6 +273,7 @@ def clock(app):
     return app.extensions["clock"]
 
 
+
 @pytest.fixture
 def client(app):
     return app.test_client()

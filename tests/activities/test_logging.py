@@ -242,7 +242,8 @@ def test_replay_after_the_back_fill_window_still_answers_the_original(clock, pos
 
 # --- burst guard ---------------------------------------------------------------------------
 
-def test_more_than_30_logging_requests_in_15_minutes_is_429(client, make, person):
+def test_more_than_30_logging_requests_in_15_minutes_is_429(client, make, person, clock):
+    clock.freeze()  # limits count in windows of the clock: stopped, none is straddled
     headers = make.headers(person.user)
     statuses = [client.post("/api/v1/activities", json={"type": "stairs", "quantity": 1},
                             headers=headers).status_code for _ in range(30)]
@@ -258,7 +259,8 @@ def test_more_than_30_logging_requests_in_15_minutes_is_429(client, make, person
     assert 1 <= int(blocked.headers["Retry-After"]) <= 15 * 60 + 1
 
 
-def test_the_burst_guard_is_per_person(client, make, person):
+def test_the_burst_guard_is_per_person(client, make, person, clock):
+    clock.freeze()  # limits count in windows of the clock: stopped, none is straddled
     other = make.user(person.org, person.team)
     for _ in range(31):
         client.post("/api/v1/activities", json={"type": "stairs", "quantity": 1},
@@ -268,3 +270,20 @@ def test_the_burst_guard_is_per_person(client, make, person):
                            headers=make.headers(other))
 
     assert response.status_code == 201
+
+
+def test_the_burst_guard_opens_again_when_its_window_has_passed(client, make, person, clock):
+    """Rate limits count in windows of the app's one clock, like every other "now"."""
+    clock.freeze()
+    headers = make.headers(person.user)
+    for _ in range(30):
+        client.post("/api/v1/activities", json={"type": "stairs", "quantity": 1},
+                    headers=headers)
+    refused = client.post("/api/v1/activities", json={"type": "stairs", "quantity": 1},
+                          headers=headers)
+    assert refused.status_code == 429
+    clock.advance(timedelta(seconds=int(refused.headers["Retry-After"])))
+    headers = make.headers(person.user)  # a token issued at the new instant
+
+    assert client.post("/api/v1/activities", json={"type": "stairs", "quantity": 1},
+                       headers=headers).status_code == 201

@@ -45,7 +45,8 @@ def test_a_wrong_password_shows_the_form_again_with_401(client, people):
     assert "用户名或密码错误" in response.text
 
 
-def test_sign_in_is_throttled_like_auth_login(client, people):
+def test_sign_in_is_throttled_like_auth_login(client, people, clock):
+    clock.freeze()  # limits count in windows of the clock: stopped, none is straddled
     token = csrf_of(client.get("/console/login").text)
     statuses = [client.post("/console/login", data={
         "username": "t_admin", "password": "wrong", "csrf_token": token}).status_code

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import threading
-import types
 
 import pytest
 
-from app import ratelimit
 from tests.identity.conftest import PASSWORD, bearer, login
 
 USER_FIELDS = {"id", "username", "display_name", "org_id", "team_id", "role", "employee_no",
@@ -73,12 +71,9 @@ def test_user_without_password_cannot_log_in_with_an_empty_one(client, make, peo
 
 
 @pytest.fixture
-def frozen_window(monkeypatch):
-    """Pin the rate limiter's clock to the start of a window so a test never straddles two."""
-    import time
-
-    start = (int(time.time()) // 60) * 60 + 1
-    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: start))
+def frozen_window(clock):
+    """Stop the clock (rate limits count in windows of it): a test never straddles two."""
+    clock.freeze()
 
 
 def test_eleventh_login_attempt_in_a_minute_answers_429_with_retry_after(client, people,

@@ -4,12 +4,10 @@ verified for every attempt (timing tells nothing), usernames without case."""
 
 from __future__ import annotations
 
-import types
-
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from app import auth, ratelimit
+from app import auth
 from app.models import User
 from tests.identity.conftest import PASSWORD, login
 
@@ -21,13 +19,10 @@ OWNER = {"REMOTE_ADDR": "10.0.0.7"}
 
 
 @pytest.fixture(params=["redis", "database"])
-def frozen_window(request, app, monkeypatch):
-    """Pin the limiter's clock to the start of a 15-minute window (no window is straddled);
-    count in Redis, then again in the database (no Redis, or Redis away)."""
-    import time
-
-    start = (int(time.time()) // 900) * 900 + 1
-    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: start))
+def frozen_window(request, app, monkeypatch, clock):
+    """Stop the clock (rate limits count in windows of it: none is straddled); count in
+    Redis, then again in the database (no Redis, or Redis away)."""
+    clock.freeze()
     if request.param == "database":
         monkeypatch.setitem(app.extensions, "redis_gateway", None)
     elif app.extensions.get("redis_gateway") is None:
