@@ -9,8 +9,7 @@ Worker class gthread, 3 workers x 4 threads on this 2-core machine, chosen with
   shared machine; 3 (cores + 1) keeps a process free to run Python while the others
   wait on the database, without the extra memory and context switches of 4 or more
   on 2 cores; 4 threads overlap a request's waits on PostgreSQL and Redis.
-WEB_CONCURRENCY and GUNICORN_THREADS override both for another machine;
-GUNICORN_REUSE_PORT=0 goes back to one listening socket shared by the workers.
+WEB_CONCURRENCY and GUNICORN_THREADS override both for another machine.
 """
 
 import os
@@ -21,14 +20,6 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 # No control socket: its default path is per user, so two nodes on one machine would share it.
 control_socket_disable = True
-# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new
-# connections over them. On one shared socket, the worker that happens to be idle when a
-# burst of connections arrives accepts them all and keeps them while they stay open (the
-# balancer's pooled keep-alive connections, a load generator's): one process then runs
-# every request on one core under its GIL while the others idle. Measured with
-# `make bench` on 2 cores, a team board read right after a batch scenario ran at 243-712
-# req/s with one worker at 100% CPU and the others near 0, against 804-1,019 this way.
-reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
 timeout = 30
 graceful_timeout = 10
 # The application logs one JSON line per request (app/request_log.py); gunicorn's own

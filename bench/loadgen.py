@@ -5,7 +5,10 @@ driver, token minting and the server never share its event loop) over N connecti
 and returns per-request latencies. Requests are bytes built by a factory called with a
 running sequence number (unique client ids, rotating tokens); responses are read by
 Content-Length. A server answering `Connection: close` (gunicorn's sync worker) is
-reconnected after each response, as a browser would.
+reconnected after each response, as a browser would. A connection is also closed and
+opened again after `requests_per_connection` answers (default 100), as clients come and
+go and a balancer retires its pooled connections: which worker process accepted a
+connection then decides a scenario's rate for a moment, not for the whole run.
 
 Also here: `trivial_server`, a fixed-answer asyncio server, to measure this
 generator's own ceiling on the machine.
@@ -123,7 +126,7 @@ class _Tally:
 
 async def _drive(host: str, port: int, factory: RequestFactory, connections: int,
                  warmup_s: float, duration_s: float, expect: frozenset[int],
-                 marker: bytes | None) -> dict:
+                 marker: bytes | None, requests_per_connection: int) -> dict:
     counter = iter(range(1 << 62))
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -131,6 +134,7 @@ async def _drive(host: str, port: int, factory: RequestFactory, connections: int
 
     async def connection() -> None:
         reader = writer = None
+        answered = 0
         while loop.time() < tally.stop_at:
             request = factory(next(counter))
             try:
@@ -145,9 +149,11 @@ async def _drive(host: str, port: int, factory: RequestFactory, connections: int
                 await asyncio.sleep(0.01)
             if status:
                 tally.answered(sent, loop.time(), status, body)
-            if close and writer is not None:
+                answered += 1
+            if (close or answered >= requests_per_connection) and writer is not None:
                 writer.close()
                 reader = writer = None
+                answered = 0
         if writer is not None:
             writer.close()
 
@@ -168,13 +174,15 @@ def _child(conn, args) -> None:
 def run_load(host: str, port: int, factory: RequestFactory, *, connections: int,
              duration_s: float, warmup_s: float = 1.0,
              expect: frozenset[int] = frozenset({200, 201}),
-             count_marker: bytes | None = None) -> LoadResult:
+             count_marker: bytes | None = None,
+             requests_per_connection: int = 100) -> LoadResult:
     """Drive `factory`'s requests at host:port from a forked process; return what it saw."""
     ctx = multiprocessing.get_context("fork")  # the factory is a closure: inherit, not pickle
     parent, child = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(child, (host, port, factory, connections,
                                                        warmup_s, duration_s, expect,
-                                                       count_marker)))
+                                                       count_marker,
+                                                       requests_per_connection)))
     process.start()
     child.close()
     try:

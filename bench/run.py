@@ -79,8 +79,7 @@ def database_url() -> str:
 
 
 def server_env() -> dict[str, str]:
-    keep = {k: v for k, v in os.environ.items()
-            if k in ("PATH", "HOME", "LANG", "TZ", "GUNICORN_REUSE_PORT")}
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TZ")}
     return {**keep, "APP_ENV": "production", "SECRET_KEY": SECRET,
             "DATABASE_URL": database_url(), "REDIS_URL": REDIS_URL, "REDIS_PREFIX": REDIS_PREFIX,
             "ACCESS_TOKEN_TTL": "7200", "FLASK_APP": "app",

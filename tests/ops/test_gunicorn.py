@@ -103,28 +103,3 @@ def test_a_bad_configuration_stops_the_start_with_one_line_each(tmp_path):
     assert "  - SECRET_KEY must be at least 32 characters" in output
     assert "  - DATABASE_URL must be a postgresql or sqlite URL" in output
     assert "Traceback" not in output
-
-
-def listening_sockets(port: int) -> int:
-    """Sockets in LISTEN state on 127.0.0.1:port (/proc/net/tcp: addresses in hex, state 0A)."""
-    local = f"0100007F:{port:04X}"
-    with open("/proc/net/tcp") as table:
-        return sum(1 for line in table.readlines()[1:]
-                   if line.split()[1] == local and line.split()[3] == "0A")
-
-
-def test_each_worker_accepts_on_its_own_socket(served):
-    # One socket per worker: the kernel spreads a burst of new connections over them,
-    # instead of the one worker idle at that instant accepting them all.
-    _process, port = served
-    assert listening_sockets(port) == 2  # WEB_CONCURRENCY
-
-
-def test_one_shared_socket_when_asked(tmp_path):
-    process, port = start(tmp_path, GUNICORN_REUSE_PORT="0")
-    try:
-        wait_ready(process, port, tmp_path / "gunicorn.log")
-        assert listening_sockets(port) == 1
-    finally:
-        process.kill()
-        process.wait(timeout=10)
