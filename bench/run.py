@@ -291,14 +291,14 @@ def report_route_exists() -> bool:
 
 
 def checkpoint(analyze: bool = False) -> None:
-    """Before each scenario: vacuum what earlier scenarios left, as autovacuum would (this
-    machine's PostgreSQL runs with it off, so the dead versions of the hot rows, an
-    organisation's points of the day, its month's rollups, piled up run after run, and
-    the planner's statistics stayed those of the seed: the report read an organisation's
-    days by a sequential scan; `analyze`, 2 s, at the start of each round), and
-    write what they left dirty now: a checkpoint that their WAL started would otherwise
-    run on into the next scenario (on 2 cores, a run measured the board right after the
-    batch at half its rate while one was writing)."""
+    """Leave the database as a running service would have it before a scenario.
+
+    VACUUM (and ANALYZE with `analyze`, 2 s, at the start of each round) does what
+    autovacuum would: this machine's PostgreSQL runs without it, so the hot rows' dead
+    versions piled up from run to run, and the planner kept the seed's statistics (the
+    report read an organisation's days by a sequential scan). CHECKPOINT writes what
+    earlier scenarios left dirty now, rather than during the next one (a run measured the
+    board right after the batch at half its rate while a checkpoint was writing)."""
     with psycopg.connect(database_url(), autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)" if analyze else "VACUUM")
         conn.execute("CHECKPOINT")
