@@ -32,17 +32,21 @@ def table_lines(results: dict) -> list[str]:
     return lines
 
 
+def _shown(value, target: str) -> str:
+    """A target's figure: a percentage for the ratios, a multiple for the rest."""
+    if value is None:
+        return "n/a (not built)"
+    return f"{value:.0%}" if "%" in target else f"{value:.2f}x"
+
+
 def target_lines(results: dict) -> list[str]:
     lines = ["| target | measured (median) | met | rounds |", "|---|---:|:---:|---:|"]
     for check in results["targets"]:
         met = {True: "yes", False: "**no**", None: "n/a"}[check["met"]]
-
-        def shown(value, check=check) -> str:
-            return "n/a (not built)" if value is None else (
-                f"{value:.0%}" if "%" in check["target"] else f"{value:.2f}x")
-        rounds = " / ".join(shown(value) for value in check.get("rounds", [])
-                            if check["value"] is not None)
-        lines.append(f"| {check['target']} | {shown(check['value'])} | {met} | {rounds} |")
+        rounds = ("" if check["value"] is None else
+                  " / ".join(_shown(value, check["target"]) for value in check.get("rounds", [])))
+        lines.append(f"| {check['target']} | {_shown(check['value'], check['target'])} | {met} "
+                     f"| {rounds} |")
     return lines
 
 
